@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { describeManifest, headerLines } from './cli/format.js';
+import { loadManifestFile } from './cli/load.js';
+import { isManifestError, isStrataError } from './errors.js';
+import { headersForRequest } from './manifest.js';
+import type { Manifest } from './types.js';
+import { parseManifest } from './validate/index.js';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const USAGE = `Usage:
+  strata check <manifest>                         validate a manifest and print its routes and headers
+  strata headers <manifest> <url> [--method M]    print the headers one request gets
+
+<manifest> is a .ts, .js or .json file exporting the manifest (default export or 'manifest').
+Exit codes: 0 ok, 1 invalid manifest or no matching route, 2 usage or load error.`;
+
+async function load(file: string, io: CliIo): Promise<Manifest | number> {
+  try {
+    return parseManifest(await loadManifestFile(file));
+  } catch (error) {
+    if (isManifestError(error)) {
+      io.err(`${file}: ${error.issues.length} issue${error.issues.length === 1 ? '' : 's'}`);
+      for (const issue of error.issues) io.err(`  ${issue.path || '(root)'}: ${issue.message}`);
+      return 1;
+    }
+    io.err(isStrataError(error) ? error.message : String(error));
+    return 2;
+  }
+}
+
+/** Runs the `strata` command with its arguments; resolves to the exit code. */
+export async function run(argv: string[], io: CliIo = { out: console.log, err: console.error }): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: { method: { type: 'string'; short: 'X' }; help: { type: 'boolean'; short: 'h' } };
+      allowPositionals: true;
+    }>
+  >;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { method: { type: 'string', short: 'X' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command, file, url, ...extra] = parsed.positionals;
+  if (parsed.values.help || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (command === 'check' && file && url === undefined) {
+    const manifest = await load(file, io);
+    if (typeof manifest === 'number') return manifest;
+    io.out(describeManifest(manifest, file));
+    return 0;
+  }
+  if (command === 'headers' && file && url && extra.length === 0) {
+    const manifest = await load(file, io);
+    if (typeof manifest === 'number') return manifest;
+    const method = (parsed.values.method ?? 'GET').toUpperCase();
+    const result = headersForRequest(manifest, url, method);
+    if (!result) {
+      io.out(`no route matches ${method} ${url}: Strata leaves this response's headers alone`);
+      return 1;
+    }
+    const { match, headers } = result;
+    const params = Object.entries(match.params).map(([k, v]) => `${k}=${v}`);
+    io.out(
+      [
+        `route:  [${match.index}] ${match.route.match}`,
+        `params: ${params.join(' ') || '-'}`,
+        `tags:   ${match.tags.join(' ') || '-'}`,
+        '',
+        headerLines(headers),
+      ].join('\n'),
+    );
+    return 0;
+  }
+  io.err(USAGE);
+  return 2;
+}

@@ -1,0 +1,36 @@
+export {
+  isManifestError,
+  isStrataError,
+  ManifestError,
+  type ManifestIssue,
+  StrataError,
+  type StrataErrorCode,
+} from './errors.js';
+export { DEFAULT_MAX_UNPURGEABLE_AGE, type HeaderOptions, headersFor } from './headers.js';
+export { defineManifest, headersForRequest, normalizeManifest } from './manifest.js';
+export { compileManifest, matchRoute } from './matcher.js';
+export { type Pattern, parsePattern } from './pattern.js';
+export { browserCache, cdnCache, fullCache, levelTtl, noStore, serverCache, storesAt } from './presets.js';
+export {
+  assertTag,
+  encodeTagValue,
+  expandTag,
+  isValidTag,
+  TAG_HEADER_MAX_BYTES,
+  TAG_MAX_BYTES,
+  tagHeaderValues,
+  tagProblem,
+} from './tags.js';
+export type {
+  Level,
+  Manifest,
+  ManifestDefaults,
+  ManifestInput,
+  Method,
+  Policy,
+  PolicyOptions,
+  Route,
+  RouteInput,
+  RouteMatch,
+} from './types.js';
+export { manifestIssues, parseManifest } from './validate/index.js';

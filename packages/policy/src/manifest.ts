@@ -1,0 +1,78 @@
+import { DEFAULT_MAX_UNPURGEABLE_AGE, headersFor } from './headers.js';
+import { compileManifest, matchRoute } from './matcher.js';
+import type { Manifest, ManifestInput, Method, Policy, RouteMatch } from './types.js';
+
+const DEFAULT_METHODS: Method[] = ['GET', 'HEAD'];
+
+const POLICY_KEYS = [
+  'ttl',
+  'levels',
+  'tags',
+  'vary',
+  'scope',
+  'staleWhileRevalidate',
+  'staleIfError',
+  'browserTtl',
+  'cdnTtl',
+  'serverTtl',
+  'immutable',
+  'mustRevalidate',
+] as const satisfies readonly (keyof Policy)[];
+
+function normalizePolicy(policy: Policy, defaults: ManifestInput['defaults']): Policy {
+  const out: Record<string, unknown> = {};
+  // A fixed key order and no undefined members: the manifest is plain, comparable data.
+  for (const key of POLICY_KEYS) if (policy[key] !== undefined) out[key] = policy[key];
+  const normalized = out as unknown as Policy;
+  normalized.levels = [...new Set(policy.levels)].sort();
+  if (policy.vary) normalized.vary = policy.vary.map((name) => name.toLowerCase());
+  if (normalized.levels.length > 0 && !policy.mustRevalidate) {
+    if (normalized.staleWhileRevalidate === undefined && defaults?.staleWhileRevalidate !== undefined) {
+      normalized.staleWhileRevalidate = defaults.staleWhileRevalidate;
+    }
+    if (normalized.staleIfError === undefined && defaults?.staleIfError !== undefined) {
+      normalized.staleIfError = defaults.staleIfError;
+    }
+  }
+  return normalized;
+}
+
+/** Applies defaults and a canonical shape, without validating. `parseManifest` validates first. */
+export function normalizeManifest(input: ManifestInput): Manifest {
+  return {
+    version: String(input.version),
+    defaults: { maxUnpurgeableAge: input.defaults?.maxUnpurgeableAge ?? DEFAULT_MAX_UNPURGEABLE_AGE },
+    routes: input.routes.map((route) => ({
+      match: route.match,
+      methods: route.methods ? [...new Set(route.methods.map((m) => m.toUpperCase() as Method))] : [...DEFAULT_METHODS],
+      policy: normalizePolicy(route.policy, input.defaults),
+    })),
+  };
+}
+
+/**
+ * Declares a manifest in code, with full types. It normalizes and compiles the routes (a bad
+ * pattern or tag template throws a StrataError here), but leaves the complete validation to
+ * `parseManifest`, which the server, the CLI and the service-worker build run, so the schema
+ * library never reaches the service-worker bundle.
+ */
+export function defineManifest(input: ManifestInput): Manifest {
+  const manifest = normalizeManifest(input);
+  compileManifest(manifest);
+  return manifest;
+}
+
+/** The route a request matches and the headers its response must carry. */
+export function headersForRequest(
+  manifest: Manifest,
+  url: string | URL,
+  method: string = 'GET',
+): { match: RouteMatch; headers: Record<string, string> } | undefined {
+  const match = matchRoute(manifest, url, method);
+  if (!match) return undefined;
+  const headers = headersFor(match.policy, {
+    tags: match.tags,
+    maxUnpurgeableAge: manifest.defaults.maxUnpurgeableAge,
+  });
+  return { match, headers };
+}

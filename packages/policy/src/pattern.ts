@@ -1,0 +1,97 @@
+import { StrataError } from './errors.js';
+
+export type Segment = { kind: 'static'; value: string } | { kind: 'param'; name: string };
+
+/**
+ * A parsed route pattern. `/api/v1/users/:id` has three static segments and one param;
+ * `/api/v1/users*` has two segments and a trailing wildcard whose last segment must start
+ * with `users`; `/static/*` has one segment and a wildcard with an empty prefix.
+ */
+export interface Pattern {
+  source: string;
+  segments: Segment[];
+  /** Present when the pattern ends in `*`: the rest of the path must start with `prefix`. */
+  wildcard?: { prefix: string };
+  params: string[];
+}
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// RFC 3986 §3.3 pchar: unreserved / pct-encoded / sub-delims / ':' / '@'. Literal segments are
+// compared with the raw (still percent-encoded) request path, so they must be written encoded too.
+const PCHARS = /^(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})*$/;
+
+/** Parses a route pattern, throwing `E_PATTERN_INVALID` with a message that says what is wrong. */
+export function parsePattern(source: string): Pattern {
+  const fail = (why: string): never => {
+    throw new StrataError('E_PATTERN_INVALID', `invalid pattern '${source}': ${why}`);
+  };
+  if (typeof source !== 'string' || !source.startsWith('/')) fail('must start with /');
+  if (source.includes('?') || source.includes('#')) fail('must be a path only: queries are ignored for matching');
+  const star = source.indexOf('*');
+  if (star !== -1 && star !== source.length - 1) fail('* may only appear once, at the end');
+
+  const body = star === -1 ? source : source.slice(0, -1);
+  const parts = body.slice(1).split('/');
+  let prefix: string | undefined;
+  if (star !== -1) {
+    prefix = parts.pop() ?? '';
+    if (prefix.startsWith(':')) fail('a :param cannot be followed by *');
+    if (!PCHARS.test(prefix)) fail(`'${prefix}' has characters that must be percent-encoded`);
+  }
+
+  const segments: Segment[] = [];
+  const params: string[] = [];
+  parts.forEach((part, i) => {
+    if (part.startsWith(':')) {
+      const name = part.slice(1);
+      if (!PARAM_NAME.test(name)) fail(`'${part}' is not a valid param (letters, digits and _ after the colon)`);
+      if (params.includes(name)) fail(`param :${name} appears twice`);
+      params.push(name);
+      segments.push({ kind: 'param', name });
+      return;
+    }
+    // An empty segment is only allowed last, where it is a trailing slash ('/' or '/users/').
+    if (part === '' && (i !== parts.length - 1 || prefix !== undefined)) fail('empty path segment (//)');
+    if (!PCHARS.test(part)) fail(`'${part}' has characters that must be percent-encoded`);
+    segments.push({ kind: 'static', value: part });
+  });
+
+  return prefix === undefined ? { source, segments, params } : { source, segments, wildcard: { prefix }, params };
+}
+
+/** The pathname of a URL, path or path-with-query, split into raw segments. */
+export function pathSegments(url: string | URL): string[] {
+  let path: string;
+  if (typeof url !== 'string') path = url.pathname;
+  else if (url.startsWith('/') && !url.startsWith('//')) {
+    const end = url.search(/[?#]/);
+    path = end === -1 ? url : url.slice(0, end);
+    // Dot segments must resolve the same way a URL parser resolves them.
+    if (/\/\.\.?(?:\/|$)|%2e/i.test(path)) path = new URL(path, 'http://strata.invalid').pathname;
+  } else path = new URL(url).pathname;
+  return path.slice(1).split('/');
+}
+
+/**
+ * Whether every path `b` matches is also matched by `a`. Used to report duplicate and
+ * fully shadowed routes.
+ */
+export function covers(a: Pattern, b: Pattern): boolean {
+  const coversSegment = (x: Segment, y: Segment): boolean =>
+    x.kind === 'static' ? y.kind === 'static' && y.value === x.value : y.kind === 'param' || y.value !== '';
+
+  if (!a.wildcard) {
+    return (
+      !b.wildcard &&
+      a.segments.length === b.segments.length &&
+      a.segments.every((seg, i) => coversSegment(seg, b.segments[i] as Segment))
+    );
+  }
+  const n = a.segments.length;
+  if (b.segments.length < n) return false;
+  for (let i = 0; i < n; i++) if (!coversSegment(a.segments[i] as Segment, b.segments[i] as Segment)) return false;
+  // The rest of every path b matches must start with a's prefix.
+  const next = b.segments[n];
+  if (next) return next.kind === 'static' ? next.value.startsWith(a.wildcard.prefix) : a.wildcard.prefix === '';
+  return b.wildcard?.prefix.startsWith(a.wildcard.prefix) ?? false;
+}
