@@ -14,7 +14,14 @@ export async function loadManifestFile(file: string): Promise<unknown> {
   const path = resolve(file);
   const ext = extname(path);
   try {
-    if (ext === '.json') return JSON.parse(await readFile(path, 'utf8'));
+    if (ext === '.json') {
+      const text = await readFile(path, 'utf8');
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        throw new StrataError('E_MANIFEST_LOAD', `'${file}' is not valid JSON: ${(error as Error).message}`);
+      }
+    }
     let mod: Record<string, unknown>;
     if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
       const { tsImport } = await import('tsx/esm/api');

@@ -14,8 +14,11 @@ const OVERRIDES: [key: 'browserTtl' | 'cdnTtl' | 'serverTtl', level: Level][] = 
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-const strings = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+/** The string members of a list, keeping their positions; undefined when it is not a list. */
+const strings = (value: unknown): [string, number][] | undefined =>
+  Array.isArray(value)
+    ? value.flatMap((v, i): [string, number][] => (typeof v === 'string' ? [[v, i]] : []))
+    : undefined;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,7 +43,7 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
     }
   }
 
-  strings(policy.tags)?.forEach((template, i) => {
+  strings(policy.tags)?.forEach(([template, i]) => {
     try {
       for (const name of templateParams(template)) {
         if (pattern && !pattern.params.includes(name)) {
@@ -53,7 +56,7 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
   });
 
   const seen = new Set<string>();
-  strings(policy.vary)?.forEach((name, i) => {
+  strings(policy.vary)?.forEach(([name, i]) => {
     if (name === '*')
       add(`policy.vary[${i}]`, "'*' is not allowed: Vary: * makes a response impossible to store or purge");
     else if (!TOKEN.test(name)) add(`policy.vary[${i}]`, `'${name}' is not a valid header name`);
@@ -62,7 +65,7 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
   });
 
   const levels = new Set<string>();
-  strings(policy.levels)?.forEach((level, i) => {
+  strings(policy.levels)?.forEach(([level, i]) => {
     if (levels.has(level)) add(`policy.levels[${i}]`, `level '${level}' is listed twice`);
     levels.add(level);
   });
@@ -84,7 +87,7 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
         add(`policy.${key}`, `${key} contradicts mustRevalidate, which forbids serving stale`);
     }
   }
-  const unsafe = (strings(route.methods) ?? []).filter((m) => !CACHEABLE_METHODS.includes(m as Method));
+  const unsafe = (strings(route.methods) ?? []).map(([m]) => m).filter((m) => !CACHEABLE_METHODS.includes(m as Method));
   if (unsafe.length > 0 && levels.size > 0) {
     add('methods', `${unsafe.join(', ')} responses are never cached: give such routes the noStore() policy`);
   }
