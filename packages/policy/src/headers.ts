@@ -59,11 +59,18 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   const isPrivate = policy.scope === 'private';
   const cdn = storesAt(policy, 'cdn') && !isPrivate;
 
+  // RFC 9111 §3.5: a shared cache reuses a response to a request with Authorization only when it
+  // says `public` (or must-revalidate, s-maxage). Strata says so only when the policy varies on
+  // Authorization, so one user's answer is never handed to another.
+  const shareAuthorized = cdn && (policy.vary ?? []).some((name) => name.toLowerCase() === 'authorization');
+
   // Browser view. Without the CDN level, `private` keeps every shared cache out (RFC 9111 §5.2.2.7).
   // A tagged response is capped: purges reach the service worker but never the HTTP cache.
   if (storesAt(policy, 'browser')) {
     const f = freshness(policy, levelTtl(policy, 'browser'), tags.length > 0 ? cap : undefined);
-    const cc = [cdn ? 'public' : 'private', `max-age=${f.maxAge}`, ...staleDirectives(f)];
+    const cc = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
+    if (!cdn) cc.unshift('private');
+    else if (shareAuthorized) cc.unshift('public');
     if (policy.immutable) cc.push('immutable');
     if (policy.mustRevalidate) cc.push('must-revalidate');
     headers['cache-control'] = cc.join(', ');
@@ -76,6 +83,7 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
     // Tags the CDN cannot be told about make the object unpurgeable there: cap it like the browser.
     const f = freshness(policy, levelTtl(policy, 'cdn'), tagValues.dropped.length > 0 ? cap : undefined);
     const directives = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
+    if (shareAuthorized) directives.unshift('public');
     if (policy.mustRevalidate) directives.push('must-revalidate');
     // RFC 9213 §2.1: a Structured-Field Dictionary; these members are all integers or booleans.
     headers['cdn-cache-control'] = directives.join(', ');

@@ -29,8 +29,8 @@ describe('strata check', () => {
       /1\s+\/api\/v1\/users\/:id\s+GET,HEAD\s+browser,server\s+600\/-\/600\s+-\/-\s+public\s+users user:\{id\}/,
     );
     expect(out).toMatch(/3\s+\/auth\/\*\s+GET,POST\s+none \(no-store\)/);
-    expect(out).toContain('cache-control: public, max-age=604800, immutable');
-    expect(out).toContain('cdn-cache-control: max-age=300, stale-while-revalidate=60');
+    expect(out).toContain('cache-control: max-age=604800, immutable');
+    expect(out).toContain('cdn-cache-control: public, max-age=300, stale-while-revalidate=60');
   });
 
   it.each([

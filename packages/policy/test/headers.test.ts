@@ -22,9 +22,9 @@ describe('headersFor', () => {
     });
   });
 
-  it('cdnCache: public for the browser, the CDN view in both targeted fields', () => {
+  it('cdnCache: shared caches may store it, the CDN view is in both targeted fields', () => {
     expect(headersFor(cdnCache(3600, { browserTtl: 120 }))).toEqual({
-      'cache-control': 'public, max-age=120',
+      'cache-control': 'max-age=120',
       'cdn-cache-control': 'max-age=3600',
       'surrogate-control': 'max-age=3600',
     });
@@ -47,8 +47,8 @@ describe('headersFor', () => {
     });
     expect(headersFor(policy, { tags: ['users', 'user:42'] })).toEqual({
       'cache-control': 'public, max-age=60, stale-if-error=86400',
-      'cdn-cache-control': 'max-age=1800, stale-while-revalidate=60, stale-if-error=86400',
-      'surrogate-control': 'max-age=1800, stale-while-revalidate=60, stale-if-error=86400',
+      'cdn-cache-control': 'public, max-age=1800, stale-while-revalidate=60, stale-if-error=86400',
+      'surrogate-control': 'public, max-age=1800, stale-while-revalidate=60, stale-if-error=86400',
       'surrogate-key': 'users user:42',
       'cache-tag': 'users,user:42',
       vary: 'accept-language, authorization',
@@ -64,11 +64,9 @@ describe('headersFor', () => {
   });
 
   it('immutable and must-revalidate where asked', () => {
-    expect(headersFor(cdnCache(604800, { immutable: true }))['cache-control']).toBe(
-      'public, max-age=604800, immutable',
-    );
+    expect(headersFor(cdnCache(604800, { immutable: true }))['cache-control']).toBe('max-age=604800, immutable');
     const strict = headersFor(fullCache(60, { mustRevalidate: true }));
-    expect(strict['cache-control']).toBe('public, max-age=60, must-revalidate');
+    expect(strict['cache-control']).toBe('max-age=60, must-revalidate');
     expect(strict['cdn-cache-control']).toBe('max-age=60, must-revalidate');
   });
 
@@ -106,9 +104,9 @@ describe('headersFor', () => {
     it('follows the manifest setting, and leaves untagged and CDN views alone', () => {
       const policy = fullCache(600, { tags: ['users'] });
       const headers = headersFor(policy, { tags: ['users'], maxUnpurgeableAge: 5 });
-      expect(headers['cache-control']).toBe('public, max-age=5');
+      expect(headers['cache-control']).toBe('max-age=5');
       expect(headers['cdn-cache-control']).toBe('max-age=600');
-      expect(headersFor(policy, { maxUnpurgeableAge: 5 })['cache-control']).toBe('public, max-age=600');
+      expect(headersFor(policy, { maxUnpurgeableAge: 5 })['cache-control']).toBe('max-age=600');
     });
 
     it('caps the CDN too when some tags could not fit its header', () => {
@@ -125,7 +123,7 @@ describe('headersFor', () => {
         routes: [{ match: '/u/:id', policy: fullCache(600, { tags: ['user:{id}'] }) }],
       });
       const result = headersForRequest(manifest, '/u/9');
-      expect(result?.headers['cache-control']).toBe('public, max-age=7');
+      expect(result?.headers['cache-control']).toBe('max-age=7');
       expect(result?.headers['surrogate-key']).toBe('user:9');
       expect(headersForRequest(manifest, '/nope')).toBeUndefined();
     });
@@ -153,10 +151,18 @@ describe('headersFor', () => {
       }
     });
 
-    it('2: shared reuse for authorized requests only when the manifest makes the route shared', () => {
+    it('2: shared reuse for authorized requests only on CDN routes that vary on Authorization', () => {
       // RFC 9111 §3.5: `public` lets a shared cache reuse a response to an Authorization request.
-      expect(directives(headersFor(fullCache(60, { vary: ['authorization'] }))['cache-control'])).toContain('public');
-      for (const policy of [browserCache(), serverCache(), browserCache(60, { scope: 'private' })]) {
+      const perUser = headersFor(fullCache(60, { vary: ['Authorization'] }));
+      expect(directives(perUser['cache-control'])).toContain('public');
+      expect(directives(perUser['cdn-cache-control'])).toContain('public');
+      for (const policy of [
+        fullCache(),
+        cdnCache(),
+        browserCache(),
+        serverCache(),
+        browserCache(60, { scope: 'private' }),
+      ]) {
         const cc = directives(headersFor(policy)['cache-control']);
         expect(cc).not.toContain('public');
         expect(cc.some((d) => d.startsWith('s-maxage'))).toBe(false);
@@ -196,7 +202,7 @@ describe('headersFor', () => {
         }
       }
       const huge = headersFor(fullCache(99999999999, { staleWhileRevalidate: 1.7, cdnTtl: -5 }));
-      expect(huge['cache-control']).toBe('public, max-age=2147483648, stale-while-revalidate=1');
+      expect(huge['cache-control']).toBe('max-age=2147483648, stale-while-revalidate=1');
       expect(huge['cdn-cache-control']).toBe('max-age=0, stale-while-revalidate=1');
     });
 

@@ -177,6 +177,13 @@ describe('parseManifest', () => {
       expectIssue(issues, 'routes[0].policy.cdnTtl', /'cdn' is not in levels/);
     });
 
+    it('mustRevalidate on a CDN route that does not vary on Authorization', () => {
+      const shared = { ttl: 60, levels: ['browser', 'cdn'], mustRevalidate: true };
+      expectIssue(issuesOf([route('/a', shared)]), 'routes[0].policy.mustRevalidate', /RFC 9111 §3.5/);
+      expect(issuesOf([route('/a', { ...shared, vary: ['Authorization'] })])).toEqual([]);
+      expect(issuesOf([route('/a', { ...shared, levels: ['browser'] })])).toEqual([]);
+    });
+
     it('stale windows with mustRevalidate', () => {
       const issues = issuesOf([
         route('/a', { ...valid, mustRevalidate: true, staleWhileRevalidate: 5, staleIfError: 5 }),

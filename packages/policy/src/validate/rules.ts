@@ -87,6 +87,13 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
         add(`policy.${key}`, `${key} contradicts mustRevalidate, which forbids serving stale`);
     }
   }
+  const varyNames = new Set(strings(policy.vary)?.map(([name]) => name.toLowerCase()));
+  if (policy.mustRevalidate === true && levels.has('cdn') && !varyNames.has('authorization')) {
+    add(
+      'policy.mustRevalidate',
+      "on a CDN-level policy, must-revalidate lets shared caches reuse answers to requests with Authorization (RFC 9111 §3.5): add 'authorization' to vary",
+    );
+  }
   const unsafe = (strings(route.methods) ?? []).map(([m]) => m).filter((m) => !CACHEABLE_METHODS.includes(m as Method));
   if (unsafe.length > 0 && levels.size > 0) {
     add('methods', `${unsafe.join(', ')} responses are never cached: give such routes the noStore() policy`);
