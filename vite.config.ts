@@ -11,8 +11,37 @@ export default defineConfig({
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
+        // Pure logic, in-process: fast, no services.
         extends: true,
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts'],
+          exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**'],
+          environment: 'node',
+        },
+      },
+      {
+        // Real services the tests start themselves: redis-server, varnishd, HTTP servers on loopback.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Real Chromium through Playwright (system browser, see ENVIRONMENT.md).
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['packages/*/test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
     ],
   },
