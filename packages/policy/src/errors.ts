@@ -1,4 +1,14 @@
-export type StrataErrorCode = 'E_MANIFEST_INVALID' | 'E_PATTERN_INVALID' | 'E_TAG_INVALID' | 'E_MANIFEST_LOAD';
+export type StrataErrorCode =
+  | 'E_MANIFEST_INVALID'
+  | 'E_PATTERN_INVALID'
+  | 'E_TAG_INVALID'
+  | 'E_MANIFEST_LOAD'
+  | 'E_CONFIG_INVALID'
+  | 'E_STORE_UNAVAILABLE'
+  | 'E_STORE_TIMEOUT'
+  | 'E_CIRCUIT_OPEN'
+  | 'E_ENTRY_CORRUPT'
+  | 'E_KEY_INVALID';
 
 /** Every error Strata throws on purpose. `code` is stable; match on it, not on the message. */
 export class StrataError extends Error {

@@ -21,6 +21,7 @@ export {
   tagHeaderValues,
   tagProblem,
 } from './tags.js';
+export { CACHEABLE_METHODS, LEVELS, METHODS } from './types.js';
 export type {
   Level,
   Manifest,

@@ -1,0 +1,55 @@
+import { StrataError } from '@strata/policy';
+
+/** A stored response, with what the cache needs to judge it. */
+export interface Entry {
+  status: number;
+  headers: [name: string, value: string][];
+  body: Uint8Array;
+  /** When it was stored (ms since epoch). Ages are measured from here, not from `Date`. */
+  storedAt: number;
+  /** Upstream `Age` at store time, in seconds (RFC 9111 §4.2.3). */
+  age: number;
+  /** Seconds fresh, then seconds it may be served stale while revalidating / while the origin fails. */
+  ttl: number;
+  swr: number;
+  sie: number;
+  /** The version of each tag when the origin fetch began; any later bump makes the entry a miss. */
+  tags: Record<string, number>;
+}
+
+type Header = Omit<Entry, 'body'> & { v: 1 };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Binary layout: 4-byte big-endian header length, the header as JSON, then the raw body bytes. */
+export function encodeEntry(entry: Entry): Uint8Array {
+  const { body, ...rest } = entry;
+  const header = encoder.encode(JSON.stringify({ v: 1, ...rest } satisfies Header));
+  const out = new Uint8Array(4 + header.byteLength + body.byteLength);
+  new DataView(out.buffer).setUint32(0, header.byteLength);
+  out.set(header, 4);
+  out.set(body, 4 + header.byteLength);
+  return out;
+}
+
+export function decodeEntry(bytes: Uint8Array): Entry {
+  try {
+    const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+    if (4 + length > bytes.byteLength) throw new Error('truncated');
+    const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header;
+    if (header.v !== 1 || typeof header.status !== 'number' || !Array.isArray(header.headers)) {
+      throw new Error('unknown layout');
+    }
+    const { v: _, ...rest } = header;
+    return { ...rest, body: bytes.slice(4 + length) };
+  } catch (error) {
+    throw new StrataError('E_ENTRY_CORRUPT', `stored entry cannot be decoded: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Seconds the entry must stay in the store: fresh, then the longest stale window. */
+export const storeTtl = (entry: Pick<Entry, 'ttl' | 'swr' | 'sie'>): number =>
+  entry.ttl + Math.max(entry.swr, entry.sie);

@@ -1,0 +1,62 @@
+import { headersFor, type Policy, type RouteMatch } from '@strata/policy';
+
+/** Statuses the server cache stores, and that get the policy's headers (RFC 9110 §15.1 heuristically cacheable). */
+export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 300, 301, 404, 410];
+
+const NO_STORE = { 'cache-control': 'no-store', 'cdn-cache-control': 'no-store', 'surrogate-control': 'no-store' };
+
+export interface HeaderContext {
+  match: RouteMatch;
+  maxUnpurgeableAge: number;
+  cacheableStatuses: ReadonlySet<number>;
+  /** Leave a response alone when its handler set Cache-Control itself (default). */
+  respectHandlerCacheControl: boolean;
+}
+
+/** A Vary value with `names` merged in, each field once (RFC 9110 §12.5.5). */
+export function mergeVary(existing: string | null, names: readonly string[]): string | null {
+  const fields = (existing ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const seen = new Set(fields.map((f) => f.toLowerCase()));
+  for (const name of names) if (!seen.has(name.toLowerCase())) fields.push(name.toLowerCase());
+  return fields.length > 0 ? fields.join(', ') : null;
+}
+
+/**
+ * The headers a response leaves with. The handler wins where it decided for itself: a
+ * Cache-Control it set is kept as is (only Vary is merged, so every cache keys it as Strata does).
+ * Otherwise the policy's headers are set, with two safety rules:
+ * - a status no cache should keep (5xx, 206, temporary redirects…) gets no-store everywhere;
+ * - a response setting a cookie is never shared: the policy is applied as `private` without the
+ *   CDN level (RFC 9111 §7.3 — Set-Cookie alone does not stop a shared cache).
+ */
+export function policyHeaders(response: Response, ctx: HeaderContext): Record<string, string> {
+  const { policy, tags } = ctx.match;
+  const vary = policy.vary ?? [];
+  if (ctx.respectHandlerCacheControl && response.headers.has('cache-control')) {
+    const merged = mergeVary(response.headers.get('vary'), vary);
+    return merged ? { vary: merged } : {};
+  }
+  if (!ctx.cacheableStatuses.has(response.status) && response.status !== 304) return { ...NO_STORE };
+  let effective: Policy = policy;
+  if (response.headers.has('set-cookie') && policy.levels.includes('cdn')) {
+    effective = { ...policy, scope: 'private', levels: policy.levels.filter((level) => level !== 'cdn') };
+  }
+  const headers = headersFor(effective, { tags, maxUnpurgeableAge: ctx.maxUnpurgeableAge });
+  const merged = mergeVary(response.headers.get('vary'), vary);
+  if (merged) headers.vary = merged;
+  return headers;
+}
+
+/** A copy of `response` whose headers can be changed (fetch responses have immutable ones). */
+export function mutable(response: Response): Response {
+  return new Response(response.body, response);
+}
+
+export function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const out = mutable(response);
+  for (const [name, value] of Object.entries(headers)) out.headers.set(name, value);
+  return out;
+}

@@ -1,0 +1,253 @@
+import { levelTtl, type RouteMatch } from '@strata/policy';
+import type { Outcome, Stats } from '../stats.js';
+import type { ResilientStore } from '../store/resilient.js';
+import { readBody } from './body.js';
+import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
+import { decodeEntry, type Entry, encodeEntry, storeTtl } from './entry.js';
+import { mutable } from './policy-headers.js';
+import { SingleFlight } from './single-flight.js';
+import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
+
+export type Next = (request: Request) => Response | Promise<Response>;
+
+/** One request's place in the server cache. */
+export interface Lookup {
+  match: RouteMatch;
+  key: string;
+  /** The route's tags plus the URL's implicit tag. */
+  tags: string[];
+  /** The partition for private policies. */
+  partition: string | undefined;
+}
+
+export interface ResponseCacheOptions {
+  store: ResilientStore;
+  stats: Stats;
+  now: () => number;
+  maxBodyBytes: number;
+  cacheableStatuses: ReadonlySet<number>;
+  /** Background work (revalidations) is tracked so `close()` can wait for it. */
+  track: (work: Promise<unknown>) => void;
+}
+
+type Fetched = { entry: Entry; stored: boolean } | { response: Response };
+
+// The origin gets a plain GET: a conditional one could answer 304, which cannot be stored.
+// Conditions are evaluated here against the stored entry instead.
+const CONDITIONAL_FIELDS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'];
+
+function originRequest(request: Request): Request {
+  const headers = new Headers(request.headers);
+  for (const field of CONDITIONAL_FIELDS) headers.delete(field);
+  return new Request(request.url, { method: 'GET', headers, signal: request.signal });
+}
+
+const isServerError = (status: number) => status >= 500 && status <= 599;
+
+/**
+ * The server-side response cache: fresh hits, stale-while-revalidate, stale-if-error,
+ * single-flight misses, conditional hits, and fail-open on store trouble.
+ */
+export class ResponseCache {
+  readonly #o: ResponseCacheOptions;
+  readonly #flights = new SingleFlight<Fetched>();
+
+  constructor(options: ResponseCacheOptions) {
+    this.#o = options;
+  }
+
+  async serve(request: Request, lookup: Lookup, next: Next): Promise<Response> {
+    const { store, stats } = this.#o;
+    const route = lookup.match.route.match;
+    let read: Awaited<ReturnType<ResilientStore['read']>>;
+    try {
+      read = await store.read(lookup.key, lookup.tags);
+    } catch {
+      stats.storeErrors++;
+      return this.#bypass(request, route, next);
+    }
+    const entry = this.#valid(read.value, lookup.tags, read.versions);
+    const head = request.method === 'HEAD';
+
+    if (entry) {
+      const age = this.#age(entry);
+      if (age < entry.ttl) return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age });
+      if (age < entry.ttl + entry.swr) {
+        this.#revalidate(request, lookup, next);
+        return this.#fromEntry(request, entry, route, 'stale', {
+          hit: true,
+          ttl: entry.ttl - age,
+          detail: 'stale-while-revalidate',
+        });
+      }
+    }
+    if (head) {
+      // A HEAD miss is answered by the origin and not stored: it has no body to keep.
+      stats.record(route, 'miss');
+      return this.#decorate(mutable(await next(request)), 'MISS', { fwd: 'method' });
+    }
+
+    const canFallBack = entry !== undefined && this.#age(entry) < entry.ttl + entry.sie;
+    let fetched: Fetched;
+    let collapsed = false;
+    try {
+      const flight = this.#flights.run(lookup.key, () => this.#fetch(request, lookup, read.versions, next));
+      collapsed = !flight.leader;
+      fetched = await flight.promise;
+    } catch (error) {
+      if (entry && canFallBack) return this.#errorFallback(request, entry, route);
+      throw error;
+    }
+
+    if ('response' in fetched) {
+      if (entry && canFallBack && isServerError(fetched.response.status)) {
+        await fetched.response.body?.cancel();
+        return this.#errorFallback(request, entry, route);
+      }
+      // Not shareable (too large, or not storable and already consumed by the leader): waiters ask the origin.
+      const response = collapsed ? mutable(await next(originRequest(request))) : fetched.response;
+      stats.record(route, 'miss');
+      return this.#decorate(response, 'MISS', { fwd: entry ? 'stale' : 'uri-miss' });
+    }
+    stats.record(route, 'miss');
+    return this.#fromEntry(request, fetched.entry, route, undefined, {
+      fwd: entry ? 'stale' : 'uri-miss',
+      fwdStatus: fetched.entry.status,
+      stored: fetched.stored,
+      collapsed,
+    });
+  }
+
+  /** Entries whose tag versions moved since they were stored are misses: this is how purges apply. */
+  #valid(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
+    if (!value) return undefined;
+    let entry: Entry;
+    try {
+      entry = decodeEntry(value);
+    } catch {
+      this.#o.stats.corruptEntries++;
+      return undefined;
+    }
+    const current = new Map(tags.map((tag, i) => [tag, versions[i] ?? 0]));
+    for (const [tag, version] of Object.entries(entry.tags)) {
+      if ((current.get(tag) ?? Number.NaN) !== version) {
+        this.#o.stats.invalidatedReads++;
+        return undefined;
+      }
+    }
+    return entry;
+  }
+
+  /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
+  #age(entry: Entry): number {
+    return entry.age + Math.max(0, (this.#o.now() - entry.storedAt) / 1000);
+  }
+
+  async #fetch(request: Request, lookup: Lookup, versions: readonly number[], next: Next): Promise<Fetched> {
+    const response = await next(originRequest(request));
+    if (!this.#storable(response, lookup)) return { response: mutable(response) };
+    const body = await readBody(response.body, this.#o.maxBodyBytes);
+    if ('stream' in body) return { response: new Response(body.stream, response) };
+
+    const policy = lookup.match.policy;
+    const stale = policy.mustRevalidate ? 0 : 1;
+    const headers: [string, string][] = [];
+    response.headers.forEach((value, name) => {
+      if (!UNSTORED_FIELDS.has(name)) headers.push([name, value]);
+    });
+    if (!response.headers.has('etag'))
+      headers.push(['etag', etagFor(body.bytes, response.headers.get('content-encoding'))]);
+    // RFC 9110 §6.6.1: an origin with a clock sends Date; add it where the handler did not.
+    if (!response.headers.has('date')) headers.push(['date', new Date(this.#o.now()).toUTCString()]);
+    const entry: Entry = {
+      status: response.status,
+      headers,
+      body: body.bytes,
+      storedAt: this.#o.now(),
+      age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
+      ttl: levelTtl(policy, 'server'),
+      swr: stale * (policy.staleWhileRevalidate ?? 0),
+      sie: stale * (policy.staleIfError ?? 0),
+      tags: Object.fromEntries(lookup.tags.map((tag, i) => [tag, versions[i] ?? 0])),
+    };
+    let stored = false;
+    try {
+      await this.#o.store.write(lookup.key, encodeEntry(entry), storeTtl(entry), lookup.tags);
+      stored = true;
+    } catch {
+      this.#o.stats.storeErrors++; // served all the same; counted so nobody mistakes it for a working cache
+    }
+    return { entry, stored };
+  }
+
+  /** What the server cache may keep: a cacheable status, no cookie, no no-store, nothing Vary: * (RFC 9111 §3). */
+  #storable(response: Response, lookup: Lookup): boolean {
+    if (!this.#o.cacheableStatuses.has(response.status)) return false;
+    if (response.headers.has('set-cookie')) return false;
+    const cc = (response.headers.get('cache-control') ?? '').toLowerCase();
+    if (/(?:^|,)\s*no-store\b/.test(cc)) return false;
+    // A handler marking the answer private keeps it out of shared (unpartitioned) entries.
+    if (/(?:^|,)\s*private\b/.test(cc) && lookup.partition === undefined) return false;
+    if ((response.headers.get('vary') ?? '').split(',').some((f) => f.trim() === '*')) return false;
+    return true;
+  }
+
+  #revalidate(request: Request, lookup: Lookup, next: Next): void {
+    if (this.#flights.has(lookup.key)) return; // one background refresh per key
+    const work = (async () => {
+      // Versions are read before the origin call: a purge landing meanwhile wins.
+      const versions = await this.#o.store.versions(lookup.tags);
+      const flight = this.#flights.run(lookup.key, () => this.#fetch(request, lookup, versions, next));
+      const fetched = await flight.promise;
+      if ('response' in fetched) await fetched.response.body?.cancel();
+    })().catch(() => {
+      this.#o.stats.backgroundErrors++;
+    });
+    this.#o.track(work);
+  }
+
+  async #bypass(request: Request, route: string, next: Next): Promise<Response> {
+    this.#o.stats.record(route, 'bypass');
+    return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail: 'store-unavailable' });
+  }
+
+  #errorFallback(request: Request, entry: Entry, route: string): Response {
+    return this.#fromEntry(request, entry, route, 'error-fallback', {
+      hit: true,
+      ttl: entry.ttl - this.#age(entry),
+      detail: 'stale-if-error',
+    });
+  }
+
+  #fromEntry(
+    request: Request,
+    entry: Entry,
+    route: string,
+    outcome: Outcome | undefined,
+    status: CacheStatusParams,
+  ): Response {
+    if (outcome) this.#o.stats.record(route, outcome);
+    const headers = new Headers(entry.headers);
+    const served = outcome !== undefined;
+    // RFC 9111 §5.1: a response from the cache carries its Age, replacing any upstream value.
+    if (served) headers.set('age', String(Math.floor(this.#age(entry))));
+    const xcache = !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE';
+    if (ifNoneMatchMatches(request.headers.get('if-none-match'), headers.get('etag'))) {
+      const notModified = new Headers();
+      for (const name of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
+        const value = headers.get(name);
+        if (value !== null) notModified.set(name, value);
+      }
+      return this.#decorate(new Response(null, { status: 304, headers: notModified }), xcache, status);
+    }
+    const body = request.method === 'HEAD' || entry.status === 204 ? null : entry.body.slice();
+    return this.#decorate(new Response(body, { status: entry.status, headers }), xcache, status);
+  }
+
+  #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {
+    response.headers.set('x-cache', xcache);
+    if (xcache !== 'BYPASS') response.headers.set('x-cache-level', this.#o.store.level);
+    appendCacheStatus(response.headers, cacheStatusMember('strata', status));
+    return response;
+  }
+}

@@ -1,0 +1,115 @@
+import { StrataError } from '@strata/policy';
+import type { Store } from './types.js';
+
+export interface ResilienceOptions {
+  /** Longest wait for one store operation before it counts as failed. Default 100 ms. */
+  timeoutMs?: number;
+  /** Consecutive failures that open the circuit. Default 5. */
+  failureThreshold?: number;
+  /** How long an open circuit rejects at once before one trial call. Default 5,000 ms. */
+  resetAfterMs?: number;
+  now?: () => number;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface StoreHealth {
+  level: string;
+  circuit: CircuitState;
+  healthy: boolean;
+  operations: number;
+  failures: number;
+  timeouts: number;
+  /** Calls refused without trying because the circuit was open. */
+  shortCircuited: number;
+  lastError?: { message: string; at: string };
+}
+
+export interface ResilientStore extends Store {
+  health(): StoreHealth;
+}
+
+const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'keys', 'clear', 'size'] as const;
+
+/**
+ * Wraps any store with a per-operation timeout and a circuit breaker, so drivers stay simple
+ * and a dead or slow backend costs the request at most one timeout — then nothing, while the
+ * circuit is open. Failures reject with a StrataError (E_STORE_TIMEOUT, E_CIRCUIT_OPEN,
+ * E_STORE_UNAVAILABLE) for the cache above to fall back to the origin, and every one is
+ * counted in `health()`.
+ */
+export function resilientStore(store: Store, options: ResilienceOptions = {}): ResilientStore {
+  const timeoutMs = options.timeoutMs ?? 100;
+  const threshold = options.failureThreshold ?? 5;
+  const resetAfterMs = options.resetAfterMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  let circuit: CircuitState = 'closed';
+  let consecutive = 0;
+  let openedAt = 0;
+  let trial = false;
+  const health: Omit<StoreHealth, 'circuit' | 'healthy' | 'level'> = {
+    operations: 0,
+    failures: 0,
+    timeouts: 0,
+    shortCircuited: 0,
+  };
+
+  const fail = (error: unknown): never => {
+    health.failures++;
+    consecutive++;
+    const message = error instanceof Error ? error.message : String(error);
+    health.lastError = { message, at: new Date(now()).toISOString() };
+    if (circuit === 'half-open' || consecutive >= threshold) {
+      circuit = 'open';
+      openedAt = now();
+    }
+    if (error instanceof StrataError) throw error;
+    throw new StrataError('E_STORE_UNAVAILABLE', `${store.level} store failed: ${message}`, { cause: error });
+  };
+
+  async function guard<T>(operation: () => Promise<T>): Promise<T> {
+    if (circuit === 'open') {
+      if (now() - openedAt < resetAfterMs || trial) {
+        health.shortCircuited++;
+        throw new StrataError('E_CIRCUIT_OPEN', `${store.level} store circuit is open after repeated failures`);
+      }
+      circuit = 'half-open';
+    }
+    if (circuit === 'half-open') {
+      if (trial) {
+        health.shortCircuited++;
+        throw new StrataError('E_CIRCUIT_OPEN', `${store.level} store circuit is testing recovery`);
+      }
+      trial = true;
+    }
+    health.operations++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        health.timeouts++;
+        reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      const result = await Promise.race([operation(), timeout]);
+      consecutive = 0;
+      circuit = 'closed';
+      return result;
+    } catch (error) {
+      return fail(error);
+    } finally {
+      clearTimeout(timer);
+      trial = false;
+    }
+  }
+
+  const wrapped = { level: store.level, close: () => store.close() } as ResilientStore;
+  for (const method of METHODS) {
+    const original = store[method] as (...args: unknown[]) => Promise<unknown>;
+    (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+      guard(() => original.apply(store, args));
+  }
+  wrapped.health = () => ({ level: store.level, circuit, healthy: circuit === 'closed', ...health });
+  return wrapped;
+}

@@ -1,0 +1,40 @@
+/** What a read returns: the entry's bytes (if present) and the current version of each tag asked for. */
+export interface StoreRead {
+  value: Uint8Array | undefined;
+  /** Current versions, in the order of the `tags` argument; 0 for a tag never bumped (or long gone). */
+  versions: number[];
+}
+
+/**
+ * A server-side cache backend. Values are opaque bytes; the cache above encodes responses and
+ * data into them. Tags are plain version counters: bumping one makes every entry stored under
+ * an older version a miss, whatever the number of entries (O(1) invalidation).
+ *
+ * Tag bookkeeping stays bounded: a tag's counter lives only as long as the longest-lived entry
+ * written with it (plus a grace period covering writes still in flight), so tags of expired
+ * entries disappear with them.
+ */
+export interface Store {
+  /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`). */
+  readonly level: string;
+  /** Reads an entry and the current versions of `tags` in one round trip. */
+  read(key: string, tags: readonly string[]): Promise<StoreRead>;
+  /** Stores an entry for `ttlSeconds`; keeps each tag's counter alive at least that long. */
+  write(key: string, value: Uint8Array, ttlSeconds: number, tags: readonly string[]): Promise<void>;
+  /** Current version of each tag. */
+  versions(tags: readonly string[]): Promise<number[]>;
+  /** Increments each tag's version, atomically per tag; returns the new versions. */
+  bump(tags: readonly string[]): Promise<number[]>;
+  /** Deletes entries; resolves to how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+  /** Entry keys matching a glob (`*`, `?`), at most `limit` of them. */
+  keys(pattern: string, limit: number): Promise<string[]>;
+  /** Drops every entry in this store's namespace (tag counters expire on their own). */
+  clear(): Promise<void>;
+  /** Entry count and stored bytes, as far as the backend can tell. */
+  size(): Promise<{ entries: number; bytes: number }>;
+  close(): Promise<void>;
+}
+
+/** How long a tag counter outlives the entries written with it, covering origin fetches in flight. */
+export const TAG_GRACE_SECONDS = 600;
