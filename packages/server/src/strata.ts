@@ -119,16 +119,19 @@ export function createStrata(options: StrataOptions): Strata {
     }
   }
 
+  const serverCached = (url: string) =>
+    enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
+
   async function handle(request: Request, next: Next): Promise<Response> {
     const match = matchRoute(manifest, request.url, request.method);
-    if (!match) return next(request);
-    const ctx = { ...headerContext, match };
-
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
       const response = await next(request);
-      if (UNSAFE.has(request.method)) await invalidateAfterWrite(request, response);
-      return withHeaders(response, policyHeaders(response, ctx));
+      // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
+      if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
+      return match ? withHeaders(response, policyHeaders(response, { ...headerContext, match })) : response;
     }
+    if (!match) return next(request);
+    const ctx = { ...headerContext, match };
 
     const { policy } = match;
     const partition = policy.scope === 'private' ? await options.partition?.(request) : undefined;

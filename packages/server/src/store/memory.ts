@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { globToRegExp } from './glob.js';
+import { globMatcher } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -85,11 +85,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return deleted;
     },
     async keys(pattern, limit) {
-      const re = globToRegExp(pattern);
+      const matches = globMatcher(pattern);
       const out: string[] = [];
       for (const key of entries.keys()) {
         if (out.length >= limit) break;
-        if (re.test(key)) out.push(key);
+        if (matches(key)) out.push(key);
       }
       return out;
     },

@@ -92,10 +92,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       const c = await client();
       return Promise.all(
         tags.map(async (tag) => {
-          const [version] = await Promise.all([
-            c.incr(tagKey(tag)),
-            c.pExpire(tagKey(tag), graceMs, 'NX'),
-          ]);
+          const [version] = await Promise.all([c.incr(tagKey(tag)), c.pExpire(tagKey(tag), graceMs, 'NX')]);
           return version;
         }),
       );

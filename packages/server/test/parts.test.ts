@@ -1,0 +1,161 @@
+import { cacheKey, cacheStatusMember, normalizeUrl, urlTag } from '@strata/server';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readBody } from '../src/cache/body.js';
+import { etagFor, ifNoneMatchMatches } from '../src/cache/conditional.js';
+import { decodeEntry, type Entry, encodeEntry } from '../src/cache/entry.js';
+import { mergeVary } from '../src/cache/policy-headers.js';
+import { globMatcher, globToRedisMatch } from '../src/store/glob.js';
+
+describe('entry codec', () => {
+  it('round-trips any entry byte-exact', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          status: fc.integer({ min: 100, max: 599 }),
+          headers: fc.array(fc.tuple(fc.string(), fc.string())),
+          body: fc.uint8Array({ maxLength: 2048 }),
+          storedAt: fc.nat(),
+          age: fc.nat(),
+          ttl: fc.nat(),
+          swr: fc.nat(),
+          sie: fc.nat(),
+          tags: fc.dictionary(fc.string(), fc.nat()),
+        }),
+        (entry: Entry) => {
+          expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+        },
+      ),
+    );
+  });
+
+  it('refuses truncated or foreign bytes with E_ENTRY_CORRUPT', () => {
+    const bytes = encodeEntry({
+      status: 200,
+      headers: [],
+      body: new Uint8Array(3),
+      storedAt: 0,
+      age: 0,
+      ttl: 1,
+      swr: 0,
+      sie: 0,
+      tags: {},
+    });
+    for (const bad of [bytes.slice(0, 6), new TextEncoder().encode('plain text value'), new Uint8Array(2)]) {
+      expect(() => decodeEntry(bad)).toThrow(expect.objectContaining({ code: 'E_ENTRY_CORRUPT' }));
+    }
+  });
+});
+
+describe('keys', () => {
+  it('normalizes URLs: host case, sorted query, no fragment', () => {
+    expect(normalizeUrl('HTTP://App.Test/a/B?z=1&a=2&a=1#x')).toBe('http://app.test/a/B?a=2&a=1&z=1');
+  });
+
+  it('hashes vary values and the partition, never raw', () => {
+    const headers = new Headers({ 'accept-language': 'fr' });
+    const base = cacheKey('http://a.test/x', headers, []);
+    expect(base).toBe('GET http://a.test/x');
+    const fr = cacheKey('http://a.test/x', headers, ['accept-language']);
+    expect(fr).toMatch(/^GET http:\/\/a\.test\/x #[\w-]{22}$/);
+    expect(cacheKey('http://a.test/x', new Headers({ 'accept-language': ' fr ' }), ['accept-language'])).toBe(fr);
+    expect(cacheKey('http://a.test/x', new Headers(), ['accept-language'])).not.toBe(fr);
+    expect(cacheKey('http://a.test/x', new Headers(), [], 'alice')).not.toBe(
+      cacheKey('http://a.test/x', new Headers(), [], 'bob'),
+    );
+  });
+
+  it('gives one URL tag per path and query, whatever the host or query order', () => {
+    expect(urlTag('http://a.test/x?b=1&a=2')).toBe(urlTag('/x?a=2&b=1'));
+    expect(urlTag('/x')).not.toBe(urlTag('/x?a=1'));
+    expect(urlTag('/x')).toMatch(/^url:[\w-]{22}$/);
+  });
+});
+
+describe('Cache-Status members (RFC 9211)', () => {
+  it('formats parameters as bare booleans, integers and tokens; hit and fwd exclusive', () => {
+    expect(cacheStatusMember('strata', { hit: true, ttl: 41.9 })).toBe('strata; hit; ttl=41');
+    expect(cacheStatusMember('strata', { fwd: 'uri-miss', fwdStatus: 200, stored: true, collapsed: true })).toBe(
+      'strata; fwd=uri-miss; fwd-status=200; stored; collapsed',
+    );
+    expect(cacheStatusMember('strata', { hit: true, fwd: 'stale' })).toBe('strata; hit');
+    expect(cacheStatusMember('strata', { fwd: 'bypass', detail: 'two words' })).toBe(
+      'strata; fwd=bypass; detail="two words"',
+    );
+  });
+});
+
+describe('conditional requests', () => {
+  it('uses weak comparison for If-None-Match (RFC 9110 §13.1.2)', () => {
+    expect(ifNoneMatchMatches('W/"a"', '"a"')).toBe(true);
+    expect(ifNoneMatchMatches('"a"', 'W/"a"')).toBe(true);
+    expect(ifNoneMatchMatches('"b", "a"', '"a"')).toBe(true);
+    expect(ifNoneMatchMatches('"b"', '"a"')).toBe(false);
+    expect(ifNoneMatchMatches('*', '"a"')).toBe(true);
+    expect(ifNoneMatchMatches(null, '"a"')).toBe(false);
+  });
+
+  it('derives distinct strong ETags per body and content coding', () => {
+    const body = new TextEncoder().encode('x');
+    expect(etagFor(body, null)).toBe(etagFor(body, 'identity'));
+    expect(etagFor(body, 'gzip')).not.toBe(etagFor(body, null));
+    expect(etagFor(new TextEncoder().encode('y'), null)).not.toBe(etagFor(body, null));
+  });
+});
+
+describe('vary merging', () => {
+  it('adds each field once, keeping the handler’s', () => {
+    expect(mergeVary('Accept, accept-language', ['Accept-Language', 'authorization'])).toBe(
+      'Accept, accept-language, authorization',
+    );
+    expect(mergeVary(null, [])).toBeNull();
+  });
+});
+
+describe('globs', () => {
+  it('matches * and ? and nothing else specially', () => {
+    const matches = globMatcher('GET http://a.test/users/*?x=[1]');
+    expect(matches('GET http://a.test/users/42?x=[1]')).toBe(true);
+    expect(matches('GET http://a.test/users/42?x=1')).toBe(false);
+    expect(globMatcher('a?c')('abc')).toBe(true);
+    expect(globMatcher('a.c')('abc')).toBe(false);
+    expect(globMatcher('*')('')).toBe(true);
+    expect(globMatcher('a*')('b')).toBe(false);
+    expect(globMatcher('*b*')('abc')).toBe(true);
+    expect(globMatcher('é?')('éx')).toBe(true);
+  });
+
+  it('agrees with a reference regular expression on generated cases', () => {
+    const toRegExp = (glob: string) =>
+      new RegExp(
+        `^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`,
+        's',
+      );
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab*?]{0,8}$/), fc.stringMatching(/^[ab]{0,10}$/), (glob, key) => {
+        expect(globMatcher(glob)(key)).toBe(toRegExp(glob).test(key));
+      }),
+    );
+  });
+
+  it('answers hostile patterns without backtracking blow-up', () => {
+    expect(globMatcher(`${'*a'.repeat(40)}*`)(`${'a'.repeat(20000)}b`.replace(/a/g, 'c'))).toBe(false);
+  });
+
+  it('escapes Redis MATCH specials', () => {
+    expect(globToRedisMatch('a[b]\\c^*?')).toBe('a\\[b\\]\\\\c\\^*?');
+  });
+});
+
+describe('readBody', () => {
+  it('reads small bodies whole and replays large ones without losing bytes', async () => {
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => i % 256);
+    const whole = await readBody(new Response(data).body, 5000);
+    expect('bytes' in whole && whole.bytes).toEqual(data);
+    const large = await readBody(new Response(data).body, 100);
+    expect('stream' in large).toBe(true);
+    if ('stream' in large) expect(new Uint8Array(await new Response(large.stream).arrayBuffer())).toEqual(data);
+    const empty = await readBody(null, 10);
+    expect('bytes' in empty && empty.bytes.length).toBe(0);
+  });
+});
