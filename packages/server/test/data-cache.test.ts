@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { clock, strataFor } from './origin.js';
+import { describe, expect, it } from 'vitest';
+import { clock, strataPerTest } from './origin.js';
 
-const instances: ReturnType<typeof strataFor>[] = [];
-function make(options: Parameters<typeof strataFor>[0] = {}) {
-  const strata = strataFor(options);
-  instances.push(strata);
-  return strata;
-}
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((s) => s.close()));
-});
+const make = strataPerTest();
 
 const counter = () => {
   const fn = async () => {

@@ -1,16 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { clock, get, manifest, origin, strataFor } from './origin.js';
+import { describe, expect, it } from 'vitest';
+import { clock, get, manifest, origin, strataFor, strataPerTest } from './origin.js';
 
-type StrataUnderTest = ReturnType<typeof strataFor>;
-const instances: StrataUnderTest[] = [];
-function make(options: Parameters<typeof strataFor>[0] = {}) {
-  const strata = strataFor(options);
-  instances.push(strata);
-  return strata;
-}
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((s) => s.close()));
-});
+const make = strataPerTest();
 
 describe('headers', () => {
   it('sets the policy headers on every managed response and leaves unmanaged ones alone', async () => {

@@ -1,5 +1,6 @@
 import { defineManifest, fullCache, type Manifest, noStore, serverCache } from '@strata/policy';
 import { createStrata, memoryStore, type StrataOptions } from '@strata/server';
+import { afterEach } from 'vitest';
 
 /** The manifest most server tests share. */
 export const manifest: Manifest = defineManifest({
@@ -56,3 +57,16 @@ export function strataFor(options: Partial<StrataOptions> & { now?: () => number
 
 export const get = (path: string, headers: Record<string, string> = {}) =>
   new Request(`http://app.test${path}`, { headers });
+
+/** A factory of Strata instances that are all closed after each test of the calling file. */
+export function strataPerTest() {
+  const instances: ReturnType<typeof strataFor>[] = [];
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((s) => s.close()));
+  });
+  return (options: Parameters<typeof strataFor>[0] = {}) => {
+    const strata = strataFor(options);
+    instances.push(strata);
+    return strata;
+  };
+}

@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { strataFor } from './origin.js';
+import { describe, expect, it } from 'vitest';
+import { strataPerTest } from './origin.js';
 
-const instances: ReturnType<typeof strataFor>[] = [];
-const make = () => {
-  const strata = strataFor();
-  instances.push(strata);
-  return strata;
-};
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((s) => s.close()));
-});
+const make = strataPerTest();
 
 describe('strata.warm', () => {
   it('runs a job, and a run asked for while one is going joins it', async () => {
