@@ -28,6 +28,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
   const entryKey = (key: string) => `${prefix}:e:${key}`;
+  // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
+  const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
   const owned = !options.client;
   let connecting: Promise<RedisClient> | undefined;
@@ -63,6 +65,9 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
     Promise.all(tags.map(async (tag) => Number((await c.get(tagKey(tag))) ?? 0)));
+
+  // Connect at once, so the first request does not pay for the connection (failures retry lazily).
+  client().catch(() => {});
 
   return {
     level: 'REDIS',
@@ -107,7 +112,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       const c = await client();
       const out: string[] = [];
       const start = entryKey('').length;
-      for await (const batch of c.scanIterator({ MATCH: entryKey(globToRedisMatch(pattern)), COUNT: 500 })) {
+      for await (const batch of c.scanIterator({ MATCH: scanBase + globToRedisMatch(pattern), COUNT: 500 })) {
         for (const key of batch as unknown as string[]) {
           if (out.length >= limit) return out;
           out.push(key.slice(start));
@@ -117,7 +122,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async clear() {
       const c = await client();
-      for await (const batch of c.scanIterator({ MATCH: entryKey('*'), COUNT: 1000 })) {
+      for await (const batch of c.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
         const keys = batch as unknown as string[];
         if (keys.length > 0) await Promise.all(keys.map((key) => c.unlink(key)));
       }
@@ -125,7 +130,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async size() {
       const c = await client();
       let entries = 0;
-      for await (const batch of c.scanIterator({ MATCH: entryKey('*'), COUNT: 1000 })) {
+      for await (const batch of c.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
         entries += (batch as unknown as string[]).length;
       }
       const memory = /used_memory:(\d+)/.exec(await c.info('memory'));

@@ -29,7 +29,10 @@ export interface ResilientStore extends Store {
   health(): StoreHealth;
 }
 
-const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'keys', 'clear', 'size'] as const;
+const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'keys', 'clear'] as const;
+
+/** `size()` feeds monitoring; it may be slow (a SCAN) and must never trip the breaker. */
+const SIZE_TIMEOUT_MS = 2_000;
 
 /**
  * Wraps any store with a per-operation timeout and a circuit breaker, so drivers stay simple
@@ -110,6 +113,28 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       guard(() => original.apply(store, args));
   }
+  wrapped.size = async () => {
+    if (circuit !== 'closed') {
+      health.shortCircuited++;
+      throw new StrataError('E_CIRCUIT_OPEN', `${store.level} store circuit is not closed`);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        store.size(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store size took over ${SIZE_TIMEOUT_MS} ms`)),
+            SIZE_TIMEOUT_MS,
+          );
+          timer.unref?.();
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   wrapped.health = () => ({ level: store.level, circuit, healthy: circuit === 'closed', ...health });
   return wrapped;
 }

@@ -1,0 +1,184 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+
+/** A `redis-server` this test file started itself, on a loopback port of its own. */
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILL, as a crash would: resolves once the process has exited. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted) and waits until it answers. */
+  restart(): Promise<void>;
+  /** Kills it for good; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Longest wait for the server to answer PING. Default 10 s. */
+  readyTimeoutMs?: number;
+}
+
+const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+const POLL_MS = 10;
+
+/** A port the OS just handed out as free. Another process may take it first: `startRedisServer` retries. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * PING, then `INFO server`, over a raw socket: the server answers PONG and tells its process id,
+ * so a test never mistakes somebody else's Redis on a recycled port for its own.
+ */
+function probe(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let data = '';
+    const done = (pid: number | undefined) => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(500, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      if (!data.startsWith('+PONG\r\n')) {
+        if (data.length >= 7) done(undefined); // LOADING, NOAUTH…: not ready, or not ours
+        return;
+      }
+      const bulk = /^\+PONG\r\n\$(\d+)\r\n/.exec(data);
+      if (!bulk?.[1]) return;
+      const body = data.slice(bulk[0].length);
+      if (body.length < Number(bulk[1])) return;
+      const pid = /process_id:(\d+)/.exec(body)?.[1];
+      done(pid === undefined ? undefined : Number(pid));
+    });
+    socket.once('connect', () => socket.write('PING\r\nINFO server\r\n'));
+  });
+}
+
+const exited = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
+
+/** Spawns redis-server on `port` and waits until that very process answers, or fails with its output. */
+async function launch(port: number, deadlineMs: number): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (spawnError) throw spawnError;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+    }
+    if ((await probe(port)) === child.pid) return child;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  child.kill('SIGKILL');
+  await exited(child);
+  throw new Error(`redis-server on port ${port} did not answer PING within ${deadlineMs} ms:\n${output}`);
+}
+
+// A worker that dies without running afterAll must not leave servers behind.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * Starts a private redis-server on a free loopback port, without persistence. The caller stops
+ * it; `useRedisServer()` does so in `afterAll`.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  let child: ChildProcess | undefined;
+  let port = 0;
+  let lastError: unknown;
+  // The free port can be taken between the probe and redis's bind: try a few.
+  for (let attempt = 0; attempt < 5 && !child; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(port, readyTimeoutMs);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!child) throw lastError;
+  running.add(child);
+  let stopped = false;
+
+  const kill = async () => {
+    const current = child;
+    if (!current) return;
+    child = undefined;
+    running.delete(current);
+    current.kill('SIGKILL');
+    await exited(current);
+  };
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill,
+    async restart() {
+      if (stopped) throw new Error('redis-server was stopped');
+      await kill();
+      child = await launch(port, readyTimeoutMs);
+      running.add(child);
+    },
+    async stop() {
+      stopped = true;
+      await kill();
+    },
+  };
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that start and stop a private redis-server for the
+ * current file or describe block; the returned function gives it once `beforeAll` has run.
+ */
+export function useRedisServer(options: RedisServerOptions = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('the redis-server starts in beforeAll: call this inside a test or hook');
+    return server;
+  };
+}
+
+/**
+ * The Redis URL for suites that only need a Redis, not one they can kill: `REDIS_URL` when set
+ * (CI may point at a shared server), otherwise a private server started for this file.
+ */
+export function redisUrlForTests(): () => string {
+  const external = process.env.REDIS_URL;
+  if (external) return () => external;
+  const server = useRedisServer();
+  return () => server().url;
+}
