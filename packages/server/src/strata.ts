@@ -8,7 +8,7 @@ import {
   StrataError,
 } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
-import { DEFAULT_CACHEABLE_STATUSES, mutable, policyHeaders, withHeaders } from './cache/policy-headers.js';
+import { DEFAULT_CACHEABLE_STATUSES, policyHeaders, withHeaders } from './cache/policy-headers.js';
 import { type Next, ResponseCache } from './cache/response-cache.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -143,10 +143,10 @@ export function createStrata(options: StrataOptions): Strata {
     }
     const key = cacheKey(request.url, request.headers, policy.vary ?? [], partition);
     const tags = [...match.tags, urlTag(request.url)];
+    // The cache hands back responses it built itself, so their headers can be set in place.
     const response = await cache.serve(request, { match, key, tags, partition }, next);
-    const out = mutable(response);
-    for (const [name, value] of Object.entries(policyHeaders(response, ctx))) out.headers.set(name, value);
-    return out;
+    for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
+    return response;
   }
 
   let purges = 0;

@@ -51,6 +51,7 @@ const isServerError = (status: number) => status >= 500 && status <= 599;
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
   readonly #flights = new SingleFlight<Fetched>();
+  readonly #decoded = new WeakMap<Uint8Array, Entry>();
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
@@ -121,12 +122,16 @@ export class ResponseCache {
   /** Entries whose tag versions moved since they were stored are misses: this is how purges apply. */
   #valid(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
     if (!value) return undefined;
-    let entry: Entry;
-    try {
-      entry = decodeEntry(value);
-    } catch {
-      this.#o.stats.corruptEntries++;
-      return undefined;
+    // An in-process store hands back the same bytes on every hit: decode them once.
+    let entry = this.#decoded.get(value);
+    if (!entry) {
+      try {
+        entry = decodeEntry(value);
+      } catch {
+        this.#o.stats.corruptEntries++;
+        return undefined;
+      }
+      this.#decoded.set(value, entry);
     }
     const current = new Map(tags.map((tag, i) => [tag, versions[i] ?? 0]));
     for (const [tag, version] of Object.entries(entry.tags)) {
@@ -240,7 +245,8 @@ export class ResponseCache {
       }
       return this.#decorate(new Response(null, { status: 304, headers: notModified }), xcache, status);
     }
-    const body = request.method === 'HEAD' || entry.status === 204 ? null : entry.body.slice();
+    // The stored bytes are never written to, so responses can share them without a copy.
+    const body = request.method === 'HEAD' || entry.status === 204 ? null : entry.body;
     return this.#decorate(new Response(body, { status: entry.status, headers }), xcache, status);
   }
 
