@@ -6,7 +6,9 @@ const conditions = ['strata-source', 'module', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['strata-source'] } },
+  // Node-side code (tests, the demo server) gets only our source condition: Vitest hands these to
+  // Node as --conditions, and `import` there would make CommonJS packages require ESM files.
+  ssr: { resolve: { conditions: ['strata-source', 'node'], externalConditions: ['strata-source'] } },
   test: {
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [

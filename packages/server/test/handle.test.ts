@@ -141,6 +141,38 @@ describe('server cache', () => {
     expect(responses.filter((r) => r.headers.get('cache-status')?.includes('collapsed')).length).toBe(19);
   });
 
+  it('does not let one client leaving abort a fetch others share', async () => {
+    const strata = make();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const app = origin(async (request) => {
+      await gate;
+      if (request.signal.aborted) throw new Error('aborted');
+      return new Response('shared');
+    });
+    const leaving = new AbortController();
+    const first = strata.handle(new Request('http://app.test/api/users/3', { signal: leaving.signal }), app);
+    const second = strata.handle(get('/api/users/3'), app);
+    leaving.abort();
+    release();
+    await first.catch(() => undefined);
+    expect(await (await second).text()).toBe('shared');
+  });
+
+  it('sends hits with a Content-Length, HEAD included', async () => {
+    const strata = make();
+    const app = origin(
+      () => new Response(new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(12)), c.close()) })),
+    );
+    await strata.handle(get('/api/users/len'), app);
+    const hit = await strata.handle(get('/api/users/len'), app);
+    expect(hit.headers.get('content-length')).toBe('12');
+    const head = await strata.handle(new Request('http://app.test/api/users/len', { method: 'HEAD' }), app);
+    expect(head.headers.get('content-length')).toBe('12');
+  });
+
   it('only stores cacheable statuses, and never a Set-Cookie response', async () => {
     const strata = make();
     for (const [status, stored] of [

@@ -39,7 +39,9 @@ const CONDITIONAL_FIELDS = ['if-none-match', 'if-modified-since', 'if-match', 'i
 function originRequest(request: Request): Request {
   const headers = new Headers(request.headers);
   for (const field of CONDITIONAL_FIELDS) headers.delete(field);
-  return new Request(request.url, { method: 'GET', headers, signal: request.signal });
+  // No signal: the fetch may be shared by collapsed requests or run in the background, so one
+  // client going away must not abort it for the others.
+  return new Request(request.url, { method: 'GET', headers });
 }
 
 const isServerError = (status: number) => status >= 500 && status <= 599;
@@ -74,7 +76,7 @@ export class ResponseCache {
       const age = this.#age(entry);
       if (age < entry.ttl) return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age });
       if (age < entry.ttl + entry.swr) {
-        this.#revalidate(request, lookup, next);
+        this.#revalidate(request, lookup, read.versions, next);
         return this.#fromEntry(request, entry, route, 'stale', {
           hit: true,
           ttl: entry.ttl - age,
@@ -162,6 +164,10 @@ export class ResponseCache {
     });
     if (!response.headers.has('etag'))
       headers.push(['etag', etagFor(body.bytes, response.headers.get('content-encoding'))]);
+    // Hits go out with a length (not chunked), and HEAD answers carry the GET's length.
+    if (!response.headers.has('content-length') && response.status !== 204) {
+      headers.push(['content-length', String(body.bytes.byteLength)]);
+    }
     // RFC 9110 §6.6.1: an origin with a clock sends Date; add it where the handler did not.
     if (!response.headers.has('date')) headers.push(['date', new Date(this.#o.now()).toUTCString()]);
     const entry: Entry = {
@@ -197,11 +203,12 @@ export class ResponseCache {
     return true;
   }
 
-  #revalidate(request: Request, lookup: Lookup, next: Next): void {
+  #revalidate(request: Request, lookup: Lookup, versions: readonly number[], next: Next): void {
     if (this.#flights.has(lookup.key)) return; // one background refresh per key
+    // The origin call starts before serve() returns: adapters that run the framework's own chain
+    // can only do so while the request is still open. The versions were read with the entry,
+    // before the origin call, so a purge landing meanwhile still wins.
     const work = (async () => {
-      // Versions are read before the origin call: a purge landing meanwhile wins.
-      const versions = await this.#o.store.versions(lookup.tags);
       const flight = this.#flights.run(lookup.key, () => this.#fetch(request, lookup, versions, next));
       const fetched = await flight.promise;
       if ('response' in fetched) await fetched.response.body?.cancel();

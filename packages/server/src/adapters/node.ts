@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Next } from '../cache/response-cache.js';
+import type { Strata } from '../strata.js';
+import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
+
+export interface ToRequestOptions {
+  /**
+   * Origin of the request URL (`https://shop.example`), used instead of the Host header. Set it
+   * when the app answers to one name: the Host header is chosen by the client.
+   */
+  origin?: string;
+  /**
+   * Take scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host`. Only behind a proxy
+   * that overwrites them; a direct client could otherwise pick them. Default false.
+   */
+  trustProxy?: boolean;
+  /** The request target to use instead of `req.url` (Express's `originalUrl` under a mount path). */
+  url?: string;
+  /** The response being written for `req`: the Request's signal aborts when it closes unfinished. */
+  response?: ServerResponse;
+}
+
+/** A request Node could parse but a URL cannot be built from (bad Host, bad target). */
+export class BadRequestError extends Error {
+  override name = 'BadRequestError';
+  readonly status = 400;
+  readonly statusCode = 400;
+}
+
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.split(',')[0]?.trim() || undefined;
+}
+
+function originOf(req: IncomingMessage, trustProxy: boolean): string {
+  const forwardedProto = trustProxy ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
+  const scheme =
+    forwardedProto === 'http' || forwardedProto === 'https'
+      ? forwardedProto
+      : (req.socket as Partial<TLSSocket>).encrypted
+        ? 'https'
+        : 'http';
+  const host =
+    (trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ??
+    firstValue(req.headers.host) ??
+    firstValue(req.headers[':authority']) ??
+    'localhost';
+  if (!HOST.test(host)) throw new BadRequestError(`invalid host ${JSON.stringify(host)}`);
+  return `${scheme}://${host}`;
+}
+
+/**
+ * An IncomingMessage as a Web Request: absolute URL, every header field as sent, the body as a
+ * stream for methods that have one (read only when someone reads it), and a signal that aborts
+ * when the client goes away. Throws BadRequestError when no valid URL can be built.
+ */
+export function toRequest(req: IncomingMessage, options: ToRequestOptions = {}): Request {
+  const target = options.url ?? req.url ?? '/';
+  // Origin-form only: an absolute or scheme-relative target must not choose the host of the cache key.
+  if (!target.startsWith('/')) throw new BadRequestError(`unsupported request target ${JSON.stringify(target)}`);
+  let url: URL;
+  try {
+    const origin = options.origin ? new URL(options.origin).origin : originOf(req, options.trustProxy ?? false);
+    url = new URL(`${origin}${target}`);
+  } catch (cause) {
+    if (cause instanceof BadRequestError) throw cause;
+    throw new BadRequestError(`cannot build a URL for ${JSON.stringify(target)}`, { cause });
+  }
+
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (!name.startsWith(':')) headers.append(name, raw[i + 1] as string);
+  }
+
+  const controller = new AbortController();
+  const abort = () => controller.abort(new DOMException('The client closed the connection', 'AbortError'));
+  const { response } = options;
+  response?.once('close', () => {
+    if (!response.writableFinished) abort();
+  });
+  req.once('close', () => {
+    if (req.errored) abort();
+  });
+
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  try {
+    return new Request(url, {
+      method,
+      headers,
+      signal: controller.signal,
+      ...(hasBody ? { body: lazyWebStream(req), duplex: 'half' as const } : {}),
+    });
+  } catch (cause) {
+    // e.g. CONNECT/TRACE, which the Fetch standard forbids in a Request
+    throw new BadRequestError(`cannot represent ${method} ${target} as a Request`, { cause });
+  }
+}
+
+/**
+ * Writes a Web Response to `res`: status, headers (several Set-Cookie lines stay several),
+ * the body streamed with backpressure; no body for HEAD, 204 and 304.
+ */
+export function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  return pipeResponse(res, response);
+}
+
+export interface NodeListenerOptions extends Omit<ToRequestOptions, 'response' | 'url'> {
+  /** Told about handler errors (which become a 500). Default: `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A `http.createServer` listener: every request goes through `strata.handle` with `handler`
+ * as the origin. A handler that throws gives a plain 500 — never an unhandled rejection.
+ */
+export function nodeListener(
+  strata: Strata,
+  handler: Next,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  return (req, res) => {
+    let request: Request;
+    try {
+      request = toRequest(req, { ...options, response: res });
+    } catch {
+      // the client's fault (bad Host or target), not the app's: answered, not reported
+      void pipeResponse(res, plainResponse(400, 'Bad Request')).catch(() => res.destroy());
+      return;
+    }
+    void strata
+      .handle(request, handler)
+      .catch((error: unknown) => {
+        onError(error);
+        return plainResponse(500, 'Internal Server Error');
+      })
+      .then((response) => pipeResponse(res, response))
+      .catch((error: unknown) => {
+        onError(error);
+        return failResponse(res, error);
+      });
+  };
+}

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { defineManifest, serverCache } from '@strata/policy';
+import { createStrata, type Strata } from '@strata/server';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BINARY, HARNESSES, Origin, type Running } from './adapter-servers.js';
+
+// Every adapter, each on a real server of its framework on loopback, driven by real fetch.
+
+const manifest = defineManifest({
+  version: 1,
+  routes: [
+    { match: '/items', policy: serverCache(60, { tags: ['items'], staleIfError: 300 }) },
+    { match: '/feed', policy: serverCache(60, { staleWhileRevalidate: 30 }) },
+    { match: '/binary', policy: serverCache(60) },
+    { match: '/cookies', policy: serverCache(60) },
+    { match: '/boom', policy: serverCache(60) },
+    { match: '/gone', policy: serverCache(60) },
+  ],
+});
+
+/** Length and hash: a readable failure, and much faster than a deep equal of 200,000 elements. */
+const digest = (bytes: ArrayBuffer | Uint8Array) => {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  return `${view.byteLength}:${createHash('sha256').update(view).digest('hex')}`;
+};
+
+describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
+  let clock = Date.parse('2030-01-01T00:00:00Z');
+  const origin = new Origin();
+  let strata: Strata;
+  let server: Running;
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.base}${path}`, { headers });
+
+  beforeAll(async () => {
+    strata = createStrata({ manifest, now: () => clock });
+    server = await harness.start(strata, origin);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await strata?.close();
+  });
+
+  it('a miss reaches the handler once and leaves with the policy headers', async () => {
+    const res = await get('/items?case=miss');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ case: 'miss', version: 1 });
+    expect(res.headers.get('x-cache')).toBe('MISS');
+    expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(res.headers.get('etag')).toBeTruthy();
+    expect(res.headers.get('age')).toBeNull();
+    expect(origin.count('items:miss')).toBe(1);
+  });
+
+  it('a hit is served from the cache with Age, without calling the handler', async () => {
+    const first = await get('/items?case=hit');
+    const body = await first.text();
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    clock += 5_000;
+
+    const res = await get('/items?case=hit');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cache')).toBe('HIT');
+    expect(res.headers.get('age')).toBe('5');
+    expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(await res.text()).toBe(body);
+    expect(origin.count('items:hit')).toBe(1);
+  });
+
+  it('a hit answers If-None-Match with the ETag by 304, no body', async () => {
+    const first = await get('/items?case=304');
+    await first.arrayBuffer();
+    const hit = await get('/items?case=304');
+    await hit.arrayBuffer();
+    const etag = hit.headers.get('etag');
+    expect(etag).toBeTruthy();
+
+    const res = await get('/items?case=304', { 'if-none-match': etag as string });
+    expect(res.status).toBe(304);
+    expect(await res.text()).toBe('');
+    expect(res.headers.get('etag')).toBe(etag);
+    expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(origin.count('items:304')).toBe(1);
+  });
+
+  it('past the TTL, an origin answering 500 or throwing gets the stale copy (stale-if-error)', async () => {
+    const first = await get('/items?case=stale');
+    const body = await first.text();
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    clock += 61_000;
+    try {
+      origin.failure = 'status';
+      const after500 = await get('/items?case=stale');
+      expect(after500.status).toBe(200);
+      expect(after500.headers.get('x-cache')).toBe('STALE');
+      expect(await after500.text()).toBe(body);
+
+      origin.failure = 'throw';
+      const afterThrow = await get('/items?case=stale');
+      expect(afterThrow.status).toBe(200);
+      expect(afterThrow.headers.get('x-cache')).toBe('STALE');
+      expect(await afterThrow.text()).toBe(body);
+      expect(origin.count('items:stale')).toBe(3);
+    } finally {
+      origin.failure = 'none';
+    }
+    // The origin is back: the next request refreshes the entry.
+    const fresh = await get('/items?case=stale');
+    expect(fresh.headers.get('x-cache')).toBe('MISS');
+    expect(await fresh.json()).toEqual({ case: 'stale', version: 4 });
+  });
+
+  it('within stale-while-revalidate the stale copy is served and the entry refreshed in the background', async () => {
+    const first = await get('/feed?case=swr');
+    const body = await first.text();
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    clock += 61_000;
+
+    const stale = await get('/feed?case=swr');
+    expect(stale.headers.get('x-cache')).toBe('STALE');
+    expect(await stale.text()).toBe(body);
+    // The refresh Strata started must reach the handler and replace the entry.
+    await vi.waitFor(async () => {
+      const res = await get('/feed?case=swr');
+      expect(res.headers.get('x-cache')).toBe('HIT');
+      expect(await res.json()).toEqual({ case: 'swr', version: 2 });
+    });
+    expect(origin.count('feed:swr')).toBe(2);
+  });
+
+  it('fields set for the request before Strata (a request id) are neither stored nor replayed', async () => {
+    const miss = await get('/items?case=request-id');
+    await miss.arrayBuffer();
+    const hit = await get('/items?case=request-id');
+    await hit.arrayBuffer();
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    const first = Number(miss.headers.get('x-request-id'));
+    expect(first).toBeGreaterThan(0);
+    expect(hit.headers.get('x-request-id')).toBe(String(first + 1));
+  });
+
+  it('a HEAD hit has the headers and no body', async () => {
+    await (await get('/items?case=head')).arrayBuffer();
+    const res = await fetch(`${server.base}/items?case=head`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cache')).toBe('HIT');
+    expect(await res.text()).toBe('');
+    expect(origin.count('items:head')).toBe(1);
+  });
+
+  it('a binary body round-trips byte-exact, on the miss and on the hit', async () => {
+    const miss = await get('/binary');
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    expect(digest(await miss.arrayBuffer())).toBe(digest(BINARY));
+    const hit = await get('/binary');
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(digest(await hit.arrayBuffer())).toBe(digest(BINARY));
+    expect(origin.count('binary')).toBe(1);
+  });
+
+  it('several Set-Cookie fields survive, and such a response is not cached', async () => {
+    const first = await get('/cookies');
+    expect(first.headers.getSetCookie()).toHaveLength(2);
+    expect(first.headers.getSetCookie().map((cookie) => cookie.split(';')[0])).toEqual(['a=1', 'b=2']);
+    expect(await first.text()).toBe('cookies');
+    const second = await get('/cookies');
+    expect(second.headers.get('x-cache')).toBe('MISS');
+    expect(second.headers.getSetCookie()).toHaveLength(2);
+    expect(origin.count('cookies')).toBe(2);
+  });
+
+  it('a cacheable non-200 status (410) is stored and served as a hit', async () => {
+    const first = await get('/gone');
+    expect(first.status).toBe(410);
+    expect(await first.text()).toBe('Gone');
+    const hit = await get('/gone');
+    expect(hit.status).toBe(410);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(await hit.text()).toBe('Gone');
+    expect(origin.count('gone')).toBe(1);
+  });
+
+  it('a handler that fails gives a 500, not cached, and the server keeps serving', async () => {
+    const res = await get('/boom');
+    expect(res.status).toBe(500);
+    expect(res.headers.get('cache-control')).toMatch(/no-store/);
+    await res.arrayBuffer();
+    const again = await get('/boom');
+    expect(again.status).toBe(500);
+    await again.arrayBuffer();
+    expect(origin.count('boom')).toBe(2);
+    if (harness.name === 'node') expect(origin.reported).toHaveLength(2);
+
+    const after = await get('/items?case=after-boom');
+    expect(after.status).toBe(200);
+    expect(await after.json()).toEqual({ case: 'after-boom', version: 1 });
+  });
+
+  it('a request body reaches the handler intact (routes outside the manifest pass through)', async () => {
+    // Large enough to need many reads: a Request body that read eagerly would stall the framework's parser.
+    const text = 'hello strata ✓ '.repeat(40_000);
+    const res = await fetch(`${server.base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: text,
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(text);
+    expect(res.headers.get('x-cache')).toBeNull();
+  });
+});
