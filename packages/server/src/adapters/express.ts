@@ -90,7 +90,7 @@ function captureResponse(res: ServerResponse, onDone: () => void): Capture {
   const io: RawWriter = {
     writeHead: (status, headers) => Reflect.apply(writeHead, res, [status, headers]),
     write: (chunk) => Reflect.apply(write, res, [chunk]) as boolean,
-    end: () => Reflect.apply(end, res, []),
+    end: (chunk) => Reflect.apply(end, res, chunk ? [chunk] : []),
   };
 
   let controller!: ReadableStreamDefaultController<Uint8Array>;

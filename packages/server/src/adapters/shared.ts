@@ -86,8 +86,11 @@ export function plainResponse(status: number, text: string): Response {
 export interface RawWriter {
   writeHead(statusCode: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Uint8Array): boolean;
-  end(): unknown;
+  end(chunk?: Uint8Array): unknown;
 }
+
+const IMMEDIATE = Symbol('immediate');
+const nextMacrotask = () => new Promise<typeof IMMEDIATE>((resolve) => setImmediate(resolve, IMMEDIATE));
 
 /**
  * Writes a Web Response to a Node ServerResponse: status, headers (each Set-Cookie its own
@@ -109,9 +112,12 @@ export async function pipeResponse(res: ServerResponse, response: Response, io: 
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   if (response.statusText) res.statusMessage = response.statusText;
-  io.writeHead(response.status, headers);
 
   if (!body || res.req?.method === 'HEAD' || NULL_BODY_STATUSES.has(response.status)) {
+    if (!body && res.req?.method !== 'HEAD' && !NULL_BODY_STATUSES.has(response.status)) {
+      headers['content-length'] ??= 0; // an empty body, not an unterminated chunked one
+    }
+    io.writeHead(response.status, headers);
     await body?.cancel().catch(() => {});
     io.end();
     return;
@@ -122,11 +128,27 @@ export async function pipeResponse(res: ServerResponse, response: Response, io: 
   };
   res.once('close', onClose);
   try {
+    // A body already in memory (a cache hit, a buffered answer) goes out in one write with its
+    // length: one syscall and no chunked framing. A body still arriving is not held back — only
+    // reads that complete before the next macrotask are taken together.
+    const first = await reader.read();
+    const secondRead = first.done ? undefined : reader.read();
+    const second = secondRead && (await Promise.race([secondRead, nextMacrotask()]));
+    if (first.done || (second !== IMMEDIATE && second?.done)) {
+      if (headers['content-length'] === undefined) headers['content-length'] = first.value?.byteLength ?? 0;
+      io.writeHead(response.status, headers);
+      io.end(first.value);
+      return;
+    }
+    io.writeHead(response.status, headers);
+    let pending = secondRead as Promise<Awaited<ReturnType<typeof reader.read>>>;
+    if (!io.write(first.value)) await drained(res);
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await pending;
       if (done) break;
       if (res.destroyed) return;
       if (!io.write(value)) await drained(res);
+      pending = reader.read();
     }
     if (!res.destroyed) io.end();
   } catch (error) {
