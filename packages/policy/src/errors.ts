@@ -8,7 +8,15 @@ export type StrataErrorCode =
   | 'E_STORE_TIMEOUT'
   | 'E_CIRCUIT_OPEN'
   | 'E_ENTRY_CORRUPT'
-  | 'E_KEY_INVALID';
+  | 'E_KEY_INVALID'
+  | 'E_MESSAGE_INVALID'
+  | 'E_SW_OPTIONS'
+  | 'E_SW_FAILED'
+  | 'E_SW_TIMEOUT'
+  | 'E_SW_UNAVAILABLE'
+  | 'E_SW_REPLY'
+  | 'E_BUS_UNAVAILABLE'
+  | 'E_PURGE_FAILED';
 
 /** Every error Strata throws on purpose. `code` is stable; match on it, not on the message. */
 export class StrataError extends Error {

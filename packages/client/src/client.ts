@@ -1,0 +1,61 @@
+import type { StatsSnapshot } from './protocol.js';
+
+export interface PurgeEvent {
+  /** The purge's id on the stream. */
+  id: string;
+  tags: string[];
+  keys: string[];
+  /** Entries the service worker evicted. */
+  evicted: number;
+}
+
+export interface ResetEvent {
+  id: string;
+  evicted: number;
+}
+
+export interface ClientEvents {
+  /** A purge was applied (in every tab, whichever holds the stream). */
+  purge: PurgeEvent;
+  /** Everything tagged was dropped: the stream could not replay what was missed. */
+  reset: ResetEvent;
+  /** A new service worker took control of the page. */
+  update: { scriptURL: string };
+  /** The page lost the network, or the purge stream dropped: purges made meanwhile apply on reconnect. */
+  offline: { reason: 'network' | 'stream' };
+  [event: string]: unknown;
+}
+
+export interface StrataClient {
+  on<K extends 'purge' | 'reset' | 'update' | 'offline'>(
+    type: K,
+    listener: (event: ClientEvents[K]) => void,
+  ): () => void;
+  /** Per-route counters from the service worker. */
+  stats(): Promise<StatsSnapshot>;
+  /** Sets the user whose partition private responses are cached in; `null` for none. */
+  setUser(id: string | null): Promise<void>;
+  /** Deletes the current user's partition and unsets the user. Resolves with the entries evicted. */
+  logout(): Promise<number>;
+  /** Whether this tab holds the purge stream. */
+  readonly leader: boolean;
+  /** False when the browser has no service workers: the client is a no-op. */
+  readonly supported: boolean;
+  /** Closes the stream (another tab takes over) and removes the listeners. */
+  close(): void;
+}
+
+const zero = { hit: 0, miss: 0, stale: 0, revalidated: 0, 'error-fallback': 0, purged: 0, discarded: 0 };
+
+/** What `registerStrata` returns where service workers are unavailable: does nothing, never throws. */
+export function noopClient(): StrataClient {
+  return {
+    on: () => () => undefined,
+    stats: async () => ({ routes: {}, total: { ...zero } }),
+    setUser: async () => undefined,
+    logout: async () => 0,
+    leader: false,
+    supported: false,
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,31 @@
+import type { StrataErrorCode } from '@strata/policy';
+import { clientError } from './errors.js';
+import type { WorkerMessage, WorkerReply } from './protocol.js';
+
+/**
+ * Posts a message to the service worker and resolves with its reply on a MessageChannel.
+ * `postMessage` to the controller wakes a stopped worker (a BroadcastChannel would not,
+ * STANDARDS.md §4). A reply of type `strata:error` rejects with the worker's code.
+ */
+export function askWorker(
+  worker: ServiceWorker | null | undefined,
+  message: WorkerMessage,
+  timeoutMs: number,
+): Promise<WorkerReply> {
+  if (!worker) return Promise.reject(clientError('E_SW_UNAVAILABLE', 'no active service worker to message'));
+  return new Promise((resolve, reject) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => {
+      channel.port1.close();
+      reject(clientError('E_SW_TIMEOUT', `the service worker did not answer ${message.type} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    channel.port1.onmessage = (event: MessageEvent<WorkerReply>) => {
+      clearTimeout(timer);
+      channel.port1.close();
+      const reply = event.data;
+      if (reply?.type === 'strata:error') reject(clientError(reply.error.code as StrataErrorCode, reply.error.message));
+      else resolve(reply);
+    };
+    worker.postMessage(message, [channel.port2]);
+  });
+}

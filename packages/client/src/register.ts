@@ -1,0 +1,145 @@
+import { type ClientEvents, noopClient, type PurgeEvent, type ResetEvent, type StrataClient } from './client.js';
+import { Emitter } from './emitter.js';
+import { electLeader } from './leader.js';
+import { askWorker } from './messenger.js';
+import type { StatsSnapshot, WorkerMessage, WorkerReply } from './protocol.js';
+import { resumePoint, streamUrl } from './resume.js';
+import { type PurgeFrame, PurgeStream } from './stream.js';
+
+export interface RegisterOptions {
+  /** The service worker script, e.g. `/sw.js` (what the Vite plugin emits). */
+  swUrl: string;
+  /** The purge stream (Server-Sent Events), e.g. `/strata/events`. */
+  events: string;
+  /** The registration scope. Default: the script's directory. */
+  scope?: string;
+  /** Reconnection backoff of the purge stream, in ms. Default 1,000 doubling to 30,000. */
+  reconnect?: { initialDelay?: number; maxDelay?: number };
+  /** How long to wait for the worker's acknowledgement, in ms. Default 10,000. */
+  ackTimeout?: number;
+  /** How long to wait for the worker to control the page, in ms. Default 10,000. */
+  controlTimeout?: number;
+}
+
+type Broadcast = { type: 'purge'; event: PurgeEvent } | { type: 'reset'; event: ResetEvent };
+
+/**
+ * Registers the Strata service worker, waits until it controls the page, and — in the one tab
+ * elected leader — holds the purge stream, forwarding each purge to the worker and recording its
+ * id once acknowledged. Never throws: without service workers it returns a no-op client.
+ */
+export async function registerStrata(options: RegisterOptions): Promise<StrataClient> {
+  const container = typeof navigator === 'undefined' ? undefined : navigator.serviceWorker;
+  if (!container) {
+    console.warn('[strata] service workers are not available here: caching and purges are off');
+    return noopClient();
+  }
+  let registration: ServiceWorkerRegistration;
+  try {
+    registration = await container.register(options.swUrl, options.scope ? { scope: options.scope } : undefined);
+    await controlled(container, options.controlTimeout ?? 10_000);
+  } catch (error) {
+    console.warn('[strata] the service worker could not be registered: caching and purges are off', error);
+    return noopClient();
+  }
+
+  const ackTimeout = options.ackTimeout ?? 10_000;
+  const emitter = new Emitter<ClientEvents>();
+  const events = new URL(options.events, location.href).href;
+  const resume = resumePoint(`strata:last-purge-id:${events}`);
+  const worker = () => container.controller ?? registration.active;
+  const ask = (message: WorkerMessage): Promise<WorkerReply> => askWorker(worker(), message, ackTimeout);
+  // Tabs learn of purges the leader applied; the channel never carries work for the worker.
+  const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(`strata:${events}`);
+  channel?.addEventListener('message', ({ data }: MessageEvent<Broadcast>) => emitter.emit(data.type, data.event));
+
+  const apply = async (frame: PurgeFrame): Promise<void> => {
+    if (frame.id !== '' && resume.seen(frame.id)) return; // a replay: purges are idempotent, but skip the work
+    const message: WorkerMessage =
+      frame.kind === 'reset'
+        ? { type: 'strata:reset', id: frame.id }
+        : { type: 'strata:purge', id: frame.id, tags: frame.tags, keys: frame.keys };
+    let evicted = 0;
+    try {
+      evicted = ((await ask(message)) as { evicted?: number }).evicted ?? 0;
+    } catch (error) {
+      // A purge the worker calls malformed will never apply: skip it rather than retry forever.
+      if ((error as { code?: unknown }).code !== 'E_MESSAGE_INVALID') throw error;
+      console.error('[strata] the service worker refused a purge from the stream', frame, error);
+    }
+    if (frame.id !== '') resume.set(frame.id);
+    const broadcast: Broadcast =
+      frame.kind === 'reset'
+        ? { type: 'reset', event: { id: frame.id, evicted } }
+        : { type: 'purge', event: { id: frame.id, tags: frame.tags, keys: frame.keys, evicted } };
+    emitter.emit(broadcast.type, broadcast.event);
+    channel?.postMessage(broadcast);
+  };
+
+  const offline = () => emitter.emit('offline', { reason: 'network' });
+  addEventListener('offline', offline);
+  const onControllerChange = () => {
+    const scriptURL = container.controller?.scriptURL;
+    if (scriptURL) emitter.emit('update', { scriptURL });
+  };
+  container.addEventListener('controllerchange', onControllerChange);
+
+  const leadership =
+    typeof EventSource === 'undefined'
+      ? undefined
+      : electLeader(`strata:purge-stream:${events}`, () => {
+          const stream = new PurgeStream({
+            url: () => streamUrl(events, resume.get(), location.href),
+            apply,
+            onOffline: () => emitter.emit('offline', { reason: 'stream' }),
+            initialDelay: options.reconnect?.initialDelay ?? 1000,
+            maxDelay: options.reconnect?.maxDelay ?? 30_000,
+          });
+          stream.open();
+          return () => stream.close();
+        });
+  if (!leadership) console.warn('[strata] no EventSource here: purges from the server are not received');
+
+  return {
+    on: (type, listener) => emitter.on(type, listener),
+    stats: async () => {
+      const { type: _, ...snapshot } = (await ask({ type: 'strata:stats' })) as { type: string } & StatsSnapshot;
+      return snapshot;
+    },
+    setUser: async (user) => {
+      await ask({ type: 'strata:set-user', user });
+    },
+    logout: async () => ((await ask({ type: 'strata:logout' })) as { evicted: number }).evicted,
+    get leader() {
+      return leadership?.leading ?? false;
+    },
+    supported: true,
+    close() {
+      leadership?.release();
+      channel?.close();
+      removeEventListener('offline', offline);
+      container.removeEventListener('controllerchange', onControllerChange);
+      emitter.clear();
+    },
+  };
+}
+
+/**
+ * Resolves once a service worker controls the page (Strata's worker claims clients on activate).
+ * A worker installed with `clientsClaim: false` controls the page only after a reload: after the
+ * timeout the client goes on, messaging the active worker directly.
+ */
+async function controlled(container: ServiceWorkerContainer, timeoutMs: number): Promise<void> {
+  await container.ready;
+  if (container.controller) return;
+  const claimed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const claim = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    container.addEventListener('controllerchange', claim, { once: true });
+  });
+  if (!claimed)
+    console.warn(`[strata] no service worker controls this page after ${timeoutMs} ms; it will after a reload`);
+}

@@ -1,0 +1,252 @@
+import { buildServiceWorker } from '@strata/sw/vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import manifest from '../../../sw/test/browser/fixtures/manifest.js';
+import {
+  buildClient,
+  type ClientPage,
+  entries,
+  get,
+  launchChromium,
+  type PageGlobals,
+  startTestServer,
+  swFixture,
+  type TestServer,
+  waitForEntries,
+} from './helpers.js';
+
+// The purge stream in these tests is a stand-in for @strata/server's (see the sw suite's test
+// server): same wire format, replay from `?since=`, `event: reset` when the id is too old.
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  const [sw, client, s, b] = await Promise.all([
+    buildServiceWorker({ manifest: swFixture('manifest.ts'), sw: swFixture('sw.ts'), root: swFixture('') }),
+    buildClient(),
+    startTestServer(manifest),
+    launchChromium(),
+  ]);
+  server = s;
+  browser = b;
+  server.sw = sw.code;
+  server.client = client;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function withContext(run: (context: BrowserContext) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    await run(context);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Opens the app and registers the client, recording every client event in `seen`. */
+async function openApp(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.evaluate(async () => {
+    const g = globalThis as unknown as ClientPage;
+    g.seen = [];
+    g.strata = await g.StrataClient.registerStrata({
+      swUrl: '/sw.js',
+      events: '/strata/events',
+      reconnect: { initialDelay: 50, maxDelay: 400 },
+    });
+    for (const type of ['purge', 'reset', 'offline', 'update'] as const) {
+      g.strata.on(type, (event) => g.seen.push({ type, ...event }));
+    }
+  });
+  return page;
+}
+
+/** Resolves when the page's client has emitted `type` (with this id, if given). */
+async function waitForEvent(page: Page, type: string, id?: string): Promise<void> {
+  await page.waitForFunction(
+    ([t, i]) => (globalThis as unknown as ClientPage).seen.some((e) => e.type === t && (i === undefined || e.id === i)),
+    [type, id] as const,
+    { polling: 25 },
+  );
+}
+
+const isLeader = (page: Page): Promise<boolean> =>
+  page.evaluate(() => (globalThis as unknown as ClientPage).strata.leader);
+
+/** The one page that leads, once exactly one does. */
+async function leaderOf(pages: Page[]): Promise<Page> {
+  for (;;) {
+    const flags = await Promise.all(pages.map(isLeader));
+    const leaders = pages.filter((_, i) => flags[i]);
+    if (leaders.length > 1) throw new Error(`${leaders.length} tabs lead at once`);
+    if (leaders[0]) return leaders[0];
+    await pages[0]?.waitForFunction(() => true); // yield a round trip, then look again
+  }
+}
+
+describe('@strata/client in Chromium', () => {
+  it('forwards stream purges to the worker, and resumes after a reload from the last applied id (SSE from a test server)', async () => {
+    await withContext(async (context) => {
+      const before = server.sse.total;
+      const page = await openApp(context);
+      await server.sse.waitFor((s) => s.total === before + 1 && s.open === 1);
+      expect(server.sse.since.at(-1)).toBeNull(); // first visit: no resume point
+
+      await get(page, '/api/fresh/c1');
+      await waitForEntries(page, '/api/fresh/c1', 1);
+      const id = server.sse.publish({ data: { tags: ['item:c1'], keys: [] } });
+      await waitForEvent(page, 'purge', id);
+      expect(await entries(page, '/api/fresh/c1')).toBe(0);
+      const seen = await page.evaluate(() => (globalThis as unknown as ClientPage).seen);
+      expect(seen).toContainEqual({ type: 'purge', id, tags: ['item:c1'], keys: [], evicted: 1 });
+
+      await page.reload();
+      await page.evaluate(() =>
+        (globalThis as unknown as ClientPage).StrataClient.registerStrata({
+          swUrl: '/sw.js',
+          events: '/strata/events',
+        }),
+      );
+      await server.sse.waitFor((s) => s.total === before + 2 && s.open === 1);
+      expect(server.sse.since.at(-1)).toBe(id);
+    });
+  });
+
+  it('eight tabs hold exactly one purge stream, all their fetches complete, and the stream moves on when the leader closes, missing no purge (SSE from a test server)', async () => {
+    await withContext(async (context) => {
+      const before = server.sse.total;
+      const pages = await Promise.all(Array.from({ length: 8 }, () => openApp(context)));
+      const leader = await leaderOf(pages);
+      await server.sse.waitFor((s) => s.open === 1);
+      expect(server.sse.total - before).toBe(1);
+
+      // Over HTTP/1.1, 8 open streams would take more than the 6 connections per host and stall these.
+      const fetched = await Promise.all(pages.map((page, i) => get(page, `/api/nostore/tab-${i}`)));
+      expect(fetched.map((r) => r.status)).toEqual(Array(8).fill(200));
+
+      const follower = pages.find((p) => p !== leader) as Page;
+      for (const path of ['/api/fresh/h1', '/api/fresh/h2']) {
+        await get(follower, path);
+        await waitForEntries(follower, path, 1);
+      }
+      const first = server.sse.publish({ data: { tags: ['item:h1'], keys: [] } });
+      await Promise.all(pages.map((page) => waitForEvent(page, 'purge', first))); // every tab hears of it
+      expect(await entries(follower, '/api/fresh/h1')).toBe(0);
+      await leader.close();
+      // Published while the stream is changing hands: the next leader replays it from the last applied id.
+      const second = server.sse.publish({ data: { tags: ['item:h2'], keys: [] } });
+      const rest = pages.filter((p) => p !== leader);
+      const next = await leaderOf(rest);
+      await waitForEvent(next, 'purge', second);
+      expect(await entries(follower, '/api/fresh/h2')).toBe(0);
+      await server.sse.waitFor((s) => s.open === 1);
+      expect(server.sse.total - before).toBe(2);
+      expect(server.sse.since.at(-1)).toBe(first);
+    });
+  });
+
+  it('reconnects with backoff after the stream drops, and a resume id the server forgot brings a reset (SSE from a test server)', async () => {
+    await withContext(async (context) => {
+      const page = await openApp(context);
+      await server.sse.waitFor((s) => s.open === 1);
+      for (const path of ['/api/fresh/r1', '/api/untagged/r1']) {
+        await get(page, path);
+        await waitForEntries(page, path, 1);
+      }
+      const applied = server.sse.publish({ data: { tags: ['nothing-cached'], keys: [] } });
+      await waitForEvent(page, 'purge', applied);
+      // Purges go on while this browser is away, more than the server keeps.
+      server.sse.dropAll();
+      server.sse.publish({ data: { tags: ['item:r1'], keys: [] } });
+      server.sse.forgetUpTo(server.sse.publish({ data: { tags: ['other'], keys: [] } }));
+      await waitForEvent(page, 'offline');
+      await waitForEvent(page, 'reset');
+      expect(await entries(page, '/api/fresh/r1')).toBe(0); // every tagged entry went
+      expect(await entries(page, '/api/untagged/r1')).toBe(1); // untagged ones stay
+      expect(server.sse.since.at(-1)).toBe(applied);
+    });
+  });
+
+  it('skips a purge the worker refuses as malformed instead of retrying it forever (SSE from a test server)', async () => {
+    await withContext(async (context) => {
+      const page = await openApp(context);
+      await server.sse.waitFor((s) => s.open === 1);
+      await get(page, '/api/fresh/m1');
+      await waitForEntries(page, '/api/fresh/m1', 1);
+      server.sse.publish({ data: { tags: ['has space'], keys: [] } });
+      const good = server.sse.publish({ data: { tags: ['item:m1'], keys: [] } });
+      await waitForEvent(page, 'purge', good);
+      expect(await entries(page, '/api/fresh/m1')).toBe(0);
+    });
+  });
+
+  it('setUser, stats and logout reach the worker', async () => {
+    await withContext(async (context) => {
+      const page = await openApp(context);
+      await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage & PageGlobals;
+        g.document.cookie = 'user=dora';
+        await g.strata.setUser('dora');
+      });
+      await get(page, '/api/me');
+      await waitForEntries(page, '/api/me', 1);
+      await get(page, '/api/me');
+      const result = await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage;
+        const stats = await g.strata.stats();
+        return { hits: stats.routes['/api/me']?.hit, evicted: await g.strata.logout() };
+      });
+      expect(result).toEqual({ hits: 1, evicted: 1 });
+      expect(await entries(page, '/api/me')).toBe(0);
+    });
+  });
+
+  it('emits update when a new worker takes control', async () => {
+    await withContext(async (context) => {
+      const page = await openApp(context);
+      const previous = server.sw;
+      try {
+        server.sw = (await buildServiceWorker({ manifest: { ...manifest, version: 'client-update' } })).code;
+        await page.evaluate(async () => {
+          const { navigator } = globalThis as unknown as PageGlobals;
+          await (await navigator.serviceWorker.getRegistration())?.update();
+        });
+        await waitForEvent(page, 'update');
+      } finally {
+        server.sw = previous;
+      }
+    });
+  });
+
+  it('without service workers, registerStrata returns a no-op client and warns, never throws', async () => {
+    await withContext(async (context) => {
+      await context.addInitScript(() => {
+        const { navigator } = globalThis as unknown as { navigator: object };
+        Object.defineProperty(Object.getPrototypeOf(navigator), 'serviceWorker', { get: () => undefined });
+      });
+      const page = await context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'warning') warnings.push(message.text());
+      });
+      await page.goto(server.url);
+      const client = await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage;
+        const strata = await g.StrataClient.registerStrata({ swUrl: '/sw.js', events: '/strata/events' });
+        await strata.setUser('x');
+        return { supported: strata.supported, evicted: await strata.logout(), stats: await strata.stats() };
+      });
+      expect(client.supported).toBe(false);
+      expect(client.evicted).toBe(0);
+      expect(client.stats.routes).toEqual({});
+      expect(warnings.join('\n')).toMatch(/service workers are not available/);
+      expect(server.sse.open).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import type { RegisterOptions, StrataClient } from '@strata/client';
+import { build, type Rolldown } from 'vite';
+
+// The fixture app, server and worker of the @strata/sw browser suites are reused: the client is
+// tested against the real worker.
+export {
+  controlledPage,
+  entries,
+  get,
+  launchChromium,
+  waitForEntries,
+} from '../../../sw/test/browser/helpers/browser.js';
+export type { PageGlobals } from '../../../sw/test/browser/helpers/page.js';
+export { startTestServer, type TestServer } from '../../../sw/test/browser/helpers/server.js';
+export const swFixture = (name: string): string =>
+  fileURLToPath(new URL(`../../../sw/test/browser/fixtures/${name}`, import.meta.url));
+
+/** The page client as a classic script defining `StrataClient`, built from source. */
+export async function buildClient(): Promise<string> {
+  const conditions = ['strata-source', 'browser', 'module', 'import', 'default'];
+  const output = (await build({
+    configFile: false,
+    logLevel: 'silent',
+    resolve: { conditions },
+    build: {
+      write: false,
+      minify: false,
+      lib: {
+        entry: fileURLToPath(new URL('../../src/index.ts', import.meta.url)),
+        formats: ['iife'],
+        name: 'StrataClient',
+      },
+    },
+  })) as Rolldown.RolldownOutput[];
+  return output[0]?.output[0].code ?? '';
+}
+
+/** What the client tests read and write on the page's global object. */
+export interface ClientPage {
+  StrataClient: { registerStrata(options: RegisterOptions): Promise<StrataClient> };
+  strata: StrataClient;
+  seen: { type: string; id?: string; evicted?: number; reason?: string }[];
+}

@@ -1,0 +1,33 @@
+/**
+ * The `strata-sw` member of the Cache-Status field (RFC 9211). The field is a Structured-Field
+ * List with one member per cache, the one nearest the user last (§2), so the service worker
+ * appends its member after whatever the origin, the server cache and the CDN put there.
+ */
+
+/** RFC 9211 §2.2 `fwd` reasons the service worker uses. */
+export type Forward = 'uri-miss' | 'stale' | 'bypass';
+
+/** Why a stale or bypassed response was used; always an sf-token (RFC 8941 §3.3.4). */
+export type Detail = 'stale-while-revalidate' | 'stale-if-error' | 'no-user';
+
+/** `hit` and `fwd` are mutually exclusive (§2.1, §2.2), so they are two shapes. */
+export type CacheStatus =
+  | { hit: true; ttl: number; detail?: Detail }
+  | { fwd: Forward; fwdStatus?: number | undefined; ttl?: number; stored?: boolean; detail?: Detail };
+
+/** One list member: `strata-sw; hit; ttl=42` or `strata-sw; fwd=stale; fwd-status=503; ttl=-3`. */
+export function cacheStatusMember(status: CacheStatus): string {
+  // A Boolean true is the bare key (RFC 8941 §3.1.2), never `hit=true`.
+  let member = 'hit' in status ? 'strata-sw; hit' : `strata-sw; fwd=${status.fwd}`;
+  if ('fwd' in status && status.fwdStatus !== undefined) member += `; fwd-status=${status.fwdStatus}`;
+  // §2.4: ttl is an Integer, negative once stale; 1.5 would be a Decimal.
+  if (status.ttl !== undefined) member += `; ttl=${Math.floor(status.ttl)}`;
+  if ('stored' in status && status.stored) member += '; stored';
+  if (status.detail) member += `; detail=${status.detail}`;
+  return member;
+}
+
+/** Appends a member to an existing Cache-Status value, preserving the upstream members (§2). */
+export function appendCacheStatus(existing: string | null, member: string): string {
+  return existing?.trim() ? `${existing.trim()}, ${member}` : member;
+}

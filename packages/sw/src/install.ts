@@ -1,0 +1,179 @@
+import { type Manifest, matchRoute, storesAt } from '@strata/policy';
+import type { RouteMatchCallback, WorkboxPlugin } from 'workbox-core';
+import { Route, Router } from 'workbox-routing';
+import { Epochs } from './epochs.js';
+import { swError } from './errors.js';
+import { Expiration } from './expiration.js';
+import { invalidateOnWrite } from './invalidate.js';
+import { errorReply, parseMessage, type StrataMessage, type StrataReply } from './messages.js';
+import { Partitions, userPartition } from './partition.js';
+import { Evictor } from './purge.js';
+import { type ReconcileResult, reconcile } from './reconcile.js';
+import { Stats, type StatsSnapshot } from './stats.js';
+import { StrataStrategy } from './strategy.js';
+import { TagIndex } from './tag-index.js';
+import { Writer } from './writer.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+export interface StrataOptions {
+  /** Entries kept per cache (the public one and each user's); the oldest stored go first. Default: no limit. */
+  maxEntries?: number;
+  /** Prefix of Strata's cache names and IndexedDB database: letters, digits, `.`, `_`, `-`. Default `strata`. */
+  cachePrefix?: string;
+  /** `skipWaiting()` on install, so a new version takes over without waiting for tabs to close. Default true. */
+  skipWaiting?: boolean;
+  /** `clients.claim()` on activate, so the page that registered the worker is controlled at once. Default true. */
+  clientsClaim?: boolean;
+  /** Seconds between cleanups while the worker runs. Default 60. */
+  cleanupInterval?: number;
+  /** Extra Workbox plugins for the managed network fetches (`requestWillFetch`, `fetchDidFail`, …). */
+  plugins?: WorkboxPlugin[];
+  /** The clock, in ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What `installStrata` returns: the message operations, for code in the worker itself. */
+export interface StrataWorker {
+  readonly router: Router;
+  purge(tags: readonly string[], keys?: readonly string[]): Promise<number>;
+  reset(): Promise<number>;
+  setUser(user: string | null): Promise<void>;
+  /** Deletes the partition of `user` (default: the current user); the user is unset if current. */
+  logout(user?: string | null): Promise<number>;
+  stats(): Promise<StatsSnapshot>;
+  /** Runs expiration now. Resolves false if it failed (the next run starts afresh). */
+  cleanup(): Promise<boolean>;
+  /** Reconciles Cache Storage and the tag index (done on activate). */
+  reconcile(): Promise<ReconcileResult>;
+}
+
+const log = (...args: unknown[]): void => {
+  if (process.env.NODE_ENV !== 'production') console.warn('[strata]', ...args);
+};
+
+/**
+ * Installs Strata in a service worker: a Workbox router over the manifest's browser-level routes
+ * with the Strata strategy behind them, the page's messages, and the lifecycle (old versions
+ * dropped and the index reconciled on activate, cleanups on a timer). Call it once, at the top
+ * level of the worker script; all state lives in what it creates.
+ */
+export function installStrata(manifest: Manifest, options: StrataOptions = {}): StrataWorker {
+  if (
+    process.env.NODE_ENV !== 'production' &&
+    !(typeof manifest?.version === 'string' && Array.isArray(manifest.routes))
+  ) {
+    throw swError('E_SW_OPTIONS', 'installStrata needs a manifest from defineManifest() or parseManifest()');
+  }
+  const { maxEntries, cachePrefix = 'strata', now = Date.now } = options;
+  if (!/^[\w.-]+$/.test(cachePrefix) || (maxEntries !== undefined && !(maxEntries >= 1))) {
+    throw swError('E_SW_OPTIONS', 'cachePrefix must be [A-Za-z0-9._-]+ and maxEntries at least 1');
+  }
+  const { caches, location } = self;
+  const index = new TagIndex(`${cachePrefix}:index`);
+  const epochs = new Epochs();
+  const partitions = new Partitions(cachePrefix, manifest.version, () => index.getMeta('user'));
+  const stats = new Stats({ load: () => index.getMeta('stats'), save: (routes) => index.setMeta('stats', routes) });
+  const writer: Writer = new Writer({
+    caches,
+    index,
+    epochs,
+    now,
+    makeRoom: (cache) => evictor.makeRoom(cache),
+    afterWrite: () => void expiration.run(),
+    onError: (error) => log('a response was not stored', error),
+  });
+  const evictor = new Evictor({ caches, index, epochs, writer, stats, origin: location.origin });
+  const expiration = new Expiration(index, {
+    maxEntries,
+    now,
+    caches: async () => (await caches.keys()).filter((name) => partitions.isCurrent(name)),
+    evict: (records) => evictor.evict(records, false),
+    onError: (error) => log('cleanup failed; the next one starts afresh', error),
+  });
+
+  const strategy = new StrataStrategy(
+    { caches, partitions, writer, epochs, stats, now },
+    { cacheName: partitions.cacheOf('public'), plugins: options.plugins ?? [] },
+  );
+  const browserRoute = (url: URL, method: string) => {
+    const match = matchRoute(manifest, url, method);
+    return match && storesAt(match.policy, 'browser') ? match : undefined;
+  };
+  const reads: RouteMatchCallback = ({ url, request, sameOrigin }) => sameOrigin && browserRoute(url, request.method);
+  const writes: RouteMatchCallback = ({ url, sameOrigin }) => sameOrigin && !!browserRoute(url, 'GET');
+  const router = new Router();
+  for (const method of ['GET', 'HEAD'] as const) router.registerRoute(new Route(reads, strategy, method));
+  const invalidate = invalidateOnWrite(evictor, location.origin);
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+    router.registerRoute(new Route(writes, invalidate, method));
+  }
+  router.addFetchListener();
+
+  const setUser = async (user: string | null): Promise<void> => {
+    partitions.user = user;
+    await index.setMeta('user', user);
+  };
+  const worker: StrataWorker = {
+    router,
+    purge: (tags, keys = []) => evictor.purge(tags, keys),
+    reset: () => evictor.reset(),
+    setUser,
+    async logout(user) {
+      await partitions.ready;
+      const who = user === undefined ? partitions.user : user;
+      if (who === null) return 0;
+      if (partitions.user === who) await setUser(null);
+      return evictor.dropCache(partitions.cacheOf(userPartition(who)));
+    },
+    stats: () => stats.snapshot(),
+    cleanup: () => expiration.run(),
+    reconcile: () => reconcile(caches, index, partitions),
+  };
+
+  const answer = async (message: StrataMessage): Promise<StrataReply> => {
+    const id = message.id === undefined ? {} : { id: message.id };
+    switch (message.type) {
+      case 'strata:purge':
+        return { type: 'strata:purged', ...id, evicted: await worker.purge(message.tags, message.keys) };
+      case 'strata:reset':
+        return { type: 'strata:purged', ...id, evicted: await worker.reset() };
+      case 'strata:set-user':
+        await setUser(message.user);
+        return { type: 'strata:user', ...id, user: message.user };
+      case 'strata:logout': {
+        const evicted = await worker.logout(message.user);
+        return { type: 'strata:logged-out', ...id, user: partitions.user, evicted };
+      }
+      case 'strata:stats':
+        return { type: 'strata:stats', ...id, ...(await worker.stats()) };
+    }
+  };
+
+  self.addEventListener('message', (event) => {
+    const parsed = parseMessage(event.data, location.origin);
+    if (!parsed) return; // not a Strata message
+    const reply = (message: StrataReply): void => (event.ports[0] ?? event.source)?.postMessage(message);
+    if ('error' in parsed) return reply(errorReply(parsed.error, parsed.id));
+    const { message } = parsed;
+    event.waitUntil(answer(message).then(reply, (error: unknown) => reply(errorReply(error, message.id))));
+  });
+
+  self.addEventListener('install', (event) => {
+    if (options.skipWaiting !== false) event.waitUntil(self.skipWaiting());
+  });
+
+  self.addEventListener('activate', (event) => {
+    // Fetch events wait until activation completes (SW spec, Handle Fetch), so reconciliation sees
+    // no write of this worker in progress.
+    const activate = async (): Promise<void> => {
+      await worker.reconcile().catch((error: unknown) => log('reconciliation failed', error));
+      if (options.clientsClaim !== false) await self.clients.claim();
+      await expiration.run();
+    };
+    event.waitUntil(activate());
+  });
+
+  setInterval(() => void expiration.run(), (options.cleanupInterval ?? 60) * 1000);
+  return worker;
+}

@@ -1,0 +1,47 @@
+import type { Partitions } from './partition.js';
+import type { TagIndex } from './tag-index.js';
+
+export interface ReconcileResult {
+  /** Caches of other manifest versions deleted. */
+  droppedCaches: number;
+  /** Index records whose entry was gone. */
+  orphanRecords: number;
+  /** Stored URLs the index did not know (no purge could have reached them). */
+  orphanEntries: number;
+}
+
+/**
+ * Runs on activate. Drops the caches of other manifest versions under the same prefix, then makes
+ * Cache Storage and the tag index agree: they share no transactions (STANDARDS.md §5), so a worker
+ * stopped between the two writes leaves one side with entries the other does not know. Records
+ * without an entry are deleted; entries without a record are evicted, as no purge could reach them.
+ */
+export async function reconcile(
+  caches: CacheStorage,
+  index: Pick<TagIndex, 'all' | 'delete'>,
+  partitions: Pick<Partitions, 'owns' | 'isCurrent'>,
+): Promise<ReconcileResult> {
+  const result: ReconcileResult = { droppedCaches: 0, orphanRecords: 0, orphanEntries: 0 };
+  const stored = new Map<string, Set<string>>();
+  for (const name of await caches.keys()) {
+    if (partitions.isCurrent(name)) {
+      const keys = await (await caches.open(name)).keys();
+      stored.set(name, new Set(keys.map((request) => request.url)));
+    } else if (partitions.owns(name) && (await caches.delete(name))) result.droppedCaches++;
+  }
+  const orphans: string[] = [];
+  const known = new Set<string>();
+  for (const record of await index.all()) {
+    if (stored.get(record.cache)?.has(record.key)) known.add(record.id);
+    else orphans.push(record.id);
+  }
+  await index.delete(orphans);
+  result.orphanRecords = orphans.length;
+  for (const [name, urls] of stored) {
+    const cache = await caches.open(name);
+    for (const url of urls) {
+      if (!known.has(`${name} ${url}`) && (await cache.delete(url, { ignoreVary: true }))) result.orphanEntries++;
+    }
+  }
+  return result;
+}

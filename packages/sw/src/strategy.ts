@@ -1,0 +1,158 @@
+import type { RouteMatch } from '@strata/policy';
+import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
+import { type CacheStatus, cacheStatusMember } from './cache-status.js';
+import { annotate, cacheKey, isStorable, serve, storedAtOf } from './entry.js';
+import type { Epochs, Ticket } from './epochs.js';
+import { freshness, isServerError, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
+import type { Partitions } from './partition.js';
+import type { Counter, Stats } from './stats.js';
+import type { WriteJob, Writer } from './writer.js';
+
+export interface StrategyContext {
+  caches: CacheStorage;
+  partitions: Partitions;
+  writer: Writer;
+  epochs: Epochs;
+  stats: Stats;
+  now: () => number;
+}
+
+/** One request, resolved against the manifest and the current partition. */
+interface Lookup {
+  request: Request;
+  /** The Cache Storage key. */
+  key: Request;
+  handler: StrategyHandler;
+  match: RouteMatch;
+  windows: Windows;
+  cache: string;
+  partition: string;
+}
+
+/**
+ * The manifest's browser policy for one request, as a Workbox strategy. The route's match
+ * (policy, tags) arrives as the Workbox route's `params`.
+ * - fresh → from the cache, no network;
+ * - stale within stale-while-revalidate → from the cache, plus one background revalidation;
+ * - otherwise → the network, and the response stored;
+ * - the network failing or answering 5xx within stale-if-error → the stale copy.
+ * A hit is one `caches.match`: stored-at and partition travel in the entry's headers, and nothing
+ * on this path touches IndexedDB.
+ */
+export class StrataStrategy extends Strategy {
+  readonly #ctx: StrategyContext;
+  /** Background revalidations in flight, by cache, URL and variant: one per entry (RFC 5861 §3). */
+  readonly #revalidating = new Set<string>();
+
+  constructor(ctx: StrategyContext, options: StrategyOptions = {}) {
+    // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
+    // copy it kept, which could be one a purge already removed from this cache.
+    super({ ...options, fetchOptions: { ...options.fetchOptions, cache: 'no-cache' } });
+    this.#ctx = ctx;
+  }
+
+  protected override async _handle(request: Request, handler: StrategyHandler): Promise<Response> {
+    const { partitions, caches, now } = this.#ctx;
+    const match = handler.params as RouteMatch;
+    const windows = windowsOf(match.policy);
+    if (match.policy.scope === 'private') await partitions.ready;
+    const partition = partitions.partitionFor(match.policy.scope);
+    if (partition === undefined) {
+      // A private response with no user set has no partition to go to: neither stored nor served.
+      return annotate(await handler.fetch(request), cacheStatusMember({ fwd: 'bypass', detail: 'no-user' }));
+    }
+    const head = request.method === 'HEAD';
+    // RFC 9110 §9.3.2: HEAD is answered from the stored GET response (the key is a GET request).
+    const key = cacheKey(request, match.policy.vary ?? [], head);
+    const lookup: Lookup = { request, key, handler, match, windows, cache: partitions.cacheOf(partition), partition };
+    const cached = await caches.match(key, { cacheName: lookup.cache });
+    const storedAt = cached && storedAtOf(cached, partition);
+    if (!cached || storedAt === undefined) return head ? handler.fetch(request) : this.#fetch(lookup);
+
+    const age = now() - storedAt;
+    const state = freshness(age, windows);
+    const ttl = ttlLeft(age, windows);
+    if (state === 'fresh') {
+      this.#count(lookup, 'hit');
+      return serve(cached, cacheStatusMember({ hit: true, ttl }), age, head);
+    }
+    // HEAD responses are never stored, so a stale HEAD goes to the network without revalidating.
+    if (head) return handler.fetch(request);
+    if (state === 'stale') return this.#fetch(lookup, cached, age);
+    this.#count(lookup, 'stale');
+    this.#revalidate(lookup);
+    return serve(cached, cacheStatusMember({ fwd: 'stale', ttl, detail: 'stale-while-revalidate' }), age, false);
+  }
+
+  /** To the network; the response stored, or the stale copy when the network fails within stale-if-error. */
+  async #fetch(lookup: Lookup, stale?: Response, age = 0): Promise<Response> {
+    const { handler, request, windows } = lookup;
+    const ticket = this.#ctx.epochs.begin();
+    const fallback = (fwdStatus?: number): Response => {
+      ticket.end();
+      this.#count(lookup, 'error-fallback');
+      const status: CacheStatus = { fwd: 'stale', fwdStatus, ttl: ttlLeft(age, windows), detail: 'stale-if-error' };
+      return serve(stale as Response, cacheStatusMember(status), age, false);
+    };
+    const canFallBack = stale !== undefined && servesOnError(age, windows);
+    let response: Response;
+    try {
+      response = await handler.fetch(request);
+    } catch (error) {
+      if (canFallBack) return fallback();
+      ticket.end();
+      throw error;
+    }
+    if (canFallBack && isServerError(response.status)) {
+      void response.body?.cancel();
+      return fallback(response.status);
+    }
+    this.#count(lookup, 'miss');
+    const stored = isStorable(response);
+    if (stored) handler.waitUntil(this.#ctx.writer.store(this.#job(lookup, response.clone(), ticket)));
+    else ticket.end();
+    const fwd = stale ? 'stale' : 'uri-miss';
+    const status: CacheStatus = {
+      fwd,
+      fwdStatus: response.status,
+      stored,
+      ...(stale && { ttl: ttlLeft(age, windows) }),
+    };
+    return annotate(response, cacheStatusMember(status));
+  }
+
+  #revalidate(lookup: Lookup): void {
+    const { request, handler } = lookup;
+    const key = `${lookup.cache} ${lookup.key.url}`;
+    if (this.#revalidating.has(key)) return;
+    this.#revalidating.add(key);
+    const ticket = this.#ctx.epochs.begin();
+    const done = (async () => {
+      try {
+        const response = await handler.fetch(request);
+        // A failed revalidation keeps the stale entry: the next request past the window retries.
+        if (!isStorable(response)) return void response.body?.cancel();
+        const result = await this.#ctx.writer.store(this.#job(lookup, response, ticket));
+        if (result !== 'failed') this.#count(lookup, result === 'stored' ? 'revalidated' : 'discarded');
+      } catch {
+        // the network failed: the stale entry stays
+      } finally {
+        ticket.end();
+        this.#revalidating.delete(key);
+      }
+    })();
+    handler.waitUntil(done);
+  }
+
+  #job({ request, key, match, cache, partition, windows }: Lookup, response: Response, ticket: Ticket): WriteJob {
+    const { tags, policy, route } = match;
+    const vary = policy.vary ?? [];
+    const life = lifetime(windows);
+    return { request, key, response, cache, partition, tags, vary, route: route.match, lifetime: life, ticket };
+  }
+
+  #count({ handler, match }: Lookup, counter: Counter): void {
+    this.#ctx.stats.bump(match.route.match, counter);
+    handler.waitUntil(this.#ctx.stats.saveSoon());
+  }
+}

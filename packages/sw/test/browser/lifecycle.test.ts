@@ -1,0 +1,182 @@
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '@strata/policy';
+import { buildServiceWorker } from '@strata/sw/vite';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import manifest from './fixtures/manifest.js';
+import { controlledPage, entries, get, launchChromium, waitForEntries } from './helpers/browser.js';
+import type { PageGlobals } from './helpers/page.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// These tests use the default worker entry (`installStrata(manifest, options)` with the manifest
+// inlined), the one the Vite plugin builds when no `sw` is given.
+
+let server: TestServer;
+let browser: Browser;
+const root = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const build = async (version: string, options = {}) =>
+  (await buildServiceWorker({ manifest: { ...manifest, version } as Manifest, root, options })).code;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startTestServer(manifest), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const cacheNames = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (globalThis as unknown as PageGlobals).caches.keys());
+
+/** Serves `code` as the new /sw.js and waits until the page is controlled by it. */
+async function deploy(page: Page, code: string): Promise<void> {
+  server.sw = code;
+  await page.evaluate(async () => {
+    const { navigator } = globalThis as unknown as PageGlobals;
+    const changed = new Promise<void>((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
+    );
+    await (await navigator.serviceWorker.getRegistration())?.update();
+    await changed; // skipWaiting: the new worker takes over this page without a reload
+    // The controller changes when the new worker starts activating; its activate handler (version
+    // drop, reconciliation) is done once it is `activated`.
+    const worker = navigator.serviceWorker.controller;
+    await new Promise<void>((resolve) => {
+      const check = () => worker?.state === 'activated' && resolve();
+      worker?.addEventListener('statechange', check);
+      check();
+    });
+  });
+}
+
+describe('service worker lifecycle in Chromium', () => {
+  it('a new manifest version drops the previous version’s caches on activate', async () => {
+    const context = await browser.newContext();
+    try {
+      server.sw = await build('v1');
+      const page = await controlledPage(context, server.url);
+      await get(page, '/api/fresh/life-1');
+      await waitForEntries(page, '/api/fresh/life-1', 1);
+      expect(await cacheNames(page)).toEqual(['strata:v1:public']);
+
+      await deploy(page, await build('v2'));
+      expect(await cacheNames(page)).toEqual([]);
+      const after = await get(page, '/api/fresh/life-1');
+      expect(after.headers['cache-status']).toMatch(/strata-sw; fwd=uri-miss/);
+      await waitForEntries(page, '/api/fresh/life-1', 1);
+      expect(await cacheNames(page)).toEqual(['strata:v2:public']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('activation reconciles Cache Storage and the tag index: orphans on either side go', async () => {
+    const context = await browser.newContext();
+    try {
+      server.sw = await build('r1');
+      const page = await controlledPage(context, server.url);
+      await get(page, '/api/fresh/kept');
+      await waitForEntries(page, '/api/fresh/kept', 1);
+      // An entry the index does not know, and a record whose entry is gone.
+      await page.evaluate(async () => {
+        const { caches } = globalThis as unknown as PageGlobals;
+        const cache = (await caches.open('strata:r1:public')) as unknown as {
+          put(u: string, r: Response): Promise<void>;
+        };
+        await cache.put('/api/fresh/orphan', new Response('orphan'));
+      });
+      await page.evaluate(
+        (record) =>
+          new Promise<void>((resolve, reject) => {
+            const { indexedDB } = globalThis as unknown as IdbGlobals;
+            const open = indexedDB.open('strata:index');
+            open.onsuccess = () => {
+              const tx = open.result.transaction('entries', 'readwrite');
+              tx.objectStore('entries').put(record);
+              tx.oncomplete = () => resolve();
+              tx.onerror = () => reject(tx.error);
+            };
+          }),
+        {
+          id: 'strata:r1:public http://x/ghost',
+          cache: 'strata:r1:public',
+          key: `${server.origin}/api/fresh/ghost`,
+          url: `${server.origin}/api/fresh/ghost`,
+          path: `${server.origin}/api/fresh/ghost`,
+          tags: ['fresh'],
+          route: '/api/fresh/:id',
+          storedAt: Date.now(),
+          expiresAt: Date.now() + 3_600_000,
+        },
+      );
+
+      // Same manifest version, a changed worker script (an option differs): caches are kept, reconciled.
+      await deploy(page, await build('r1', { cleanupInterval: 61 }));
+      expect(await entries(page, '/api/fresh/orphan')).toBe(0);
+      expect(await entries(page, '/api/fresh/kept')).toBe(1);
+      const ids = await page.evaluate(
+        () =>
+          new Promise<string[]>((resolve) => {
+            const { indexedDB } = globalThis as unknown as IdbGlobals;
+            const open = indexedDB.open('strata:index');
+            open.onsuccess = () => {
+              const request = open.result.transaction('entries').objectStore('entries').getAllKeys();
+              request.onsuccess = () => resolve(request.result as string[]);
+            };
+          }),
+      );
+      expect(ids).toEqual([`strata:r1:public ${server.origin}/api/fresh/kept`]);
+      expect((await get(page, '/api/fresh/kept')).headers['cache-status']).toMatch(/strata-sw; hit/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps at most maxEntries per cache, the oldest stored going first', async () => {
+    const context = await browser.newContext();
+    try {
+      server.sw = await build('m1', { maxEntries: 3 });
+      const page = await controlledPage(context, server.url);
+      for (const i of [1, 2, 3, 4, 5]) {
+        await get(page, `/api/fresh/max-${i}`);
+        await waitForEntries(page, `/api/fresh/max-${i}`, 1);
+      }
+      await page.waitForFunction(
+        async () => {
+          const { caches } = globalThis as unknown as PageGlobals;
+          return (await (await caches.open('strata:m1:public')).keys()).length === 3;
+        },
+        undefined,
+        { polling: 25 },
+      );
+      expect(await entries(page, '/api/fresh/max-1')).toBe(0);
+      expect(await entries(page, '/api/fresh/max-2')).toBe(0);
+      expect(await entries(page, '/api/fresh/max-5')).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** The raw IndexedDB API, as far as these tests use it (see PageGlobals for why it is typed here). */
+interface IdbRequest<T> {
+  result: T;
+  error: unknown;
+  onsuccess: (() => void) | null;
+}
+interface IdbGlobals {
+  indexedDB: {
+    open(name: string): IdbRequest<{
+      transaction(
+        store: string,
+        mode?: 'readwrite',
+      ): {
+        objectStore(name: string): { put(value: unknown): void; getAllKeys(): IdbRequest<unknown[]> };
+        oncomplete: (() => void) | null;
+        onerror: (() => void) | null;
+        error: unknown;
+      };
+    }>;
+  };
+}

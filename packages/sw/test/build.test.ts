@@ -1,0 +1,46 @@
+import { fileURLToPath } from 'node:url';
+import { isManifestError } from '@strata/policy';
+import { buildServiceWorker } from '@strata/sw/vite';
+import { describe, expect, it } from 'vitest';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/**
+ * The default worker's gzipped size must stay within this budget. The issue's aim is 9 KB; see the
+ * package README ("Size") for where the bytes go and why the aim is not met yet.
+ */
+export const SIZE_BUDGET = 12 * 1024;
+
+describe('buildServiceWorker', () => {
+  it('bundles the default worker: one IIFE, manifest inlined, no validator, no dev code, within budget', async () => {
+    const sw = await buildServiceWorker({ manifest: fixture('default.manifest.ts') });
+    console.log(`default service worker: ${sw.bytes} B, ${sw.gzipBytes} B gzipped (aim 9216, budget ${SIZE_BUDGET})`);
+    expect(sw.code).toMatch(/^\(function\(\)\{/);
+    expect(sw.code).not.toMatch(/\bimport\s*[({"']|\bexport\s*[{*]/); // a classic script, not a module
+    expect(sw.code).toContain('/api/v1/users/:id'); // the manifest is inlined
+    expect(sw.manifest.routes).toHaveLength(5);
+    expect(sw.code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/);
+    expect(sw.code).not.toMatch(/node:|process\.env|Router is responding|\[strata\]/);
+    expect(sw.gzipBytes).toBeLessThanOrEqual(SIZE_BUDGET);
+  }, 60_000);
+
+  it('keeps dev logs in development mode', async () => {
+    const sw = await buildServiceWorker({ manifest: fixture('default.manifest.ts'), mode: 'development' });
+    expect(sw.code).toContain('[strata]');
+    expect(sw.code).not.toContain('process.env');
+  }, 60_000);
+
+  it('refuses an invalid manifest at build time, listing every issue', async () => {
+    const failure = await buildServiceWorker({ manifest: fixture('broken.manifest.ts') }).catch((e: unknown) => e);
+    expect(isManifestError(failure)).toBe(true);
+    const message = (failure as Error).message;
+    expect(message).toMatch(/routes\[0\]\.policy\.ttl/);
+    expect(message).toMatch(/routes\[1\]\.policy\.tags\[0\]/);
+  }, 60_000);
+
+  it('reports a manifest that cannot be loaded with E_MANIFEST_LOAD', async () => {
+    await expect(buildServiceWorker({ manifest: fixture('missing.manifest.ts') })).rejects.toMatchObject({
+      code: 'E_MANIFEST_LOAD',
+    });
+  }, 60_000);
+});

@@ -1,0 +1,44 @@
+import { browserCache, cdnCache } from '@strata/policy';
+import { describe, expect, it } from 'vitest';
+import { freshness, isServerError, lifetime, servesOnError, ttlLeft, windowsOf } from '../src/freshness.js';
+
+describe('freshness windows of the browser level', () => {
+  it('uses browserTtl over ttl, in ms', () => {
+    expect(windowsOf(cdnCache(3600, { browserTtl: 60, staleWhileRevalidate: 30, staleIfError: 600 }))).toEqual({
+      ttl: 60_000,
+      swr: 30_000,
+      sie: 600_000,
+    });
+  });
+
+  it('mustRevalidate removes both stale windows (RFC 9111 §5.2.2.2)', () => {
+    const w = windowsOf({ ...browserCache(60, { staleWhileRevalidate: 30, staleIfError: 600 }), mustRevalidate: true });
+    expect(w).toEqual({ ttl: 60_000, swr: 0, sie: 0 });
+    expect(freshness(60_000, w)).toBe('stale');
+    expect(servesOnError(60_001, w)).toBe(false);
+  });
+
+  it('classifies an age: fresh before the TTL, then stale-while-revalidate, then stale', () => {
+    const w = windowsOf(browserCache(60, { staleWhileRevalidate: 30, staleIfError: 600 }));
+    expect(freshness(0, w)).toBe('fresh');
+    expect(freshness(59_999, w)).toBe('fresh');
+    expect(freshness(60_000, w)).toBe('stale-while-revalidate');
+    expect(freshness(89_999, w)).toBe('stale-while-revalidate');
+    expect(freshness(90_000, w)).toBe('stale');
+    expect(servesOnError(659_999, w)).toBe(true);
+    expect(servesOnError(660_000, w)).toBe(false);
+    expect(lifetime(w)).toBe(660_000);
+  });
+
+  it('gives Cache-Status ttl in whole seconds, negative once stale', () => {
+    const w = windowsOf(browserCache(60));
+    expect(ttlLeft(0, w)).toBe(60);
+    expect(ttlLeft(500, w)).toBe(59);
+    expect(ttlLeft(60_500, w)).toBe(-1);
+    expect(ttlLeft(63_000, w)).toBe(-3);
+  });
+
+  it('stale-if-error covers 500, 502, 503 and 504 only (RFC 5861 §4)', () => {
+    expect([500, 501, 502, 503, 504, 505, 404, 200].filter(isServerError)).toEqual([500, 502, 503, 504]);
+  });
+});
