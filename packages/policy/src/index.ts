@@ -21,7 +21,6 @@ export {
   tagHeaderValues,
   tagProblem,
 } from './tags.js';
-export { CACHEABLE_METHODS, LEVELS, METHODS } from './types.js';
 export type {
   Level,
   Manifest,
@@ -34,4 +33,5 @@ export type {
   RouteInput,
   RouteMatch,
 } from './types.js';
+export { CACHEABLE_METHODS, LEVELS, METHODS } from './types.js';
 export { manifestIssues, parseManifest } from './validate/index.js';

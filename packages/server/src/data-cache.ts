@@ -37,6 +37,8 @@ export interface DataCacheOptions {
   enabled: boolean;
   defaultTtl: number;
   track: (work: Promise<unknown>) => void;
+  /** True while purges could not reach the store: call the function instead. */
+  bypass: () => boolean;
 }
 
 /** Hit and miss counts per data key, for `/query-stats`; bounded to the most recent keys. */
@@ -76,6 +78,10 @@ export class DataCache {
     const tags = [...new Set(options.tags ?? [])];
     for (const tag of tags) assertTag(tag);
     if (!this.#o.enabled) return fn();
+    if (this.#o.bypass()) {
+      this.#o.stats.record('data', 'bypass');
+      return fn();
+    }
     const codec = options.codec ?? jsonCodec<T>();
     const storeKey = `data:${key}`;
     const { store, stats } = this.#o;

@@ -32,20 +32,66 @@ const ratio = (c: Counters) => {
   return total === 0 ? 0 : served / total;
 };
 
-/** Per-route and total counters for one Strata instance. */
+interface Bucket {
+  minute: number;
+  counters: Counters;
+}
+
+/** Minutes of per-route history kept for the performance report. */
+const HISTORY_MINUTES = 60;
+
+/** Per-route and total counters for one Strata instance, with a minute-by-minute history. */
 export class Stats {
   readonly totals = zero();
   readonly routes = new Map<string, Counters>();
+  readonly #history = new Map<string, Bucket[]>();
+  readonly #now: () => number;
+  readonly #listeners: ((route: string, outcome: Outcome) => void)[] = [];
   storeErrors = 0;
   backgroundErrors = 0;
   corruptEntries = 0;
   invalidatedReads = 0;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Told about every recorded outcome (metrics exporters). */
+  onRecord(listener: (route: string, outcome: Outcome) => void): void {
+    this.#listeners.push(listener);
+  }
 
   record(route: string, outcome: Outcome): void {
     this.totals[outcome]++;
     const counters = this.routes.get(route) ?? zero();
     this.routes.set(route, counters);
     counters[outcome]++;
+    const minute = Math.floor(this.#now() / 60_000);
+    const buckets = this.#history.get(route) ?? [];
+    this.#history.set(route, buckets);
+    let bucket = buckets.at(-1);
+    if (bucket?.minute !== minute) {
+      bucket = { minute, counters: zero() };
+      buckets.push(bucket);
+      if (buckets.length > HISTORY_MINUTES) buckets.shift();
+    }
+    bucket.counters[outcome]++;
+    for (const listener of this.#listeners) listener(route, outcome);
+  }
+
+  /** Each route's counters over the last `minutes`, with its hit ratio. */
+  window(minutes: number): Record<string, Counters & { hitRatio: number }> {
+    const since = Math.floor(this.#now() / 60_000) - minutes + 1;
+    const out: Record<string, Counters & { hitRatio: number }> = {};
+    for (const [route, buckets] of this.#history) {
+      const sum = zero();
+      for (const bucket of buckets) {
+        if (bucket.minute < since) continue;
+        for (const key of Object.keys(sum) as Outcome[]) sum[key] += bucket.counters[key];
+      }
+      if (Object.values(sum).some((n) => n > 0)) out[route] = { ...sum, hitRatio: ratio(sum) };
+    }
+    return out;
   }
 
   snapshot(): StatsSnapshot {

@@ -1,27 +1,35 @@
-import {
-  assertTag,
-  CACHEABLE_METHODS,
-  type Manifest,
-  type Method,
-  matchRoute,
-  parseManifest,
-  StrataError,
-} from '@strata/policy';
-import { cacheKey, urlTag } from './cache/key.js';
-import { DEFAULT_CACHEABLE_STATUSES, policyHeaders, withHeaders } from './cache/policy-headers.js';
+import { type Manifest, parseManifest } from '@strata/policy';
+import type { AdminAuth } from './admin/auth.js';
+import { adminBackend } from './admin/backend.js';
+import { adminApi } from './admin/router.js';
+import { memoryBus } from './bus/memory.js';
+import type { Bus, BusStats } from './bus/types.js';
+import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
 import { type Next, ResponseCache } from './cache/response-cache.js';
+import { withRetry } from './cdn/retry.js';
+import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
+import { eventStream } from './events.js';
+import { createHandler } from './handle.js';
+import { createMetrics } from './metrics.js';
+import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { memoryStore } from './store/memory.js';
 import { type ResilienceOptions, resilientStore, type StoreHealth } from './store/resilient.js';
 import type { Store } from './store/types.js';
-import { Warmer } from './warm.js';
+import { Warmer, type WarmJobStatus } from './warm.js';
 
 export interface StrataOptions {
   /** The manifest: validated here with `parseManifest`, so a bad one fails at startup, listing every issue. */
   manifest: Manifest | unknown;
   /** Server cache backend. Default: `memoryStore()`. */
   store?: Store;
+  /** The purge log. Default: `memoryBus()` (one process); `redisBus()` to reach every instance. */
+  bus?: Bus;
+  /** CDNs told about every purge. Their failures are retried and reported, never thrown. */
+  cdn?: Purger[];
+  /** Who may use the admin API. Without it the admin API answers 404. */
+  admin?: AdminAuth & { basePath?: string };
   /** The user a request belongs to, for `private` policies. A private route without one is never stored. */
   partition?: (request: Request) => string | undefined | Promise<string | undefined>;
   /** Timeout and circuit breaker around the store. */
@@ -36,43 +44,54 @@ export interface StrataOptions {
   cacheableStatuses?: readonly number[];
   /** TTL for `cached()` calls that give none, in seconds. Default 300. */
   defaultTtl?: number;
+  /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
+  heartbeatMs?: number;
+  /** The store's byte budget, for the performance report's memory advice. */
+  storeMaxBytes?: number;
   /** Clock in ms, for tests. */
   now?: () => number;
 }
 
-export interface PurgeRequest {
-  tags?: readonly string[];
-  /** URLs or paths: every cached variant of each is invalidated. */
-  keys?: readonly string[];
-}
+export type { PurgeRequest, PurgeResult };
 
-export interface PurgeResult {
-  id: string;
-  tags: string[];
-  keys: string[];
+export interface StrataStats extends StatsSnapshot {
+  store: StoreHealth & { entries?: number; bytes?: number };
+  bus: BusStats;
+  outbox: number;
+  sse: { open: number; opened: number };
+  warming: WarmJobStatus[];
+  cdn: PurgerReport[];
+  purges: number;
 }
 
 export interface Strata {
   readonly manifest: Manifest;
   /** Middleware: policy headers on every managed response, the server cache around `next`. */
   handle(request: Request, next: Next): Promise<Response>;
-  /** Invalidates tags and URLs at once, whatever the number of entries carrying them. */
+  /** Invalidates at every level: the store at once, other instances and browsers through the log, the CDNs. */
   purge(request: PurgeRequest): Promise<PurgeResult>;
+  /** Purges made inside `fn` are collected and sent as one event, tags deduplicated. */
+  batch<T>(fn: () => Promise<T>): Promise<T>;
   /** The data cache: `fn`'s result, cached under `key` with tags, single flight, SWR. */
   cached<T>(key: string, fn: () => Promise<T>, options?: CachedOptions<T>): Promise<T>;
   readonly warm: Warmer;
-  stats(): Promise<StatsSnapshot & { store: StoreHealth & { entries?: number; bytes?: number } }>;
+  /** The purge stream for browsers (Server-Sent Events). */
+  events(request: Request): Promise<Response>;
+  /** The admin API, mounted at `admin.basePath` (default `/api/v1/cache`). */
+  admin(request: Request): Promise<Response>;
+  /** Prometheus text exposition. */
+  metrics(request?: Request): Promise<Response>;
+  stats(): Promise<StrataStats>;
   close(): Promise<void>;
 }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** Creates a Strata instance. Nothing is shared between instances but the store you pass in. */
+/** Creates a Strata instance. Nothing is shared between instances but the store and bus you pass in. */
 export function createStrata(options: StrataOptions): Strata {
   const manifest = parseManifest(options.manifest);
   const now = options.now ?? Date.now;
   const store = resilientStore(options.store ?? memoryStore({ now }), { now, ...options.resilience });
-  const stats = new Stats();
+  const bus = options.bus ?? memoryBus();
+  const stats = new Stats(now);
   const enabled = options.enabled ?? true;
   const cacheableStatuses = new Set(options.cacheableStatuses ?? DEFAULT_CACHEABLE_STATUSES);
   const background = new Set<Promise<unknown>>();
@@ -80,6 +99,20 @@ export function createStrata(options: StrataOptions): Strata {
     background.add(work);
     void work.finally(() => background.delete(work));
   };
+  const connections = { open: 0, opened: 0 };
+  let metrics: ReturnType<typeof createMetrics> | undefined;
+  const channel = new PurgeChannel({
+    store,
+    bus,
+    purgers: (options.cdn ?? []).map((purger) => withRetry(purger)),
+    now,
+    track,
+    onMessage: (message) => {
+      if (message.type === 'purge') metrics?.purgeDelivery.observe(Math.max(0, now() - message.event.at) / 1000);
+    },
+  });
+  channel.start();
+  const bypass = () => channel.storeBehind;
   const cache = new ResponseCache({
     store,
     stats,
@@ -87,98 +120,90 @@ export function createStrata(options: StrataOptions): Strata {
     maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
     cacheableStatuses,
     track,
+    bypass,
   });
-  const data = new DataCache({ store, stats, now, enabled, defaultTtl: options.defaultTtl ?? 300, track });
+  const data = new DataCache({ store, stats, now, enabled, defaultTtl: options.defaultTtl ?? 300, track, bypass });
   const warm = new Warmer({ now });
-  const headerContext = {
-    maxUnpurgeableAge: manifest.defaults.maxUnpurgeableAge,
-    cacheableStatuses,
-    respectHandlerCacheControl: options.respectHandlerCacheControl ?? true,
-  };
+  const handle = createHandler({
+    manifest,
+    cache,
+    enabled,
+    headers: {
+      maxUnpurgeableAge: manifest.defaults.maxUnpurgeableAge,
+      cacheableStatuses,
+      respectHandlerCacheControl: options.respectHandlerCacheControl ?? true,
+    },
+    partition: options.partition,
+    invalidate: (tags) => channel.bumpOrQueue(tags),
+  });
 
-  // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
-  // Content-Location when they are same-origin.
-  async function invalidateAfterWrite(request: Request, response: Response): Promise<void> {
-    if (response.status < 200 || response.status >= 400) return;
-    const origin = new URL(request.url).origin;
-    const targets = [request.url];
-    for (const field of ['location', 'content-location']) {
-      const value = response.headers.get(field);
-      if (!value) continue;
-      try {
-        const target = new URL(value, request.url);
-        if (target.origin === origin) targets.push(target.href);
-      } catch {
-        // an unparseable Location is the origin's problem, not a reason to fail the write
-      }
-    }
-    try {
-      await store.bump(targets.map(urlTag));
-    } catch {
-      stats.storeErrors++;
-    }
+  async function snapshot(): Promise<StrataStats> {
+    const size = await store.size().catch(() => undefined);
+    return {
+      ...stats.snapshot(),
+      store: { ...store.health(), ...size },
+      bus: bus.stats(),
+      outbox: channel.outboxSize,
+      sse: { ...connections },
+      warming: warm.status(),
+      cdn: [...channel.reports],
+      purges: channel.purges,
+    };
   }
 
-  const serverCached = (url: string) =>
-    enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
-
-  async function handle(request: Request, next: Next): Promise<Response> {
-    const match = matchRoute(manifest, request.url, request.method);
-    if (!CACHEABLE_METHODS.includes(request.method as Method)) {
-      const response = await next(request);
-      // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
-      if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
-      return match ? withHeaders(response, policyHeaders(response, { ...headerContext, match })) : response;
-    }
-    if (!match) return next(request);
-    const ctx = { ...headerContext, match };
-
-    const { policy } = match;
-    const partition = policy.scope === 'private' ? await options.partition?.(request) : undefined;
-    const serverLevel = enabled && policy.levels.includes('server');
-    // A private policy without a partition is never stored: there is no one to key it to.
-    if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
-      const response = await next(request);
-      return withHeaders(response, policyHeaders(response, ctx));
-    }
-    const key = cacheKey(request.url, request.headers, policy.vary ?? [], partition);
-    const tags = [...match.tags, urlTag(request.url)];
-    // The cache hands back responses it built itself, so their headers can be set in place.
-    const response = await cache.serve(request, { match, key, tags, partition }, next);
-    for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
-    return response;
-  }
-
-  let purges = 0;
-  async function purge(request: PurgeRequest): Promise<PurgeResult> {
-    const tags = [...new Set(request.tags ?? [])];
-    const keys = [...new Set(request.keys ?? [])];
-    for (const tag of tags) assertTag(tag);
-    for (const key of keys) {
-      if (typeof key !== 'string' || !(key.startsWith('/') || /^https?:\/\//.test(key))) {
-        throw new StrataError('E_KEY_INVALID', `purge key ${JSON.stringify(key)} must be a path or an http(s) URL`);
-      }
-    }
-    await store.bump([...tags, ...keys.map(urlTag)]);
-    purges++;
-    return { id: `${now()}-${purges}`, tags, keys };
-  }
+  metrics = createMetrics({
+    stats,
+    outboxSize: () => channel.outboxSize,
+    sseConnections: () => connections.open,
+    storeHealth: () => store.health(),
+    busLagMs: () => bus.stats().lagMs,
+  });
+  const { basePath, ...auth } = options.admin ?? {};
+  const admin = adminApi(
+    adminBackend({
+      store,
+      stats,
+      data,
+      channel,
+      warm,
+      now,
+      snapshot,
+      maxBytes: options.storeMaxBytes,
+      busLagMs: () => bus.stats().lagMs,
+    }),
+    { auth: options.admin ? (auth as AdminAuth) : undefined, ...(basePath ? { basePath } : {}) },
+  );
 
   return {
     manifest,
     handle,
-    purge,
+    purge: (request) => channel.purge(request),
+    async batch(fn) {
+      return (await channel.batch(fn)).result;
+    },
     cached: (key, fn, opts) => data.cached(key, fn, opts),
     warm,
-    async stats() {
-      const health = store.health();
-      const size = await store.size().catch(() => undefined);
-      return { ...stats.snapshot(), store: { ...health, ...size } };
+    events: (request) =>
+      eventStream(request, {
+        bus,
+        partition: options.partition ?? (() => undefined),
+        connections,
+        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      }),
+    admin,
+    async metrics() {
+      const registry = (metrics as ReturnType<typeof createMetrics>).registry;
+      return new Response(await registry.metrics(), {
+        headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
+      });
     },
+    stats: snapshot,
     async close() {
       warm.close();
+      channel.close();
       await Promise.allSettled([...background]);
-      await store.close();
+      await channel.flush().catch(() => {});
+      await Promise.allSettled([bus.close(), store.close()]);
     },
   };
 }

@@ -164,7 +164,15 @@ describe('server cache', () => {
   it('sends hits with a Content-Length, HEAD included', async () => {
     const strata = make();
     const app = origin(
-      () => new Response(new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(12)), c.close()) })),
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new Uint8Array(12));
+              controller.close();
+            },
+          }),
+        ),
     );
     await strata.handle(get('/api/users/len'), app);
     const hit = await strata.handle(get('/api/users/len'), app);

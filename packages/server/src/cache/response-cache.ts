@@ -28,6 +28,8 @@ export interface ResponseCacheOptions {
   cacheableStatuses: ReadonlySet<number>;
   /** Background work (revalidations) is tracked so `close()` can wait for it. */
   track: (work: Promise<unknown>) => void;
+  /** True while purges could not reach the store: its entries cannot be trusted, so go to the origin. */
+  bypass: () => boolean;
 }
 
 type Fetched = { entry: Entry; stored: boolean } | { response: Response };
@@ -62,6 +64,7 @@ export class ResponseCache {
   async serve(request: Request, lookup: Lookup, next: Next): Promise<Response> {
     const { store, stats } = this.#o;
     const route = lookup.match.route.match;
+    if (this.#o.bypass()) return this.#bypass(request, route, next);
     let read: Awaited<ReturnType<ResilientStore['read']>>;
     try {
       read = await store.read(lookup.key, lookup.tags);

@@ -61,6 +61,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   return {
     level: 'MEMORY',
+    shared: false,
     async read(key, wanted): Promise<StoreRead> {
       return { value: entries.get(key), versions: wanted.map(version) };
     },

@@ -71,6 +71,7 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   return {
     level: 'REDIS',
+    shared: true,
     async read(key, tags): Promise<StoreRead> {
       const c = await client();
       const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);

@@ -107,7 +107,7 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     }
   }
 
-  const wrapped = { level: store.level, close: () => store.close() } as ResilientStore;
+  const wrapped = { level: store.level, shared: store.shared, close: () => store.close() } as ResilientStore;
   for (const method of METHODS) {
     const original = store[method] as (...args: unknown[]) => Promise<unknown>;
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>

@@ -17,6 +17,8 @@ export interface StoreRead {
 export interface Store {
   /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`). */
   readonly level: string;
+  /** Whether other instances read the same data (Redis) or only this process (memory). */
+  readonly shared: boolean;
   /** Reads an entry and the current versions of `tags` in one round trip. */
   read(key: string, tags: readonly string[]): Promise<StoreRead>;
   /** Stores an entry for `ttlSeconds`; keeps each tag's counter alive at least that long. */

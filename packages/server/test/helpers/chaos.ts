@@ -67,6 +67,7 @@ export function chaos(inner: Store): ChaosStore {
   return {
     inner,
     level: inner.level,
+    shared: inner.shared,
     calls,
     forwarded,
     read: (key, tags) => run('read', () => inner.read(key, tags)),

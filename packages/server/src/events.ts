@@ -1,0 +1,111 @@
+import { isValidId } from './bus/ids.js';
+import type { Bus, BusMessage } from './bus/types.js';
+import { jsonError } from './http.js';
+
+export interface EventStreamOptions {
+  bus: Bus;
+  partition: (request: Request) => string | undefined | Promise<string | undefined>;
+  /** Milliseconds between heartbeat comments. Default 15,000 (HTML §9.2.7 proxies drop idle streams). */
+  heartbeatMs?: number;
+  /** The reconnection delay suggested to clients, in ms. Default 3,000. */
+  retryMs?: number;
+  /** Counts open streams, for stats and metrics. */
+  connections: { open: number; opened: number };
+}
+
+const encoder = new TextEncoder();
+
+/** One SSE event. Field values never hold CR or LF here (ids are `ms-seq`, data is one JSON line). */
+function frame(fields: { event?: string; id?: string; data: unknown }): Uint8Array {
+  let text = '';
+  if (fields.event) text += `event: ${fields.event}\n`;
+  if (fields.id) text += `id: ${fields.id}\n`;
+  text += `data: ${JSON.stringify(fields.data)}\n\n`;
+  return encoder.encode(text);
+}
+
+/**
+ * The purge stream (HTML §9.2): one event per purge, `id:` the purge id and `data:` its tags and
+ * keys — never a response body. A client resumes from `Last-Event-ID`, or from `?since=` (an
+ * EventSource forgets its last id on reload, so pages pass it in the URL); a resume point the log
+ * can no longer honour gets `event: reset`. Purges of private content reach only the browsers of
+ * their partition. The stream cleans up after itself when the client goes.
+ */
+export async function eventStream(request: Request, options: EventStreamOptions): Promise<Response> {
+  const url = new URL(request.url);
+  const resume = request.headers.get('last-event-id') ?? url.searchParams.get('since') ?? undefined;
+  // An empty Last-Event-ID means "no id" (HTML §9.2.4); anything else must be a valid purge id.
+  const from = resume === '' ? undefined : resume;
+  if (from !== undefined && !isValidId(from)) {
+    return jsonError(
+      400,
+      'E_BAD_RESUME_ID',
+      `resume id ${JSON.stringify(String(from).slice(0, 64))} is not a purge id`,
+    );
+  }
+  const partition = await options.partition(request);
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  let cleanup: () => void = () => {};
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false;
+      const send = (chunk: Uint8Array) => {
+        if (closed) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          cleanup();
+        }
+      };
+      send(encoder.encode(`retry: ${options.retryMs ?? 3_000}\n\n`));
+      const onMessage = (message: BusMessage) => {
+        if (message.type === 'reset') {
+          send(frame({ event: 'reset', ...(message.id ? { id: message.id } : {}), data: { reason: message.reason } }));
+          return;
+        }
+        const { event } = message;
+        if (event.all) {
+          send(frame({ event: 'reset', id: event.id, data: { reason: 'clear-all' } }));
+          return;
+        }
+        // A private purge names its partition; other users' browsers must not learn its tags.
+        if (event.partition !== undefined && event.partition !== partition) return;
+        send(frame({ id: event.id, data: { tags: event.tags, keys: event.keys } }));
+      };
+      const subscription = options.bus.subscribe(from, onMessage);
+      const heartbeat = setInterval(() => send(encoder.encode(': heartbeat\n\n')), heartbeatMs);
+      heartbeat.unref?.();
+      options.connections.open++;
+      options.connections.opened++;
+      const onAbort = () => {
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          // already closed or errored
+        }
+      };
+      cleanup = () => {
+        if (closed) return;
+        closed = true;
+        subscription.close();
+        clearInterval(heartbeat);
+        request.signal.removeEventListener('abort', onAbort);
+        options.connections.open--;
+      };
+      request.signal.addEventListener('abort', onAbort, { once: true });
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+
+  return new Response(body, {
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no', // proxies that buffer responses would hold events back
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import { CACHEABLE_METHODS, type Manifest, type Method, matchRoute } from '@strata/policy';
+import { cacheKey, urlTag } from './cache/key.js';
+import { type HeaderContext, policyHeaders, withHeaders } from './cache/policy-headers.js';
+import type { Next, ResponseCache } from './cache/response-cache.js';
+
+export interface HandlerDeps {
+  manifest: Manifest;
+  cache: ResponseCache;
+  enabled: boolean;
+  headers: Omit<HeaderContext, 'match'>;
+  partition: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  /** Invalidates tags in the store, keeping them for later if the store is down. */
+  invalidate: (tags: string[]) => Promise<void>;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** `strata.handle`: policy headers on every managed response, the server cache around `next`. */
+export function createHandler(deps: HandlerDeps): (request: Request, next: Next) => Promise<Response> {
+  const { manifest, cache, enabled } = deps;
+  const serverCached = (url: string) =>
+    enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
+
+  // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
+  // Content-Location when they are same-origin — in every variant, through the URL's tag.
+  async function invalidateAfterWrite(request: Request, response: Response): Promise<void> {
+    if (response.status < 200 || response.status >= 400) return;
+    const origin = new URL(request.url).origin;
+    const targets = [request.url];
+    for (const field of ['location', 'content-location']) {
+      const value = response.headers.get(field);
+      if (!value) continue;
+      try {
+        const target = new URL(value, request.url);
+        if (target.origin === origin) targets.push(target.href);
+      } catch {
+        // an unparseable Location is the origin's problem, not a reason to fail the write
+      }
+    }
+    await deps.invalidate(targets.map(urlTag));
+  }
+
+  return async function handle(request, next) {
+    const match = matchRoute(manifest, request.url, request.method);
+    if (!CACHEABLE_METHODS.includes(request.method as Method)) {
+      const response = await next(request);
+      // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
+      if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
+      return match ? withHeaders(response, policyHeaders(response, { ...deps.headers, match })) : response;
+    }
+    if (!match) return next(request);
+    const ctx = { ...deps.headers, match };
+
+    const { policy } = match;
+    const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
+    const serverLevel = enabled && policy.levels.includes('server');
+    // A private policy without a partition is never stored: there is no one to key it to.
+    if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
+      const response = await next(request);
+      return withHeaders(response, policyHeaders(response, ctx));
+    }
+    const key = cacheKey(request.url, request.headers, policy.vary ?? [], partition);
+    const tags = [...match.tags, urlTag(request.url)];
+    // The cache hands back responses it built itself, so their headers can be set in place.
+    const response = await cache.serve(request, { match, key, tags, partition }, next);
+    for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
+    return response;
+  };
+}

@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Stats } from './stats.js';
+
+export interface MetricsSources {
+  stats: Stats;
+  outboxSize: () => number;
+  sseConnections: () => number;
+  storeHealth: () => { failures: number; timeouts: number; circuit: string };
+  busLagMs: () => number;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Seconds from a purge's publication to this instance receiving it. */
+  purgeDelivery: Histogram;
+}
+
+/**
+ * Prometheus metrics of one instance, in a registry of its own (no process-wide default
+ * registry, so several instances and tests never collide).
+ */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  const lookups = new Counter({
+    name: 'strata_cache_lookups_total',
+    help: 'Server and data cache lookups by route and outcome (hit, miss, stale, bypass, error-fallback).',
+    labelNames: ['route', 'outcome'],
+    registers: [registry],
+  });
+  sources.stats.onRecord((route, outcome) => lookups.inc({ route, outcome }));
+
+  const purgeDelivery = new Histogram({
+    name: 'strata_purge_delivery_seconds',
+    help: 'Time from a purge being published to this instance receiving it from the log.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'strata_purge_outbox_size',
+    help: 'Purges waiting for the store or the purge log to come back.',
+    registers: [registry],
+    collect() {
+      this.set(sources.outboxSize());
+    },
+  });
+  new Gauge({
+    name: 'strata_sse_connections',
+    help: 'Open purge streams (Server-Sent Events) to browsers.',
+    registers: [registry],
+    collect() {
+      this.set(sources.sseConnections());
+    },
+  });
+  new Gauge({
+    name: 'strata_purge_log_lag_seconds',
+    help: 'How far behind the purge log this instance is.',
+    registers: [registry],
+    collect() {
+      this.set(sources.busLagMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: 'strata_store_circuit_open',
+    help: '1 while the store circuit breaker is open or half-open (requests bypass the server cache).',
+    registers: [registry],
+    collect() {
+      this.set(sources.storeHealth().circuit === 'closed' ? 0 : 1);
+    },
+  });
+  // Counters fed from totals kept elsewhere: each scrape adds what happened since the last one.
+  const seen = { errors: 0, timeouts: 0 };
+  new Counter({
+    name: 'strata_store_errors_total',
+    help: 'Store operations that failed or timed out (the request was still served).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const health = sources.storeHealth();
+      const errors = health.failures - health.timeouts;
+      if (errors > seen.errors) this.inc({ kind: 'error' }, errors - seen.errors);
+      if (health.timeouts > seen.timeouts) this.inc({ kind: 'timeout' }, health.timeouts - seen.timeouts);
+      seen.errors = Math.max(seen.errors, errors);
+      seen.timeouts = Math.max(seen.timeouts, health.timeouts);
+    },
+  });
+  return { registry, purgeDelivery };
+}

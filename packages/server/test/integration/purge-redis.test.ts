@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type BusMessage, createStrata, redisBus, redisStore, type Strata } from '@strata/server';
+import { nodeListener } from '@strata/server/node';
+import { EventSource } from 'eventsource';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../helpers/redis-server.js';
+import { get, manifest, origin } from '../origin.js';
+
+const redis = useRedisServer();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+let streams = 0;
+/** One instance of the app on the shared Redis: store, purge log and an HTTP server for its purge stream. */
+async function instance(stream: string): Promise<{ strata: Strata; events: string }> {
+  const { url } = redis();
+  const strata = createStrata({
+    manifest,
+    store: redisStore({ url, prefix: stream }),
+    bus: redisBus({ url, stream, blockMs: 200 }),
+    resilience: { timeoutMs: 500, failureThreshold: 2, resetAfterMs: 100 },
+  });
+  const server: Server = createServer(nodeListener(strata, (request) => strata.events(request)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await strata.close();
+  });
+  return { strata, events: `http://127.0.0.1:${(server.address() as AddressInfo).port}/strata/events` };
+}
+
+describe('the purge channel across instances on a real Redis', () => {
+  it('a purge through A reaches the SSE clients of B and invalidates what B serves', async () => {
+    const stream = `purge-a-b-${++streams}`;
+    const a = await instance(stream);
+    const b = await instance(stream);
+    const app = origin();
+    await b.strata.handle(get('/api/users/1'), app);
+    expect((await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('HIT');
+
+    const received: { id: string; data: unknown }[] = [];
+    const source = new EventSource(b.events);
+    cleanup.push(async () => source.close());
+    source.addEventListener('message', (e) => received.push({ id: e.lastEventId, data: JSON.parse(e.data) }));
+    await new Promise<void>((resolve) => source.addEventListener('open', () => resolve(), { once: true }));
+
+    const purge = await a.strata.purge({ tags: ['user:1'] });
+    await expect.poll(() => received).toEqual([{ id: purge.id, data: { tags: ['user:1'], keys: [] } }]);
+    expect((await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('Redis killed while purges are made: they wait in the outbox, then arrive in order, none twice', async () => {
+    const stream = `purge-outbox-${++streams}`;
+    const a = await instance(stream);
+    const b = await instance(stream);
+    const app = origin();
+    await a.strata.handle(get('/api/users/7'), app);
+    const messages: BusMessage[] = [];
+    const { url } = redis();
+    const listener = redisBus({ url, stream, blockMs: 200 });
+    const subscription = listener.subscribe('0-0', (m) => messages.push(m)); // the whole log: no race with 'from now'
+    cleanup.push(async () => {
+      subscription.close();
+      await listener.close();
+    });
+    const before = await a.strata.purge({ tags: ['before'] });
+    await expect.poll(() => messages.length).toBe(1);
+
+    await redis().kill();
+    const queued = [];
+    for (let i = 0; i < 5; i++) queued.push(await a.strata.purge({ tags: [`down-${i}`] }));
+    expect(queued.every((r) => r.queued)).toBe(true);
+    expect((await a.strata.stats()).outbox).toBe(5);
+    // While the store cannot be trusted, requests are served by the origin.
+    const during = await a.strata.handle(get('/api/users/7'), app);
+    expect(during.status).toBe(200);
+    expect(during.headers.get('x-cache')).toBe('BYPASS');
+
+    await redis().restart();
+    await expect.poll(async () => (await a.strata.stats()).outbox, { timeout: 10_000 }).toBe(0);
+    const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event.tags[0]] : []));
+    await expect
+      .poll(purges, { timeout: 10_000 })
+      .toEqual(['before', 'down-0', 'down-1', 'down-2', 'down-3', 'down-4']);
+    // The restart lost the log (no persistence): the subscriber was told once, before the replayed purges.
+    expect(messages.filter((m) => m.type === 'reset').length).toBe(1);
+    const ids = messages.flatMap((m) => (m.type === 'purge' ? [m.event.id] : []));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toBe(before.id);
+    expect((await b.strata.stats()).outbox).toBe(0);
+  });
+});

@@ -1,0 +1,174 @@
+import type { Bus, BusMessage } from '@strata/server';
+import { memoryBus, memoryStore } from '@strata/server';
+import { describe, expect, it } from 'vitest';
+import { chaos } from './helpers/chaos.js';
+import { get, origin, strataPerTest } from './origin.js';
+
+const make = strataPerTest();
+
+/** A bus whose publish can be made to fail, over a real memory bus. */
+function flakyBus(inner: Bus = memoryBus()) {
+  let down = false;
+  const bus: Bus & { down(value: boolean): void } = {
+    publish: (event) => (down ? Promise.reject(new Error('log unreachable')) : inner.publish(event)),
+    subscribe: (from, listener) => inner.subscribe(from, listener),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+    down: (value) => {
+      down = value;
+    },
+  };
+  return bus;
+}
+
+function collect(bus: Bus, from?: string) {
+  const messages: BusMessage[] = [];
+  const subscription = bus.subscribe(from, (message) => messages.push(message));
+  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  return { messages, purges, close: () => subscription.close() };
+}
+
+describe('strata.purge', () => {
+  it('bumps the store, appends one event to the log and returns its id', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    const app = origin();
+    await strata.handle(get('/api/users/1'), app);
+    const result = await strata.purge({ tags: ['user:1'], keys: ['/api/users/1'] });
+    expect(result.queued).toBe(false);
+    expect(log.purges()).toEqual([
+      expect.objectContaining({ id: result.id, tags: ['user:1'], keys: ['/api/users/1'] }),
+    ]);
+    expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+    log.close();
+  });
+
+  it('turns a table into its tag and a pattern into the matching keys', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    const app = origin();
+    await strata.handle(get('/api/users/1'), app);
+    await strata.handle(get('/api/users/2'), app);
+    await strata.handle(get('/api/lang'), app);
+    await strata.purge({ table: 'Billing.Invoices' });
+    await strata.purge({ table: 'users' });
+    await strata.purge({ pattern: 'GET http://app.test/api/users/*' });
+    const [billing, users, pattern] = log.purges();
+    expect(billing?.tags).toEqual(['table:billing.invoices']);
+    expect(users?.tags).toEqual(['table:public.users']);
+    expect([...(pattern?.keys ?? [])].sort()).toEqual(['http://app.test/api/users/1', 'http://app.test/api/users/2']);
+    expect((await strata.handle(get('/api/users/2'), app)).headers.get('x-cache')).toBe('MISS');
+    expect((await strata.handle(get('/api/lang'), app)).headers.get('x-cache')).toBe('HIT');
+    log.close();
+  });
+
+  it('rejects what is not a purge, naming the problem', async () => {
+    const strata = make();
+    await expect(strata.purge({})).rejects.toThrow(/needs tags, keys, a pattern or a table/);
+    await expect(strata.purge({ table: 'users; drop table x' })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ tags: ['a,b'] })).rejects.toMatchObject({ code: 'E_TAG_INVALID' });
+    await expect(strata.purge({ keys: ['ftp://x'] })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ tags: Array.from({ length: 1001 }, (_, i) => `t${i}`) })).rejects.toThrow(
+      /at most 1000/,
+    );
+  });
+
+  it('batch: purges inside are sent as one event with deduplicated tags', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    const result = await strata.batch(async () => {
+      await strata.purge({ tags: ['users', 'user:1'] });
+      await strata.purge({ tags: ['users', 'user:2'], keys: ['/api/users'] });
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(log.purges()).toHaveLength(1);
+    expect(log.purges()[0]).toMatchObject({ tags: ['users', 'user:1', 'user:2'], keys: ['/api/users'] });
+    log.close();
+  });
+
+  it('an in-process store on another instance is invalidated through the log', async () => {
+    const bus = memoryBus();
+    const a = make({ bus, store: memoryStore() });
+    const b = make({ bus, store: memoryStore() });
+    const app = origin();
+    await b.handle(get('/api/users/1'), app);
+    expect((await b.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('HIT');
+    await a.purge({ tags: ['user:1'] });
+    await expect.poll(async () => (await b.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('clear-all drops the server entries and tells every reader to reset', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus, admin: { token: 'an-admin-token-for-tests' } });
+    const log = collect(bus);
+    const app = origin();
+    await strata.handle(get('/api/users/1'), app);
+    const response = await strata.admin(
+      new Request('http://app.test/api/v1/cache/clear-all', {
+        method: 'POST',
+        headers: { authorization: 'Bearer an-admin-token-for-tests', 'content-type': 'application/json' },
+        body: '{"confirm":"clear-all"}',
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect(log.purges()).toEqual([expect.objectContaining({ all: true })]);
+    expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+    log.close();
+  });
+});
+
+describe('the outbox', () => {
+  it('keeps purges made while the store is down, bypasses the cache meanwhile, and flushes in order', async () => {
+    const bus = memoryBus();
+    const store = chaos(memoryStore());
+    const strata = make({ bus, store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
+    const log = collect(bus);
+    const app = origin();
+    await strata.handle(get('/api/users/1'), app);
+    store.fail();
+    const first = await strata.purge({ tags: ['user:1'] });
+    const second = await strata.purge({ tags: ['user:2'] });
+    expect(first).toMatchObject({ queued: true });
+    expect(second.queued).toBe(true);
+    expect((await strata.stats()).outbox).toBe(2);
+    store.ok();
+    // The store answers again, but the purges have not reached it yet: reads bypass it.
+    const during = await strata.handle(get('/api/users/1'), app);
+    expect(['BYPASS', 'MISS']).toContain(during.headers.get('x-cache'));
+    await expect.poll(async () => (await strata.stats()).outbox, { timeout: 5_000 }).toBe(0);
+    expect(log.purges().map((e) => e.tags)).toEqual([['user:1'], ['user:2']]);
+    expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+    log.close();
+  });
+
+  it('keeps events the log refused and delivers each once, in order', async () => {
+    const bus = flakyBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    bus.down(true);
+    for (let i = 0; i < 5; i++) expect((await strata.purge({ tags: [`t${i}`] })).queued).toBe(true);
+    bus.down(false);
+    await expect.poll(() => log.purges().length, { timeout: 5_000 }).toBe(5);
+    expect(log.purges().map((e) => e.tags[0])).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    const after = await strata.purge({ tags: ['t5'] });
+    expect(after.queued).toBe(false);
+    expect(new Set(log.purges().map((e) => e.id)).size).toBe(6);
+    log.close();
+  });
+
+  it('keeps the invalidation of an unsafe request made while the store is down', async () => {
+    const store = chaos(memoryStore());
+    const strata = make({ store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
+    const app = origin();
+    await strata.handle(get('/api/users/1'), app);
+    store.fail();
+    await strata.handle(new Request('http://app.test/api/users/1', { method: 'PUT', body: 'x' }), origin());
+    store.ok();
+    await expect.poll(async () => (await strata.stats()).outbox, { timeout: 5_000 }).toBe(0);
+    expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+  });
+});
