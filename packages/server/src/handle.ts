@@ -41,7 +41,8 @@ export function createHandler(deps: HandlerDeps): (request: Request, next: Next)
   }
 
   return async function handle(request, next) {
-    const match = matchRoute(manifest, request.url, request.method);
+    const url = new URL(request.url); // parsed once for matching, the key and the URL tag
+    const match = matchRoute(manifest, url, request.method);
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
       const response = await next(request);
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
@@ -59,8 +60,8 @@ export function createHandler(deps: HandlerDeps): (request: Request, next: Next)
       const response = await next(request);
       return withHeaders(response, policyHeaders(response, ctx));
     }
-    const key = cacheKey(request.url, request.headers, policy.vary ?? [], partition);
-    const tags = [...match.tags, urlTag(request.url)];
+    const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
+    const tags = [...match.tags, urlTag(url)];
     // The cache hands back responses it built itself, so their headers can be set in place.
     const response = await cache.serve(request, { match, key, tags, partition }, next);
     for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);

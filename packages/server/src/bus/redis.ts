@@ -1,11 +1,24 @@
 import { StrataError } from '@strata/policy';
-import type { RedisClientType } from 'redis';
+import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
+import { type ClusterClient, type Connection, clusterConnection, isCluster } from './redis-connection.js';
 import type { Bus, PurgeEvent, Subscription } from './types.js';
 
-export type RedisBusOptions = ({ url: string; client?: never } | { client: RedisClientType; url?: never }) & {
-  /** The stream key. Give it a hash tag (`{strata}:purges`) to pin it on Redis Cluster. Default `strata:purges`. */
+export type RedisBusOptions = (
+  | { url: string; client?: never; cluster?: never }
+  /** A node-redis client or cluster, connected by the caller, who also closes it. */
+  | { client: RedisClientType | RedisClusterType; url?: never; cluster?: never }
+  /**
+   * A Redis Cluster (`createCluster` options, e.g. `{ rootNodes: [{ url }] }`). Its node
+   * connections fail fast while disconnected and reconnect with backoff unless `defaults` says otherwise.
+   */
+  | { cluster: RedisClusterOptions; url?: never; client?: never }
+) & {
+  /**
+   * The stream key. Default `strata:purges`. Every command names this one key, so on Redis
+   * Cluster it needs no hash tag: the stream lives on the master that owns its slot.
+   */
   stream?: string;
   /**
    * Events kept for replay, at least: `MAXLEN ~` trims whole stream nodes (100 entries by default),
@@ -15,23 +28,6 @@ export type RedisBusOptions = ({ url: string; client?: never } | { client: Redis
   /** How long one blocking read waits before it is renewed. `close()` never waits for it. Default 5 000 ms. */
   blockMs?: number;
 };
-
-/** The part of a node-redis client used here. Replies are read in both RESP2 and RESP3 shapes. */
-interface Connection {
-  readonly isReady: boolean;
-  sendCommand(args: string[]): Promise<unknown>;
-  multi(): Transaction;
-  duplicate(overrides?: object): Connection;
-  connect(): Promise<unknown>;
-  close(): Promise<unknown>;
-  destroy(): void;
-  on(event: 'ready' | 'error', listener: () => void): unknown;
-  off(event: 'ready' | 'error', listener: () => void): unknown;
-}
-interface Transaction {
-  addCommand(args: string[]): Transaction;
-  exec(): Promise<unknown[]>;
-}
 
 /** The stream as one atomic look (MULTI): its bookkeeping and a page of entries from a position. */
 interface Snapshot {
@@ -59,8 +55,9 @@ const retryDelay = (failures: number) => Math.min(50 * 2 ** failures, 1_000);
  * its id is the stream id. Each instance runs one reader — a blocking `XREAD` on a connection of
  * its own — that fans events out to local subscribers in order; a subscriber that resumes from
  * an id first replays the stream after it (`XRANGE`, in pages) while the live events it misses
- * meanwhile are held, then drops the overlap. Every command names one key, so a Redis Cluster
- * works too once the stream carries a hash tag.
+ * meanwhile are held, then drops the overlap. Every command names the stream and no other key,
+ * so on Redis Cluster everything, MULTI and the blocking read included, goes to the stream's
+ * master (see `clusterConnection`) and nothing crosses slots.
  *
  * Resume rules: as `memoryBus` (see there), judged on an atomic `XINFO STREAM` + `XRANGE`: an
  * id after `last-generated-id`, absent from a stream that never lost it, or on a stream that does
@@ -113,16 +110,34 @@ export function redisBus(options: RedisBusOptions): Bus {
   const connection = (): Promise<Connection> => {
     connecting ??= (async () => {
       if (options.client) {
-        base = options.client as unknown as Connection;
+        base = isCluster(options.client)
+          ? clusterConnection(options.client, stream, retryDelay)
+          : (options.client as unknown as Connection);
         return base;
       }
-      const { createClient } = await import('redis');
-      const created = createClient({
-        url: options.url,
-        // Fail fast while disconnected: a purge goes to the caller's outbox instead of waiting.
-        disableOfflineQueue: true,
-        socket: { connectTimeout: 2_000, reconnectStrategy: retryDelay },
-      }) as unknown as Connection;
+      let created: Connection;
+      if (options.cluster) {
+        const { createCluster } = await import('redis');
+        const { defaults } = options.cluster;
+        const cluster = createCluster({
+          ...options.cluster,
+          // As below, for every node connection: a purge goes to the outbox instead of waiting.
+          defaults: {
+            ...defaults,
+            disableOfflineQueue: true,
+            socket: { connectTimeout: 2_000, reconnectStrategy: retryDelay, ...defaults?.socket },
+          },
+        }) as unknown as ClusterClient;
+        created = clusterConnection(cluster, stream, retryDelay);
+      } else {
+        const { createClient } = await import('redis');
+        created = createClient({
+          url: options.url,
+          // Fail fast while disconnected: a purge goes to the caller's outbox instead of waiting.
+          disableOfflineQueue: true,
+          socket: { connectTimeout: 2_000, reconnectStrategy: retryDelay },
+        }) as unknown as Connection;
+      }
       // Errors surface through failing commands and the reader's checks; the event needs a listener.
       created.on('error', () => {});
       if (closed) throw busUnavailable('the Redis bus is closed');

@@ -6,10 +6,16 @@ import { createHash } from 'node:crypto';
  */
 export function normalizeUrl(url: string | URL): string {
   const parsed = new URL(url);
-  parsed.hash = '';
-  parsed.searchParams.sort();
-  const search = parsed.searchParams.toString();
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${search ? `?${search}` : ''}`;
+  return `${parsed.protocol}//${parsed.host}${pathAndSortedQuery(parsed)}`;
+}
+
+/** The path and the query with its parameters sorted (stable for equal names), no fragment. */
+function pathAndSortedQuery(parsed: URL): string {
+  if (parsed.search === '' || parsed.search === '?') return parsed.pathname;
+  const params = new URLSearchParams(parsed.search);
+  params.sort();
+  const search = params.toString();
+  return `${parsed.pathname}${search ? `?${search}` : ''}`;
 }
 
 /** Field values compared after trimming and folding inner whitespace (RFC 9111 §4.1). */
@@ -20,7 +26,7 @@ const normalizeField = (value: string | null) => (value === null ? null : value.
  * partition when there are any. The hash input is a JSON array, so no header value can forge
  * another key by embedding separators, and a header outside `vary` never reaches the key.
  */
-export function cacheKey(url: string, headers: Headers, vary: readonly string[], partition?: string): string {
+export function cacheKey(url: string | URL, headers: Headers, vary: readonly string[], partition?: string): string {
   const base = `GET ${normalizeUrl(url)}`;
   if (vary.length === 0 && partition === undefined) return base;
   const variant = JSON.stringify([partition ?? null, ...vary.map((name) => [name, normalizeField(headers.get(name))])]);
@@ -33,9 +39,15 @@ export function cacheKey(url: string, headers: Headers, vary: readonly string[],
  * reaches `/a` on every host name the app answers to.
  */
 export function urlTag(url: string | URL): string {
-  const parsed = new URL(url, 'http://strata.invalid');
-  parsed.searchParams.sort();
-  const search = parsed.searchParams.toString();
-  const target = `${parsed.pathname}${search ? `?${search}` : ''}`;
-  return `url:${createHash('sha256').update(target).digest('base64url').slice(0, 22)}`;
+  const target = pathAndSortedQuery(typeof url === 'string' ? new URL(url, 'http://strata.invalid') : url);
+  let tag = recentUrlTags.get(target);
+  if (tag === undefined) {
+    tag = `url:${createHash('sha256').update(target).digest('base64url').slice(0, 22)}`;
+    // A small memo: hot URLs are hashed once. Cleared whole when full, which keeps it O(1).
+    if (recentUrlTags.size >= 10_000) recentUrlTags.clear();
+    recentUrlTags.set(target, tag);
+  }
+  return tag;
 }
+
+const recentUrlTags = new Map<string, string>();

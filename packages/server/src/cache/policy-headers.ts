@@ -13,8 +13,23 @@ export interface HeaderContext {
   respectHandlerCacheControl: boolean;
 }
 
+// Most policies emit the same headers for every request: only CDN-level policies name their
+// tags, and otherwise tags matter only through the browser cap (whether there are any).
+const memo = new WeakMap<Policy, Map<string, Record<string, string>>>();
+
+function derived(policy: Policy, tags: readonly string[], maxUnpurgeableAge: number): Record<string, string> {
+  if (policy.levels.includes('cdn') && tags.length > 0) return headersFor(policy, { tags, maxUnpurgeableAge });
+  const variant = `${tags.length > 0 ? 't' : '-'}${maxUnpurgeableAge}`;
+  const byVariant = memo.get(policy) ?? new Map<string, Record<string, string>>();
+  memo.set(policy, byVariant);
+  const headers = byVariant.get(variant) ?? headersFor(policy, { tags, maxUnpurgeableAge });
+  byVariant.set(variant, headers);
+  return headers;
+}
+
 /** A Vary value with `names` merged in, each field once (RFC 9110 §12.5.5). */
 export function mergeVary(existing: string | null, names: readonly string[]): string | null {
+  if (names.length === 0) return existing;
   const fields = (existing ?? '')
     .split(',')
     .map((f) => f.trim())
@@ -44,7 +59,7 @@ export function policyHeaders(response: Response, ctx: HeaderContext): Record<st
   if (response.headers.has('set-cookie') && policy.levels.includes('cdn')) {
     effective = { ...policy, scope: 'private', levels: policy.levels.filter((level) => level !== 'cdn') };
   }
-  const headers = headersFor(effective, { tags, maxUnpurgeableAge: ctx.maxUnpurgeableAge });
+  const headers = { ...derived(effective, tags, ctx.maxUnpurgeableAge) };
   const merged = mergeVary(response.headers.get('vary'), vary);
   if (merged) headers.vary = merged;
   return headers;

@@ -1,11 +1,24 @@
-import type { RedisClientType } from 'redis';
+import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
 import { globToRedisMatch } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
+type RedisCluster = RedisClusterType;
 
-export type RedisStoreOptions = ({ url: string; client?: never } | { client: RedisClient; url?: never }) & {
-  /** Namespace of every key this store writes. Default `strata`. */
+export type RedisStoreOptions = (
+  | { url: string; client?: never; cluster?: never }
+  /** A node-redis client or cluster, connected by the caller, who also closes it. */
+  | { client: RedisClient | RedisCluster; url?: never; cluster?: never }
+  /**
+   * A Redis Cluster (`createCluster` options, e.g. `{ rootNodes: [{ url }] }`). Its node
+   * connections fail fast while disconnected and reconnect with backoff unless `defaults` says otherwise.
+   */
+  | { cluster: RedisClusterOptions; url?: never; client?: never }
+) & {
+  /**
+   * Namespace of every key this store writes. Default `strata`. On Redis Cluster, leave hash tags
+   * (`{…}`) out of it: they would put every entry and tag counter in one slot, on one master.
+   */
   prefix?: string;
   /** Largest value stored, in bytes; larger writes are skipped. Default 8 MiB. */
   maxValueBytes?: number;
@@ -14,10 +27,14 @@ export type RedisStoreOptions = ({ url: string; client?: never } | { client: Red
 };
 
 /**
- * Redis (node-redis) as the shared server cache. Every command touches one key, so the store
- * also runs against Redis Cluster without cross-slot errors. An entry read and its tags'
- * versions go out together (node-redis pipelines commands issued in the same tick): one
- * round trip. Tag counters are plain integers bumped with INCR; no clocks are compared.
+ * Redis (node-redis) as the shared server cache. An entry read and its tags' versions go out
+ * together (node-redis pipelines commands issued in the same tick): one round trip. Tag counters
+ * are plain integers bumped with INCR; no clocks are compared.
+ *
+ * Redis Cluster: every command touches one key, so none can cross slots; the cluster client
+ * routes each to its key's master (a read's commands go to their masters in parallel), and entries
+ * and tag counters spread over all of them. Only SCAN (`keys`, `clear`, `size`) and INFO (`size`)
+ * are per node: they run on every master and the results are merged.
  *
  * Bounded memory: values above `maxValueBytes` are not stored, entries carry their TTL, and tag
  * counters carry one at least as long as the longest entry written with them (PEXPIRE GT), so
@@ -36,7 +53,33 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   const client = (): Promise<RedisClient> => {
     connecting ??= (async () => {
-      if (options.client) return options.client;
+      // A cluster has the same per-key commands as a client: it stands in for one (see `nodes`).
+      if (options.client) return options.client as RedisClient;
+      if (options.cluster) {
+        const { createCluster } = await import('redis');
+        const { defaults } = options.cluster;
+        const created = createCluster({
+          ...options.cluster,
+          // As below, for every node connection.
+          defaults: {
+            ...defaults,
+            disableOfflineQueue: true,
+            socket: {
+              connectTimeout: 2_000,
+              reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000),
+              ...defaults?.socket,
+            },
+          },
+        });
+        created.on('error', () => {});
+        try {
+          await created.connect();
+        } catch (error) {
+          created.destroy(); // a cluster does not retry its first discovery: the next call does
+          throw error;
+        }
+        return created as unknown as RedisClient;
+      }
       const { createClient } = await import('redis');
       const created = createClient({
         url: options.url,
@@ -61,6 +104,13 @@ export function redisStore(options: RedisStoreOptions): Store {
       .withTypeMapping({ 36: Buffer }) // RESP_TYPES.BLOB_STRING
       .get(key);
     return value == null ? undefined : new Uint8Array(value as unknown as Buffer);
+  };
+
+  /** Where SCAN and INFO run: every master of a cluster, or the one server. */
+  const nodes = async (c: RedisClient): Promise<RedisClient[]> => {
+    const cluster = clusterOf(c);
+    if (!cluster) return [c];
+    return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)))) as unknown as RedisClient[];
   };
 
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
@@ -110,32 +160,48 @@ export function redisStore(options: RedisStoreOptions): Store {
       return counts.reduce((a, b) => a + b, 0);
     },
     async keys(pattern, limit) {
-      const c = await client();
       const out: string[] = [];
       const start = entryKey('').length;
-      for await (const batch of c.scanIterator({ MATCH: scanBase + globToRedisMatch(pattern), COUNT: 500 })) {
-        for (const key of batch as unknown as string[]) {
-          if (out.length >= limit) return out;
-          out.push(key.slice(start));
+      // One master after another, until `limit` keys are found.
+      for (const node of await nodes(await client())) {
+        if (out.length >= limit) return out;
+        for await (const batch of node.scanIterator({ MATCH: scanBase + globToRedisMatch(pattern), COUNT: 500 })) {
+          for (const key of batch as unknown as string[]) {
+            if (out.length >= limit) return out;
+            out.push(key.slice(start));
+          }
         }
       }
       return out;
     },
     async clear() {
-      const c = await client();
-      for await (const batch of c.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
-        const keys = batch as unknown as string[];
-        if (keys.length > 0) await Promise.all(keys.map((key) => c.unlink(key)));
-      }
+      const all = await nodes(await client());
+      await Promise.all(
+        all.map(async (node) => {
+          // Key by key: on a cluster, keys of one node still live in different slots.
+          for await (const batch of node.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
+            const keys = batch as unknown as string[];
+            if (keys.length > 0) await Promise.all(keys.map((key) => node.unlink(key)));
+          }
+        }),
+      );
     },
     async size() {
-      const c = await client();
-      let entries = 0;
-      for await (const batch of c.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
-        entries += (batch as unknown as string[]).length;
-      }
-      const memory = /used_memory:(\d+)/.exec(await c.info('memory'));
-      return { entries, bytes: Number(memory?.[1] ?? 0) };
+      const all = await nodes(await client());
+      const sizes = await Promise.all(
+        all.map(async (node) => {
+          let entries = 0;
+          for await (const batch of node.scanIterator({ MATCH: `${scanBase}*`, COUNT: 1000 })) {
+            entries += (batch as unknown as string[]).length;
+          }
+          const memory = /used_memory:(\d+)/.exec(await node.info('memory'));
+          return { entries, bytes: Number(memory?.[1] ?? 0) };
+        }),
+      );
+      return sizes.reduce((sum, node) => ({ entries: sum.entries + node.entries, bytes: sum.bytes + node.bytes }), {
+        entries: 0,
+        bytes: 0,
+      });
     },
     async close() {
       const pending = connecting;
@@ -145,4 +211,11 @@ export function redisStore(options: RedisStoreOptions): Store {
       if (c?.isOpen) await c.close();
     },
   };
+}
+
+/** A node-redis cluster (`createCluster`) rather than a client: it routes by key and has no SCAN of its own. */
+function clusterOf(client: unknown): RedisCluster | undefined {
+  return typeof (client as { getNodeClientForKey?: unknown } | null)?.getNodeClientForKey === 'function'
+    ? (client as RedisCluster)
+    : undefined;
 }
