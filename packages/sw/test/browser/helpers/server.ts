@@ -65,7 +65,12 @@ export interface TestServer {
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>strata test</title><script src="/client.js"></script>';
 
-export async function startTestServer(manifest: Manifest): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Serves /strata/events instead of the stand-in: a real @strata/server purge stream. */
+  events?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export async function startTestServer(manifest: Manifest, options: TestServerOptions = {}): Promise<TestServer> {
   const routes = new Map<string, ApiRoute & { holds: ((answer: () => void) => void)[] }>();
   const api = (path: string) => {
     let route = routes.get(path);
@@ -176,7 +181,7 @@ export async function startTestServer(manifest: Manifest): Promise<TestServer> {
       const body = path === '/sw.js' ? test.sw : test.client;
       return void res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(body);
     }
-    if (path === '/strata/events') return events(req, res, url);
+    if (path === '/strata/events') return options.events ? options.events(req, res) : events(req, res, url);
     if (!path.startsWith('/api/')) return void res.writeHead(404).end();
     const route = api(path);
     route.hits++;

@@ -1,0 +1,85 @@
+import { createStrata, type Strata } from '@strata/server';
+import { nodeListener } from '@strata/server/node';
+import { buildServiceWorker } from '@strata/sw/vite';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import manifest from '../../../sw/test/browser/fixtures/manifest.js';
+import {
+  buildClient,
+  type ClientPage,
+  entries,
+  get,
+  launchChromium,
+  startTestServer,
+  swFixture,
+  type TestServer,
+  waitForEntries,
+} from './helpers.js';
+
+// The whole browser chain against the real server: strata.purge() on @strata/server → its purge
+// stream (SSE) → @strata/client in the page → the service worker evicts.
+
+let strata: Strata;
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  strata = createStrata({ manifest });
+  const [sw, client, s, b] = await Promise.all([
+    buildServiceWorker({ manifest: swFixture('manifest.ts'), sw: swFixture('sw.ts'), root: swFixture('') }),
+    buildClient(),
+    startTestServer(manifest, { events: nodeListener(strata, (request) => strata.events(request)) }),
+    launchChromium(),
+  ]);
+  server = s;
+  browser = b;
+  server.sw = sw.code;
+  server.client = client;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await strata?.close();
+});
+
+describe('@strata/client with the real @strata/server purge stream', () => {
+  it('a purge made on the server evicts the tagged entry from the service worker, and resumes after a reload', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      const register = () =>
+        page.evaluate(async () => {
+          const g = globalThis as unknown as ClientPage;
+          g.seen = [];
+          g.strata = await g.StrataClient.registerStrata({ swUrl: '/sw.js', events: '/strata/events' });
+          g.strata.on('purge', (event) => g.seen.push({ type: 'purge', ...event }));
+        });
+      await register();
+      await expect.poll(async () => (await strata.stats()).sse.open).toBe(1);
+
+      await get(page, '/api/fresh/r1');
+      await waitForEntries(page, '/api/fresh/r1', 1);
+      const purge = await strata.purge({ tags: ['item:r1'] });
+      await page.waitForFunction((id) => (globalThis as unknown as ClientPage).seen.some((e) => e.id === id), purge.id);
+      expect(await entries(page, '/api/fresh/r1')).toBe(0);
+
+      // A purge made while the page is away is applied when it comes back (resume from the last id).
+      await get(page, '/api/fresh/r2');
+      await waitForEntries(page, '/api/fresh/r2', 1);
+      await page.goto('about:blank');
+      await expect.poll(async () => (await strata.stats()).sse.open).toBe(0);
+      const missed = await strata.purge({ tags: ['item:r2'] });
+      await page.goto(server.url);
+      await register();
+      await page.waitForFunction(
+        (id) => (globalThis as unknown as ClientPage).seen.some((e) => e.id === id),
+        missed.id,
+      );
+      expect(await entries(page, '/api/fresh/r2')).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+});
