@@ -15,6 +15,17 @@ export interface EventStreamOptions {
 
 const encoder = new TextEncoder();
 
+// One purge goes to every open stream: encode its frame once, not once per connection.
+const purgeFrames = new WeakMap<object, Uint8Array>();
+function purgeFrame(event: { id: string; tags: string[]; keys: string[] }): Uint8Array {
+  let bytes = purgeFrames.get(event);
+  if (!bytes) {
+    bytes = frame({ id: event.id, data: { tags: event.tags, keys: event.keys } });
+    purgeFrames.set(event, bytes);
+  }
+  return bytes;
+}
+
 /** One SSE event. Field values never hold CR or LF here (ids are `ms-seq`, data is one JSON line). */
 function frame(fields: { event?: string; id?: string; data: unknown }): Uint8Array {
   let text = '';
@@ -71,7 +82,7 @@ export async function eventStream(request: Request, options: EventStreamOptions)
         }
         // A private purge names its partition; other users' browsers must not learn its tags.
         if (event.partition !== undefined && event.partition !== partition) return;
-        send(frame({ id: event.id, data: { tags: event.tags, keys: event.keys } }));
+        send(purgeFrame(event));
       };
       const subscription = options.bus.subscribe(from, onMessage);
       const heartbeat = setInterval(() => send(encoder.encode(': heartbeat\n\n')), heartbeatMs);
