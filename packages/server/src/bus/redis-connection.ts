@@ -26,6 +26,10 @@ export interface ClusterClient {
   readonly _options?: { defaults?: object };
   getNodeClientForKey(key: string, isReadonly?: boolean): Promise<NodeClient>;
   sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+  multi(routing: string): {
+    addCommand(firstKey: string, isReadonly: boolean, args: string[]): unknown;
+    exec(): Promise<unknown[]>;
+  };
   duplicate(overrides?: object): ClusterClient;
   connect(): Promise<unknown>;
   close(): Promise<unknown>;
@@ -53,8 +57,9 @@ export function isCluster(client: unknown): client is ClusterClient {
  * Commands are handed to the node's connection in the order they were issued, as on a single
  * client: the bus relies on it (a publish made after a subscribe() is queued behind the reader's
  * look-up of the stream's end). The cluster's own routing does not promise that, so each command
- * is routed only once the previous one is on the wire. A MOVED/ASK reply (the slot moved) makes
- * the cluster refresh its slot map before the error goes up; the bus's callers retry anyway.
+ * is routed only once the previous one is on the wire. A command answered MOVED or ASK (the slot
+ * is moving or moved to another master; the command did not run) is sent once more through the
+ * cluster's own routing, which follows the redirect and refreshes the slot map.
  *
  * `connect()` keeps trying with `retryDelay` until it succeeds or the connection is ended: unlike
  * a single client, a cluster whose first discovery fails does not retry by itself. 'ready' is
@@ -68,7 +73,7 @@ export function clusterConnection(
   const ended = new AbortController();
   let queue: Promise<void> = Promise.resolve();
 
-  const onNode = <T>(run: (node: NodeClient) => Promise<T>): Promise<T> => {
+  const onNode = <T>(run: (node: NodeClient) => Promise<T>, rerouted: () => Promise<T>): Promise<T> => {
     const previous = queue;
     let handedOver = () => {};
     queue = new Promise((resolve) => {
@@ -82,7 +87,7 @@ export function clusterConnection(
         return await reply;
       } catch (error) {
         handedOver();
-        if (isRedirect(error)) await cluster.sendCommand(key, false, ['EXISTS', key]).catch(() => {});
+        if (isRedirect(error)) return rerouted();
         throw error;
       }
     })();
@@ -94,7 +99,11 @@ export function clusterConnection(
     get isReady() {
       return cluster.isReady;
     },
-    sendCommand: (args) => onNode((node) => node.sendCommand(args)),
+    sendCommand: (args) =>
+      onNode(
+        (node) => node.sendCommand(args),
+        () => cluster.sendCommand(key, false, args),
+      ),
     multi() {
       const commands: string[][] = [];
       const transaction: Transaction = {
@@ -103,11 +112,18 @@ export function clusterConnection(
           return transaction;
         },
         exec: () =>
-          onNode((node) => {
-            const multi = node.multi();
-            for (const args of commands) multi.addCommand(args);
-            return multi.exec();
-          }),
+          onNode(
+            (node) => {
+              const multi = node.multi();
+              for (const args of commands) multi.addCommand(args);
+              return multi.exec();
+            },
+            () => {
+              const multi = cluster.multi(key); // routed by the stream key
+              for (const args of commands) multi.addCommand(key, false, args);
+              return multi.exec();
+            },
+          ),
       };
       return transaction;
     },

@@ -11,7 +11,8 @@ export type RedisStoreOptions = (
   | { client: RedisClient | RedisCluster; url?: never; cluster?: never }
   /**
    * A Redis Cluster (`createCluster` options, e.g. `{ rootNodes: [{ url }] }`). Its node
-   * connections fail fast while disconnected and reconnect with backoff unless `defaults` says otherwise.
+   * connections fail fast while disconnected (no offline queue) and reconnect with backoff
+   * (`defaults.socket` may change that).
    */
   | { cluster: RedisClusterOptions; url?: never; client?: never }
 ) & {
