@@ -12,7 +12,9 @@ export interface Watch {
   /** Resolves when `predicate` holds, checked on every message; rejects after `timeoutMs`. */
   until(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>;
   /** Waits for `count` purges in all. */
-  untilCount(count: number): Promise<void>;
+  untilCount(count: number, timeoutMs?: number): Promise<void>;
+  /** Waits until every id in `expected` has arrived. */
+  untilAll(expected: readonly string[], timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -45,7 +47,16 @@ export function watch(bus: Bus, from: string | undefined): Watch {
     ids,
     resets: () => messages.filter((message): message is Reset => message.type === 'reset'),
     until,
-    untilCount: (count) => until(`${count} purges`, () => ids().length >= count),
+    untilCount: (count, timeoutMs) => until(`${count} purges`, () => ids().length >= count, timeoutMs),
+    untilAll: (expected, timeoutMs) =>
+      until(
+        `all of ${expected.length} ids`,
+        () => {
+          const got = new Set(ids());
+          return expected.every((id) => got.has(id));
+        },
+        timeoutMs,
+      ),
     close: () => subscription.close(),
   };
 }

@@ -4,55 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compareIds, ZERO_ID } from '../../src/bus/ids.js';
 import { redisBus } from '../../src/bus/redis.js';
 import type { Bus, BusMessage, PurgeEvent } from '../../src/bus/types.js';
+import { watch } from '../helpers/bus-contract.js';
 import { useRedisServer } from '../helpers/redis-server.js';
-
-type Reset = Extract<BusMessage, { type: 'reset' }>;
-
-/** A subscription that records what it receives and resolves waits as soon as a condition holds. */
-function watch(bus: Bus, from: string | undefined) {
-  const messages: BusMessage[] = [];
-  const checks = new Set<() => void>();
-  const subscription = bus.subscribe(from, (message) => {
-    messages.push(message);
-    for (const check of checks) check();
-  });
-  const ids = () => messages.flatMap((message) => (message.type === 'purge' ? [message.event.id] : []));
-  /** Resolves when `predicate` holds, checked on every message; rejects after `timeoutMs`. */
-  const until = (what: string, predicate: () => boolean, timeoutMs = 5_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (predicate()) return resolve();
-      const check = () => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        checks.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        checks.delete(check);
-        const seen = messages.map((m) => (m.type === 'purge' ? m.event.id : `reset(${m.reason}→${m.id})`));
-        reject(new Error(`no ${what} within ${timeoutMs} ms; got ${messages.length}: ${seen.slice(-8).join(', ')}`));
-      }, timeoutMs);
-      checks.add(check);
-    });
-  return {
-    messages,
-    ids,
-    resets: () => messages.filter((message): message is Reset => message.type === 'reset'),
-    until,
-    untilCount: (count: number, timeoutMs?: number) => until(`${count} purges`, () => ids().length >= count, timeoutMs),
-    /** Waits until every id in `expected` has arrived. */
-    untilAll: (expected: readonly string[], timeoutMs?: number) =>
-      until(
-        `all of ${expected.length} ids`,
-        () => {
-          const got = new Set(ids());
-          return expected.every((id) => got.has(id));
-        },
-        timeoutMs,
-      ),
-    close: () => subscription.close(),
-  };
-}
 
 let counter = 0;
 const event = (): Omit<PurgeEvent, 'id'> => ({ tags: [`t:${++counter}`], keys: [`/k/${counter}`], at: Date.now() });
