@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareIds, ZERO_ID } from '../../src/bus/ids.js';
 import { redisBus } from '../../src/bus/redis.js';
-import type { Bus, BusMessage, PurgeEvent } from '../../src/bus/types.js';
+import type { Bus, PurgeEvent } from '../../src/bus/types.js';
 import { watch } from '../helpers/bus-contract.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 
