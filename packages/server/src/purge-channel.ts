@@ -131,7 +131,11 @@ export class PurgeChannel {
 
   /** Listens to the log: remote purges reach an in-process store, resets clear it. */
   start(): void {
-    this.#subscription ??= this.#o.bus.subscribe(undefined, (message) => {
+    // An in-process store follows the whole retained log from its start: "from now" is only fixed
+    // once the log answers, and a purge made by another instance in that gap would be missed.
+    // Replaying old purges onto a young store costs a few counter bumps and misses nothing.
+    const from = this.#o.store.shared ? undefined : '0-0';
+    this.#subscription ??= this.#o.bus.subscribe(from, (message) => {
       if (!this.#o.store.shared) {
         const work =
           message.type === 'reset' || message.event.all

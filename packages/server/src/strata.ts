@@ -100,6 +100,7 @@ export function createStrata(options: StrataOptions): Strata {
     void work.finally(() => background.delete(work));
   };
   const connections = { open: 0, opened: 0 };
+  const startedAt = now();
   let metrics: ReturnType<typeof createMetrics> | undefined;
   const channel = new PurgeChannel({
     store,
@@ -108,7 +109,10 @@ export function createStrata(options: StrataOptions): Strata {
     now,
     track,
     onMessage: (message) => {
-      if (message.type === 'purge') metrics?.purgeDelivery.observe(Math.max(0, now() - message.event.at) / 1000);
+      // Purges replayed from before this instance started say nothing about delivery latency.
+      if (message.type === 'purge' && message.event.at >= startedAt) {
+        metrics?.purgeDelivery.observe(Math.max(0, now() - message.event.at) / 1000);
+      }
     },
   });
   channel.start();

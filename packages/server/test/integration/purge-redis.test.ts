@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BusMessage, createStrata, redisBus, redisStore, type Strata } from '@strata/server';
+import { type BusMessage, createStrata, memoryStore, redisBus, redisStore, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,24 @@ describe('the purge channel across instances on a real Redis', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids[0]).toBe(before.id);
     expect((await b.strata.stats()).outbox).toBe(0);
+  });
+});
+
+describe('in-process stores kept in step through the Redis log', () => {
+  it('a purge through A invalidates what B holds in its own memory store', async () => {
+    const { url } = redis();
+    const stream = `purge-memory-${++streams}`;
+    const make = () => createStrata({ manifest, store: memoryStore(), bus: redisBus({ url, stream, blockMs: 200 }) });
+    const a = make();
+    const b = make();
+    cleanup.push(async () => {
+      await a.close();
+      await b.close();
+    });
+    const app = origin();
+    await b.handle(get('/api/users/3'), app);
+    expect((await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('HIT');
+    await a.purge({ tags: ['user:3'] });
+    await expect.poll(async () => (await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('MISS');
   });
 });

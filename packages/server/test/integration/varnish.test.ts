@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cdnCache, headersFor } from '@strata/policy';
+import { cdnCache, defineManifest, headersFor } from '@strata/policy';
+import { createStrata } from '@strata/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeAll, withRetry } from '../../src/cdn/retry.js';
 import type { PurgerReport } from '../../src/cdn/types.js';
@@ -257,6 +258,27 @@ describe('withRetry around varnishPurger (loopback servers standing in for a fai
       ]);
     } finally {
       await Promise.all([slow.close(), broken.close()]);
+    }
+  });
+});
+
+describe('strata.purge reaching a real Varnish', () => {
+  it('an object Varnish cached with its xkey is gone after strata.purge of that tag; others stay', async () => {
+    const strata = createStrata({
+      manifest: defineManifest({ version: 1, routes: [{ match: '/*', policy: cdnCache(300) }] }),
+      cdn: [varnishPurger({ url: varnish().url })],
+    });
+    try {
+      await cache('/through-strata/a', ['product:a']);
+      await cache('/through-strata/b', ['product:b']);
+      await strata.purge({ tags: ['product:a'] });
+      // The CDN purge runs in the background (retried, never thrown): wait for its report.
+      await expect.poll(async () => (await strata.stats()).cdn.length).toBe(1);
+      expect((await strata.stats()).cdn[0]).toMatchObject({ purger: 'varnish', ok: true, purged: 1 });
+      expect(await isCached('/through-strata/a')).toBe(false);
+      expect(await isCached('/through-strata/b')).toBe(true);
+    } finally {
+      await strata.close();
     }
   });
 });
