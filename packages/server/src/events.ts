@@ -5,6 +5,8 @@ import { jsonError } from './http.js';
 export interface EventStreamOptions {
   bus: Bus;
   partition: (request: Request) => string | undefined | Promise<string | undefined>;
+  /** Tags and keys of private routes: left out of purges broadcast without a partition. */
+  isPrivate: { tag(tag: string): boolean; key(key: string): boolean };
   /** Milliseconds between heartbeat comments. Default 15,000 (HTML §9.2.7 proxies drop idle streams). */
   heartbeatMs?: number;
   /** The reconnection delay suggested to clients, in ms. Default 3,000. */
@@ -22,6 +24,26 @@ function purgeFrame(event: { id: string; tags: string[]; keys: string[] }): Uint
   if (!bytes) {
     bytes = frame({ id: event.id, data: { tags: event.tags, keys: event.keys } });
     purgeFrames.set(event, bytes);
+  }
+  return bytes;
+}
+
+// A purge naming no partition goes to everyone: names of private routes are left out of it, since
+// they can carry user ids and no connection can be shown to own them.
+const broadcastFrames = new WeakMap<object, Uint8Array>();
+function broadcastFrame(
+  event: { id: string; tags: string[]; keys: string[] },
+  isPrivate: EventStreamOptions['isPrivate'],
+): Uint8Array {
+  let bytes = broadcastFrames.get(event);
+  if (bytes === undefined) {
+    const tags = event.tags.filter((tag) => !isPrivate.tag(tag));
+    const keys = event.keys.filter((key) => !isPrivate.key(key));
+    bytes =
+      tags.length === event.tags.length && keys.length === event.keys.length
+        ? purgeFrame(event)
+        : frame({ id: event.id, data: { tags, keys } });
+    broadcastFrames.set(event, bytes);
   }
   return bytes;
 }
@@ -82,7 +104,7 @@ export async function eventStream(request: Request, options: EventStreamOptions)
         }
         // A private purge names its partition; other users' browsers must not learn its tags.
         if (event.partition !== undefined && event.partition !== partition) return;
-        send(purgeFrame(event));
+        send(event.partition === undefined ? broadcastFrame(event, options.isPrivate) : purgeFrame(event));
       };
       const subscription = options.bus.subscribe(from, onMessage);
       const heartbeat = setInterval(() => send(encoder.encode(': heartbeat\n\n')), heartbeatMs);

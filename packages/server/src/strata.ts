@@ -12,6 +12,7 @@ import { type CachedOptions, DataCache } from './data-cache.js';
 import { eventStream } from './events.js';
 import { createHandler } from './handle.js';
 import { createMetrics } from './metrics.js';
+import { privateNames } from './private-tags.js';
 import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { memoryStore } from './store/memory.js';
@@ -100,6 +101,7 @@ export function createStrata(options: StrataOptions): Strata {
     void work.finally(() => background.delete(work));
   };
   const connections = { open: 0, opened: 0 };
+  const isPrivate = privateNames(manifest);
   const startedAt = now();
   let metrics: ReturnType<typeof createMetrics> | undefined;
   const channel = new PurgeChannel({
@@ -191,6 +193,7 @@ export function createStrata(options: StrataOptions): Strata {
       eventStream(request, {
         bus,
         partition: options.partition ?? (() => undefined),
+        isPrivate,
         connections,
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),

@@ -124,6 +124,18 @@ describe('the purge stream (SSE over real HTTP)', () => {
     bob.source.close();
   });
 
+  it('leaves the tags and keys of private routes out of a purge that names no partition', async () => {
+    const { strata, url } = await serve();
+    const bob = listen(`${url}?user=bob`);
+    await bob.opened;
+    // 'me' is a tag only the private /api/me route carries; 'users' is public.
+    const purge = await strata.purge({ tags: ['me', 'users'], keys: ['/api/me', '/api/users/1'] });
+    await expect
+      .poll(() => bob.received)
+      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users'], keys: ['/api/users/1'] } }]);
+    bob.source.close();
+  });
+
   it('sends a retry hint, heartbeat comments, and a text/event-stream that no cache keeps', async () => {
     const { url } = await serve({ heartbeatMs: 50 });
     const controller = new AbortController();
