@@ -1,7 +1,7 @@
 import { CACHEABLE_METHODS, type Manifest, type Method, matchRoute } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { type HeaderContext, policyHeaders, withHeaders } from './cache/policy-headers.js';
-import type { Next, ResponseCache } from './cache/response-cache.js';
+import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
 
 export interface HandlerDeps {
   manifest: Manifest;
@@ -16,7 +16,12 @@ export interface HandlerDeps {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** `strata.handle`: policy headers on every managed response, the server cache around `next`. */
-export function createHandler(deps: HandlerDeps): (request: Request, next: Next) => Promise<Response> {
+export interface Handlers {
+  handle(request: Request, next: Next): Promise<Response>;
+  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
+}
+
+export function createHandler(deps: HandlerDeps): Handlers {
   const { manifest, cache, enabled } = deps;
   const serverCached = (url: string) =>
     enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
@@ -40,7 +45,36 @@ export function createHandler(deps: HandlerDeps): (request: Request, next: Next)
     await deps.invalidate(targets.map(urlTag));
   }
 
-  return async function handle(request, next) {
+  /**
+   * The fast path adapters may try first: a fresh server-cache hit of a public route, answered
+   * from plain request data without building Request/Response objects. Undefined means "take
+   * the full path" (`handle`), which answers every other case.
+   */
+  async function answerFromCache(
+    method: string,
+    url: URL,
+    header: (name: string) => string | null,
+  ): Promise<StoredAnswer | undefined> {
+    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
+    const match = matchRoute(manifest, url, method);
+    // Private routes need `partition(request)`, which takes a Request: the full path handles them.
+    if (!match || !match.policy.levels.includes('server') || match.policy.scope === 'private') return undefined;
+    const view = { get: header };
+    const key = cacheKey(url, view, match.policy.vary ?? []);
+    const tags = [...match.tags, urlTag(url)];
+    const answer = await cache.freshAnswer(method, header('if-none-match'), { match, key, tags, partition: undefined });
+    if (!answer) return undefined;
+    const response = {
+      status: answer.status,
+      headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
+    };
+    for (const [name, value] of Object.entries(policyHeaders(response, { ...deps.headers, match }))) {
+      answer.headers.set(name, value);
+    }
+    return answer;
+  }
+
+  async function handle(request: Request, next: Next): Promise<Response> {
     const url = new URL(request.url); // parsed once for matching, the key and the URL tag
     const match = matchRoute(manifest, url, request.method);
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
@@ -66,5 +100,7 @@ export function createHandler(deps: HandlerDeps): (request: Request, next: Next)
     const response = await cache.serve(request, { match, key, tags, partition }, next);
     for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
     return response;
-  };
+  }
+
+  return { handle, answerFromCache };
 }

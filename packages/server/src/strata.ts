@@ -5,7 +5,7 @@ import { adminApi } from './admin/router.js';
 import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
-import { type Next, ResponseCache } from './cache/response-cache.js';
+import { type Next, ResponseCache, type StoredAnswer } from './cache/response-cache.js';
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
@@ -69,6 +69,11 @@ export interface Strata {
   readonly manifest: Manifest;
   /** Middleware: policy headers on every managed response, the server cache around `next`. */
   handle(request: Request, next: Next): Promise<Response>;
+  /**
+   * For adapters: a fresh server-cache hit of a public route as plain data, without building a
+   * Request or Response. Undefined means "use `handle`", which answers every case.
+   */
+  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
   /** Invalidates at every level: the store at once, other instances and browsers through the log, the CDNs. */
   purge(request: PurgeRequest): Promise<PurgeResult>;
   /** Purges made inside `fn` are collected and sent as one event, tags deduplicated. */
@@ -130,7 +135,7 @@ export function createStrata(options: StrataOptions): Strata {
   });
   const data = new DataCache({ store, stats, now, enabled, defaultTtl: options.defaultTtl ?? 300, track, bypass });
   const warm = new Warmer({ now });
-  const handle = createHandler({
+  const { handle, answerFromCache } = createHandler({
     manifest,
     cache,
     enabled,
@@ -183,6 +188,7 @@ export function createStrata(options: StrataOptions): Strata {
   return {
     manifest,
     handle,
+    answerFromCache,
     purge: (request) => channel.purge(request),
     async batch(fn) {
       return (await channel.batch(fn)).result;

@@ -125,7 +125,7 @@ export function nodeListener(
   options: NodeListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  return (req, res) => {
+  const full = (req: IncomingMessage, res: ServerResponse) => {
     let request: Request;
     try {
       request = toRequest(req, { ...options, response: res });
@@ -145,5 +145,32 @@ export function nodeListener(
         onError(error);
         return failResponse(res, error);
       });
+  };
+  return (req, res) => {
+    // Fresh hits of public routes are written straight from the stored entry: no Request,
+    // Response or stream objects on the path that carries most of the traffic.
+    const method = req.method;
+    const target = req.url;
+    if ((method !== 'GET' && method !== 'HEAD') || !target?.startsWith('/')) return full(req, res);
+    let url: URL;
+    try {
+      url = new URL(
+        `${options.origin ? new URL(options.origin).origin : originOf(req, options.trustProxy ?? false)}${target}`,
+      );
+    } catch {
+      return full(req, res);
+    }
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    };
+    strata.answerFromCache(method, url, header).then(
+      (answer) => {
+        if (!answer) return full(req, res);
+        res.writeHead(answer.status, Object.fromEntries(answer.headers));
+        res.end(answer.body ?? undefined);
+      },
+      () => full(req, res),
+    );
   };
 }

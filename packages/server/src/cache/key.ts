@@ -26,7 +26,12 @@ const normalizeField = (value: string | null) => (value === null ? null : value.
  * partition when there are any. The hash input is a JSON array, so no header value can forge
  * another key by embedding separators, and a header outside `vary` never reaches the key.
  */
-export function cacheKey(url: string | URL, headers: Headers, vary: readonly string[], partition?: string): string {
+export function cacheKey(
+  url: string | URL,
+  headers: { get(name: string): string | null },
+  vary: readonly string[],
+  partition?: string,
+): string {
   const base = `GET ${normalizeUrl(url)}`;
   if (vary.length === 0 && partition === undefined) return base;
   const variant = JSON.stringify([partition ?? null, ...vary.map((name) => [name, normalizeField(headers.get(name))])]);

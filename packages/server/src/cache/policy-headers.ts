@@ -47,7 +47,13 @@ export function mergeVary(existing: string | null, names: readonly string[]): st
  * - a response setting a cookie is never shared: the policy is applied as `private` without the
  *   CDN level (RFC 9111 §7.3 — Set-Cookie alone does not stop a shared cache).
  */
-export function policyHeaders(response: Response, ctx: HeaderContext): Record<string, string> {
+/** What the header rules read of a response: a Response, or a stored answer on the fast path. */
+export interface ResponseView {
+  status: number;
+  headers: { has(name: string): boolean; get(name: string): string | null };
+}
+
+export function policyHeaders(response: ResponseView, ctx: HeaderContext): Record<string, string> {
   const { policy, tags } = ctx.match;
   const vary = policy.vary ?? [];
   if (ctx.respectHandlerCacheControl && response.headers.has('cache-control')) {

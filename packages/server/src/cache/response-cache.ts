@@ -34,6 +34,13 @@ export interface ResponseCacheOptions {
 
 type Fetched = { entry: Entry; stored: boolean } | { response: Response };
 
+/** A response served from the cache, as plain data. Header names are lower-case. */
+export interface StoredAnswer {
+  status: number;
+  headers: Map<string, string>;
+  body: Uint8Array | null;
+}
+
 // The origin gets a plain GET: a conditional one could answer 304, which cannot be stored.
 // Conditions are evaluated here against the stored entry instead.
 const CONDITIONAL_FIELDS = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'];
@@ -234,6 +241,64 @@ export class ResponseCache {
     });
   }
 
+  /**
+   * A fresh hit as plain data, without Request or Response objects: what an adapter can write
+   * straight to the socket. Anything else (a miss, stale, a store in trouble) is undefined, and
+   * the request takes the full path, which counts it.
+   */
+  async freshAnswer(method: string, ifNoneMatch: string | null, lookup: Lookup): Promise<StoredAnswer | undefined> {
+    if (this.#o.bypass()) return undefined;
+    let read: Awaited<ReturnType<ResilientStore['read']>>;
+    try {
+      read = await this.#o.store.read(lookup.key, lookup.tags);
+    } catch {
+      return undefined;
+    }
+    const entry = this.#valid(read.value, lookup.tags, read.versions);
+    if (!entry) return undefined;
+    const age = this.#age(entry);
+    if (age >= entry.ttl) return undefined;
+    return this.#answer(method, ifNoneMatch, entry, lookup.match.route.match, 'hit', {
+      hit: true,
+      ttl: entry.ttl - age,
+    });
+  }
+
+  #answer(
+    method: string,
+    ifNoneMatch: string | null,
+    entry: Entry,
+    route: string,
+    outcome: Outcome | undefined,
+    status: CacheStatusParams,
+  ): StoredAnswer {
+    if (outcome) this.#o.stats.record(route, outcome);
+    let headers = new Map(entry.headers);
+    const served = outcome !== undefined;
+    // RFC 9111 §5.1: a response from the cache carries its Age, replacing any upstream value.
+    if (served) headers.set('age', String(Math.floor(this.#age(entry))));
+    const xcache = !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE';
+    let code = entry.status;
+    // The stored bytes are never written to, so answers can share them without a copy.
+    let body: Uint8Array | null = method === 'HEAD' || entry.status === 204 ? null : entry.body;
+    if (ifNoneMatchMatches(ifNoneMatch, headers.get('etag') ?? null)) {
+      const kept = new Map<string, string>();
+      for (const name of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
+        const value = headers.get(name);
+        if (value !== undefined) kept.set(name, value);
+      }
+      headers = kept;
+      code = 304;
+      body = null;
+    }
+    headers.set('x-cache', xcache);
+    headers.set('x-cache-level', this.#o.store.level);
+    const member = cacheStatusMember('strata', status);
+    const upstream = headers.get('cache-status');
+    headers.set('cache-status', upstream ? `${upstream}, ${member}` : member);
+    return { status: code, headers, body };
+  }
+
   #fromEntry(
     request: Request,
     entry: Entry,
@@ -241,23 +306,8 @@ export class ResponseCache {
     outcome: Outcome | undefined,
     status: CacheStatusParams,
   ): Response {
-    if (outcome) this.#o.stats.record(route, outcome);
-    const headers = new Headers(entry.headers);
-    const served = outcome !== undefined;
-    // RFC 9111 §5.1: a response from the cache carries its Age, replacing any upstream value.
-    if (served) headers.set('age', String(Math.floor(this.#age(entry))));
-    const xcache = !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE';
-    if (ifNoneMatchMatches(request.headers.get('if-none-match'), headers.get('etag'))) {
-      const notModified = new Headers();
-      for (const name of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
-        const value = headers.get(name);
-        if (value !== null) notModified.set(name, value);
-      }
-      return this.#decorate(new Response(null, { status: 304, headers: notModified }), xcache, status);
-    }
-    // The stored bytes are never written to, so responses can share them without a copy.
-    const body = request.method === 'HEAD' || entry.status === 204 ? null : entry.body;
-    return this.#decorate(new Response(body, { status: entry.status, headers }), xcache, status);
+    const answer = this.#answer(request.method, request.headers.get('if-none-match'), entry, route, outcome, status);
+    return new Response(answer.body, { status: answer.status, headers: [...answer.headers] });
   }
 
   #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {
