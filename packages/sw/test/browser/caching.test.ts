@@ -19,7 +19,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       expect(server().api(path).hits).toBe(1);
       expect(hit.body).toEqual(first.body);
       // RFC 9211: the upstream member first, ours appended; `hit` bare, `ttl` an integer.
-      expect(hit.headers['cache-status']).toMatch(/^origin; fwd=uri-miss, strata-sw; hit; ttl=(60|59)$/);
+      expect(hit.headers['cache-status']).toMatch(/^origin; fwd=uri-miss, strata-sw; hit; ttl=(60|5\d)$/);
       expect(hit.headers.age).toMatch(/^[01]$/);
       expect(hit.headers['x-strata']).toBeUndefined();
     });
@@ -47,9 +47,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       const [a, b] = await Promise.all([get(page, path), get(page, path)]);
       for (const stale of [a, b]) {
         expect(stale.body?.version).toBe(1);
-        expect(stale.headers['cache-status']).toMatch(
-          /strata-sw; fwd=stale; ttl=-3[01]; detail=stale-while-revalidate$/,
-        );
+        expect(stale.headers['cache-status']).toMatch(/strata-sw; fwd=stale; ttl=-3\d; detail=stale-while-revalidate$/);
       }
       await held.arrived;
       held.release();
@@ -71,7 +69,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       const refetched = await get(page, path);
       expect(route.hits).toBe(2);
       expect(refetched.body?.version).toBe(2);
-      expect(refetched.headers['cache-status']).toMatch(/strata-sw; fwd=stale; fwd-status=200; ttl=-[12]; stored$/);
+      expect(refetched.headers['cache-status']).toMatch(/strata-sw; fwd=stale; fwd-status=200; ttl=-\d; stored$/);
     });
   });
 
@@ -84,7 +82,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       const stale = await get(page, path);
       expect(stale.status).toBe(200);
       expect(stale.body?.version).toBe(1);
-      expect(stale.headers['cache-status']).toMatch(/strata-sw; fwd=stale; ttl=-6[01]; detail=stale-if-error$/);
+      expect(stale.headers['cache-status']).toMatch(/strata-sw; fwd=stale; ttl=-6\d; detail=stale-if-error$/);
       expect((await stats(page))['/api/sie/:id']?.['error-fallback']).toBe(1);
       await advance(page, 600); // beyond the stale-if-error window
       await expect(get(page, path)).rejects.toThrow(/Failed to fetch/);
@@ -102,7 +100,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       expect(route.hits).toBe(2); // the request did go to the origin
       expect(stale.status).toBe(200);
       expect(stale.headers['cache-status']).toMatch(
-        /strata-sw; fwd=stale; fwd-status=503; ttl=-6[01]; detail=stale-if-error$/,
+        /strata-sw; fwd=stale; fwd-status=503; ttl=-6\d; detail=stale-if-error$/,
       );
       await advance(page, 600);
       const failed = await get(page, path);
