@@ -1,6 +1,6 @@
 import { assertTag, StrataError } from '@strata/policy';
 import { decodeEntry, type Entry, encodeEntry, storeTtl } from './cache/entry.js';
-import { SingleFlight } from './cache/single-flight.js';
+import { flightKey, SingleFlight } from './cache/single-flight.js';
 import type { Stats } from './stats.js';
 import type { ResilientStore } from './store/resilient.js';
 
@@ -104,14 +104,16 @@ export class DataCache {
           stats.record('data', 'hit');
         } else {
           stats.record('data', 'stale');
-          this.#refresh(storeKey, tags, fn, codec, options);
+          this.#refresh(storeKey, tags, read.versions, fn, codec, options);
         }
         return value;
       }
     }
     this.#count(key, 'misses');
     stats.record('data', 'miss');
-    const flight = this.#flights.run(storeKey, () => this.#load(storeKey, tags, read.versions, fn, codec, options));
+    const flight = this.#flights.run(flightKey(storeKey, read.versions), () =>
+      this.#load(storeKey, tags, read.versions, fn, codec, options),
+    );
     return flight.promise as Promise<T>;
   }
 
@@ -156,11 +158,18 @@ export class DataCache {
     return value;
   }
 
-  #refresh<T>(storeKey: string, tags: string[], fn: () => Promise<T>, codec: Codec<T>, options: CachedOptions<T>) {
-    if (this.#flights.has(storeKey)) return;
+  #refresh<T>(
+    storeKey: string,
+    tags: string[],
+    versions: readonly number[],
+    fn: () => Promise<T>,
+    codec: Codec<T>,
+    options: CachedOptions<T>,
+  ) {
+    const key = flightKey(storeKey, versions);
+    if (this.#flights.has(key)) return;
     const work = (async () => {
-      const versions = await this.#o.store.versions(tags);
-      await this.#flights.run(storeKey, () => this.#load(storeKey, tags, versions, fn, codec, options)).promise;
+      await this.#flights.run(key, () => this.#load(storeKey, tags, versions, fn, codec, options)).promise;
     })().catch(() => {
       this.#o.stats.backgroundErrors++;
     });

@@ -42,6 +42,28 @@ describe('strata.cached', () => {
     expect(calls).toBe(1);
   });
 
+  it('a read issued after a purge never joins a load that began before it (read your writes)', async () => {
+    const strata = make();
+    let value = 1;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = async () => {
+      const seen = value; // what the database says when the load starts
+      await gate;
+      return seen;
+    };
+    const before = strata.cached('row', slow, { tags: ['table:public.t'] });
+    await new Promise((resolve) => setImmediate(resolve));
+    value = 2; // the write…
+    await strata.purge({ tags: ['table:public.t'] }); // …and its purge, both finished
+    const after = strata.cached('row', async () => value, { tags: ['table:public.t'] });
+    release();
+    expect(await before).toBe(1);
+    expect(await after).toBe(2);
+  });
+
   it('is invalidated by its tags', async () => {
     const strata = make();
     const load = counter();

@@ -497,6 +497,28 @@ describe('invalidation', () => {
     expect(await after.text()).toBe('new');
   });
 
+  it('a request made after a purge never joins an origin fetch that began before it', async () => {
+    const strata = make();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = origin(async () => {
+      await gate;
+      return new Response('before the write');
+    });
+    const early = strata.handle(get('/api/users/8'), slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    await strata.purge({ tags: ['user:8'] });
+    const late = strata.handle(
+      get('/api/users/8'),
+      origin(() => new Response('after the write')),
+    );
+    release();
+    expect(await (await early).text()).toBe('before the write');
+    expect(await (await late).text()).toBe('after the write');
+  });
+
   it('a successful unsafe request invalidates the cached GET of the same URL and its Location', async () => {
     const strata = make();
     const app = origin();

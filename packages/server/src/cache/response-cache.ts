@@ -5,7 +5,7 @@ import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
 import { decodeEntry, type Entry, encodeEntry, storeTtl } from './entry.js';
 import { mutable } from './policy-headers.js';
-import { SingleFlight } from './single-flight.js';
+import { flightKey, SingleFlight } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
@@ -104,7 +104,9 @@ export class ResponseCache {
     let fetched: Fetched;
     let collapsed = false;
     try {
-      const flight = this.#flights.run(lookup.key, () => this.#fetch(request, lookup, read.versions, next));
+      const flight = this.#flights.run(flightKey(lookup.key, read.versions), () =>
+        this.#fetch(request, lookup, read.versions, next),
+      );
       collapsed = !flight.leader;
       fetched = await flight.promise;
     } catch (error) {
@@ -214,12 +216,13 @@ export class ResponseCache {
   }
 
   #revalidate(request: Request, lookup: Lookup, versions: readonly number[], next: Next): void {
-    if (this.#flights.has(lookup.key)) return; // one background refresh per key
+    const key = flightKey(lookup.key, versions);
+    if (this.#flights.has(key)) return; // one background refresh per key and tag versions
     // The origin call starts before serve() returns: adapters that run the framework's own chain
     // can only do so while the request is still open. The versions were read with the entry,
     // before the origin call, so a purge landing meanwhile still wins.
     const work = (async () => {
-      const flight = this.#flights.run(lookup.key, () => this.#fetch(request, lookup, versions, next));
+      const flight = this.#flights.run(key, () => this.#fetch(request, lookup, versions, next));
       const fetched = await flight.promise;
       if ('response' in fetched) await fetched.response.body?.cancel();
     })().catch(() => {
