@@ -15,6 +15,21 @@ export { type VarnishPurgerOptions, varnishPurger } from './cdn/varnish.js';
 export { configFromEnv, type EnvConfig } from './config.js';
 export { type CachedOptions, type Codec, jsonCodec } from './data-cache.js';
 export { type PurgeRequest, type PurgeResult, tableTag } from './purge-channel.js';
+export { pgliteDriver } from './query/pglite.js';
+export { type PostgresDriverOptions, postgresDriver } from './query/postgres.js';
+export {
+  type QueryCache,
+  type QueryCacheOptions,
+  type QueryCacheStats,
+  type QueryOptions,
+  type QueryStat,
+  queryCache,
+  sqlCodec,
+  type TableRule,
+} from './query/query-cache.js';
+export { loadSqlParser, tablesFromSql } from './query/sql.js';
+export type { Listening, ListenOptions, SqlConnection, SqlDriver, SqlResult } from './query/types.js';
+export { type TableWatch, type WatchOptions, watchTables } from './query/watch.js';
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory.js';
 export { type RedisStoreOptions, redisStore } from './store/redis.js';

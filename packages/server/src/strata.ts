@@ -87,6 +87,8 @@ export interface Strata {
   admin(request: Request): Promise<Response>;
   /** Prometheus text exposition. */
   metrics(request?: Request): Promise<Response>;
+  /** Lets the SQL query cache report in the admin API's `/query-stats` (queryCache() calls it). */
+  useQueryStats(provider: () => unknown): void;
   stats(): Promise<StrataStats>;
   close(): Promise<void>;
 }
@@ -169,6 +171,7 @@ export function createStrata(options: StrataOptions): Strata {
     storeHealth: () => store.health(),
     busLagMs: () => bus.stats().lagMs,
   });
+  let queryStats: (() => unknown) | undefined;
   const { basePath, ...auth } = options.admin ?? {};
   const admin = adminApi(
     adminBackend({
@@ -181,6 +184,7 @@ export function createStrata(options: StrataOptions): Strata {
       snapshot,
       maxBytes: options.storeMaxBytes,
       busLagMs: () => bus.stats().lagMs,
+      queryStats: () => queryStats?.(),
     }),
     { auth: options.admin ? (auth as AdminAuth) : undefined, ...(basePath ? { basePath } : {}) },
   );
@@ -204,6 +208,9 @@ export function createStrata(options: StrataOptions): Strata {
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     admin,
+    useQueryStats(provider) {
+      queryStats = provider;
+    },
     async metrics() {
       const registry = (metrics as ReturnType<typeof createMetrics>).registry;
       return new Response(await registry.metrics(), {

@@ -19,6 +19,8 @@ export interface BackendDeps {
   snapshot: () => Promise<{ store: { entries?: number; bytes?: number } }>;
   maxBytes: number | undefined;
   busLagMs: () => number;
+  /** The SQL query cache's numbers, once one is attached. */
+  queryStats: () => unknown;
 }
 
 /** How many entries `/tags` reads at most: counting tags means decoding entries. */
@@ -55,10 +57,12 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
     queryStats() {
       const keys = [...data.keyStats].map(([key, s]) => ({ key, ...s }));
       const hits = keys.reduce((sum, k) => sum + k.hits, 0);
+      const sql = deps.queryStats();
       return {
         tracked: keys.length,
         averageHits: keys.length === 0 ? 0 : hits / keys.length,
         top: keys.sort((a, b) => b.hits - a.hits).slice(0, 10),
+        ...(sql === undefined ? {} : { sql }),
       };
     },
     invalidate: (request) => channel.purge(request),

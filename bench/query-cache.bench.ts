@@ -1,0 +1,335 @@
+/**
+ * The query cache against a real PostgreSQL: a read-heavy workload (90% reads, 10% writes over
+ * 10 tables) run three times, same operations in the same order, 8 in flight: (A) straight to
+ * PostgreSQL through the driver, (B) through `queryCache` with a memory store, (C) through
+ * `queryCache` with a Redis store. Queries reaching PostgreSQL are counted in every run, so the
+ * database load reduction is measured, not inferred from the hit ratio.
+ */
+import { defineManifest, serverCache } from '@strata/policy';
+import {
+  createStrata,
+  memoryStore,
+  postgresDriver,
+  type QueryCache,
+  queryCache,
+  redisStore,
+  type SqlDriver,
+  type Store,
+} from '@strata/server';
+import pg from 'pg';
+import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
+import { type Row, renderTable } from './lib/table.js';
+import type { BenchModule, BenchResult } from './lib/types.js';
+
+const TABLES = 10;
+const ROWS = 1_000;
+const CONCURRENCY = 8;
+const TTL = 60;
+const SEED_CLAIM = 80;
+/** Every n-th write is followed by a read of the same row that must see the written value. */
+const VERIFY_EVERY = 10;
+
+type Op =
+  | { kind: 'point'; table: number; id: number }
+  | { kind: 'list'; table: number; after: number }
+  | { kind: 'write'; table: number; id: number; verify: boolean };
+
+/** mulberry32: a small seeded PRNG, so every run gets the very same sequence. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Zipf(s) over 1..n by inverse CDF: rank 1 is the hottest key. */
+function zipf(n: number, s: number, random: () => number): () => number {
+  const cdf: number[] = [];
+  let total = 0;
+  for (let k = 1; k <= n; k++) {
+    total += 1 / k ** s;
+    cdf.push(total);
+  }
+  return () => {
+    const target = random() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cdf[mid] as number) < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
+function workload(count: number): Op[] {
+  const random = prng(0x5eed);
+  const hotId = zipf(ROWS, 1, random);
+  const hotPage = zipf(ROWS / 20, 1, random);
+  const ops: Op[] = [];
+  let writes = 0;
+  for (let i = 0; i < count; i++) {
+    const table = Math.floor(random() * TABLES);
+    const roll = random();
+    if (roll < 0.1) {
+      writes++;
+      ops.push({ kind: 'write', table, id: hotId(), verify: writes % VERIFY_EVERY === 0 });
+    } else if (roll < 0.2) ops.push({ kind: 'list', table, after: (hotPage() - 1) * 20 });
+    else ops.push({ kind: 'point', table, id: hotId() });
+  }
+  return ops;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+interface RunResult {
+  label: string;
+  opsPerSec: number;
+  p50: number;
+  p95: number;
+  dbQueries: number;
+  verified: number;
+  /** Read-after-write checks that saw an older value than the write returned. */
+  stale: string[];
+  /** p50 ms per kind of operation. */
+  byKind: Record<Op['kind'], number>;
+}
+
+/** A driver that counts the statements it sends to PostgreSQL. */
+function counting(driver: SqlDriver): SqlDriver & { count: number } {
+  const wrapped = {
+    ...driver,
+    count: 0,
+    query<R>(sql: string, params?: readonly unknown[]) {
+      wrapped.count++;
+      return driver.query<R>(sql, params);
+    },
+  };
+  return wrapped;
+}
+
+type Runner = Pick<QueryCache, 'query'>;
+
+async function execute(label: string, runner: Runner, db: { count: number }, ops: readonly Op[], schema: string) {
+  const latencies = new Array<number>(ops.length);
+  let next = 0;
+  let verified = 0;
+  const stale: string[] = [];
+  const before = db.count;
+  const one = async (op: Op): Promise<void> => {
+    const t = `${schema}.t${op.table}`;
+    if (op.kind === 'point') {
+      await runner.query(`SELECT * FROM ${t} WHERE id = $1`, [op.id]);
+    } else if (op.kind === 'list') {
+      await runner.query(`SELECT id, name, value FROM ${t} WHERE id > $1 ORDER BY id LIMIT 20`, [op.after]);
+    } else {
+      const written = await runner.query<{ value: number }>(
+        `UPDATE ${t} SET value = value + 1, updated_at = now() WHERE id = $1 RETURNING value`,
+        [op.id],
+      );
+      const value = written.rows[0]?.value;
+      if (value === undefined) throw new Error(`${label}: UPDATE of ${t} id ${op.id} returned no row`);
+      if (op.verify) {
+        // Values only grow: a read issued after the write answered must see at least what it wrote.
+        const read = await runner.query<{ value: number }>(`SELECT * FROM ${t} WHERE id = $1`, [op.id]);
+        const seen = read.rows[0]?.value;
+        // Recorded, not thrown, so the run finishes and every stale read is listed; the bench fails after.
+        if (seen === undefined || seen < value) stale.push(`${t} id ${op.id}: saw ${seen}, wrote ${value}`);
+        verified++;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < ops.length) {
+        const i = next++;
+        const t0 = performance.now();
+        await one(ops[i] as Op);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1_000;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const kindP50 = (kind: Op['kind']) =>
+    percentile(
+      latencies.filter((_, i) => ops[i]?.kind === kind).sort((a, b) => a - b),
+      0.5,
+    );
+  return {
+    label,
+    opsPerSec: ops.length / seconds,
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    dbQueries: db.count - before,
+    verified,
+    stale,
+    byKind: { point: kindP50('point'), list: kindP50('list'), write: kindP50('write') },
+  } satisfies RunResult;
+}
+
+/** After a run: every hot row read through the cache equals the row in PostgreSQL. */
+async function sweep(label: string, qc: QueryCache, pool: pg.Pool, schema: string): Promise<number> {
+  let checked = 0;
+  for (let table = 0; table < TABLES; table++) {
+    const t = `${schema}.t${table}`;
+    const truth = await pool.query<{ id: number; value: number }>(`SELECT id, value FROM ${t} WHERE id <= 100`);
+    for (const row of truth.rows) {
+      const cached = await qc.query<{ value: number }>(`SELECT * FROM ${t} WHERE id = $1`, [row.id]);
+      if (cached.rows[0]?.value !== row.value) {
+        throw new Error(
+          `${label}: STALE ENTRY ${t} id ${row.id}: cache ${cached.rows[0]?.value}, database ${row.value}`,
+        );
+      }
+      checked++;
+    }
+  }
+  return checked;
+}
+
+/** Median ms per call of `fn`, run sequentially after a warm-up. */
+async function perCall(fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return percentile(
+    times.sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+const bench: BenchModule = {
+  name: 'query-cache',
+  aim: 'read-heavy SQL (90% reads, 10% writes, 10 tables): database load reduced by ≥ 80% (the seed claim) and p95 with the query cache ≤ p95 without',
+  async run({ quick, log }): Promise<BenchResult> {
+    const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const count = quick ? 4_000 : 40_000;
+    const ops = workload(count);
+    const schema = `strata_bench_qc_${process.pid}_${Date.now()}`;
+    const pool = new pg.Pool({ connectionString, max: CONCURRENCY + 2 });
+    const manifest = defineManifest({ version: 1, routes: [{ match: '/x', policy: serverCache(60) }] });
+    const tables = Object.fromEntries(Array.from({ length: TABLES }, (_, i) => [`${schema}.t${i}`, { ttl: TTL }]));
+    const results: RunResult[] = [];
+    const notes: string[] = [];
+    const reads = ops.filter((o) => o.kind !== 'write').length;
+    const writes = count - reads;
+    const redis = await startRedisServer();
+    try {
+      log(`  schema ${schema}: ${TABLES} tables × ${ROWS} rows`);
+      await pool.query(`CREATE SCHEMA ${schema}`);
+      for (let i = 0; i < TABLES; i++) {
+        await pool.query(
+          `CREATE TABLE ${schema}.t${i} (id int PRIMARY KEY, name text NOT NULL, value int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        await pool.query(
+          `INSERT INTO ${schema}.t${i} (id, name, value) SELECT g, 'row ' || g, 0 FROM generate_series(1, ${ROWS}) g`,
+        );
+      }
+      await pool.query(`ANALYZE`);
+      // Warm the pool's connections and PostgreSQL's buffers; not measured.
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          pool.query(`SELECT * FROM ${schema}.t${i % TABLES} WHERE id = $1`, [1 + (i % ROWS)]),
+        ),
+      );
+
+      const driver = postgresDriver(pool);
+      const baseline = counting(driver);
+      log(`  A: PostgreSQL directly, ${count.toLocaleString('en-US')} ops`);
+      results.push(await execute('no query cache', baseline, baseline, ops, schema));
+
+      const variants: { label: string; store: () => Store }[] = [
+        { label: 'query cache, memory store', store: () => memoryStore() },
+        { label: 'query cache, redis store', store: () => redisStore({ url: redis.url, prefix: 'qcbench' }) },
+      ];
+      for (const variant of variants) {
+        log(`  ${variant.label}, ${count.toLocaleString('en-US')} ops`);
+        const db = counting(driver);
+        const strata = createStrata({ manifest, store: variant.store(), resilience: { timeoutMs: 10_000 } });
+        try {
+          const qc = await queryCache(strata, db, { tables });
+          const result = await execute(variant.label, qc, db, ops, schema);
+          for (const line of result.stale) log(`  STALE READ (${variant.label}): ${line}`);
+          const stats = qc.stats();
+          if (stats.refused > 0) throw new Error(`${variant.label}: ${stats.refused} statements refused by the parser`);
+          const checked = await sweep(variant.label, qc, pool, schema);
+          // The cost of one hit, alone: the same cached point read, sequentially, against PostgreSQL's answer.
+          const hitMs = await perCall(() => qc.query(`SELECT * FROM ${schema}.t0 WHERE id = $1`, [1]));
+          const directMs = await perCall(() => driver.query(`SELECT * FROM ${schema}.t0 WHERE id = $1`, [1]));
+          results.push(result);
+          const ratio = stats.hits / Math.max(1, stats.hits + stats.misses);
+          // stats() keeps the 1,000 most recent queries only: the database count gives the true ratio.
+          const readsIssued = reads + result.verified;
+          const readsServed = readsIssued - (result.dbQueries - writes);
+          notes.push(
+            `${variant.label}: hit ratio ${((readsServed / readsIssued) * 100).toFixed(1)}% of ${readsIssued.toLocaleString('en-US')} reads (from the PostgreSQL count); qc.stats() says ${(ratio * 100).toFixed(1)}% (${stats.hits.toLocaleString('en-US')} hits, ${stats.misses.toLocaleString('en-US')} misses over the ${stats.cached} queries it still tracks); ${result.verified} read-after-write checks (${result.stale.length} stale) and ${checked} rows swept against PostgreSQL (none stale); one hit alone ${hitMs.toFixed(3)} ms vs ${directMs.toFixed(3)} ms for the same query on PostgreSQL (sequential).`,
+          );
+        } finally {
+          await strata.close();
+        }
+      }
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+      await pool.end();
+      await redis.stop();
+    }
+
+    const base = results[0] as RunResult;
+    const rows: Row[] = results.map((r, i) =>
+      i === 0
+        ? { label: r.label, opsPerSec: r.opsPerSec }
+        : { label: r.label, opsPerSec: r.opsPerSec, baseline: base.label },
+    );
+    notes.unshift(
+      `Workload: ${count.toLocaleString('en-US')} ops from a seeded PRNG, ${reads.toLocaleString('en-US')} reads (point reads with Zipf(1) ids over ${ROWS} rows, 1 in 9 a 20-row page) and ${writes.toLocaleString('en-US')} UPDATEs (same Zipf ids) over ${TABLES} tables, ${CONCURRENCY} in flight; every ${VERIFY_EVERY}th write is followed by a read of its row. Same sequence in every run; each cached run starts cold, TTL ${TTL} s; a write purges its whole table's queries (table tag). PostgreSQL and redis-server on loopback.`,
+    );
+    for (const r of results) {
+      const reduction = (1 - r.dbQueries / base.dbQueries) * 100;
+      notes.push(
+        `${r.label}: p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms); ${r.dbQueries.toLocaleString('en-US')} queries reached PostgreSQL${r === base ? '' : ` (${reduction.toFixed(1)}% fewer; the seed claims ${SEED_CLAIM}%)`}.`,
+      );
+    }
+    const cached = results.slice(1);
+    const staleReads = results.reduce((sum, r) => sum + r.stale.length, 0);
+    const worstReduction = Math.min(...cached.map((r) => (1 - r.dbQueries / base.dbQueries) * 100));
+    const worstP95 = Math.max(...cached.map((r) => r.p95));
+    const aims = [
+      {
+        aim: 'no stale read: a read issued after a write answered sees that write',
+        met: staleReads === 0,
+        measured: results.map((r) => `${r.label} ${r.stale.length} of ${r.verified}`).join(', '),
+      },
+      {
+        aim: `database load reduced by ≥ ${SEED_CLAIM}% (the seed's claim), every cached variant`,
+        met: worstReduction >= SEED_CLAIM,
+        measured: cached.map((r) => `${r.label} ${((1 - r.dbQueries / base.dbQueries) * 100).toFixed(1)}%`).join(', '),
+      },
+      {
+        aim: 'p95 with the query cache ≤ p95 without',
+        met: worstP95 <= base.p95,
+        measured: `${cached.map((r) => `${r.label} ${r.p95.toFixed(3)} ms`).join(', ')} vs ${base.p95.toFixed(3)} ms without`,
+      },
+    ];
+    if (staleReads > 0) {
+      // A stale read fails the bench: print what was measured first, then stop the run.
+      log(`\n${renderTable(rows)}\n`);
+      for (const line of notes) log(line);
+      for (const a of aims) log(`${a.met ? 'aim met' : 'aim NOT met'}: ${a.aim} (measured ${a.measured})`);
+      throw new Error(`${staleReads} stale read(s) after a write through the query cache: see STALE READ lines above`);
+    }
+    return { rows, notes, aims };
+  },
+};
+
+export default bench;
