@@ -19,6 +19,7 @@ import {
 } from '@strata/policy';
 import { type MatchFunction, match } from 'path-to-regexp';
 import { type BatchTask, measureBatches } from './lib/measure.js';
+import { prng } from './lib/prng.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -29,18 +30,6 @@ const SEED = 0x5eed_2024;
 
 type Headers = Record<string, string>;
 type Handler = (url: string, method: string) => { index: number; headers: Headers } | undefined;
-
-/** Mulberry32: a small seeded PRNG, so every run measures the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Routes per resource, in manifest order. `items/featured` precedes `items/:id`, so first match wins matters. */
 const KINDS = ['list', 'featured', 'item', 'comments', 'me', 'static'] as const;

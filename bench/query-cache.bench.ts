@@ -18,6 +18,7 @@ import {
 } from '@strata/server';
 import pg from 'pg';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
+import { prng } from './lib/prng.js';
 import { type Row, renderTable } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -33,18 +34,6 @@ type Op =
   | { kind: 'point'; table: number; id: number }
   | { kind: 'list'; table: number; after: number }
   | { kind: 'write'; table: number; id: number; verify: boolean };
-
-/** mulberry32: a small seeded PRNG, so every run gets the very same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Zipf(s) over 1..n by inverse CDF: rank 1 is the hottest key. */
 function zipf(n: number, s: number, random: () => number): () => number {
