@@ -86,8 +86,11 @@ describe('the purge channel across instances on a real Redis', () => {
     await expect
       .poll(purges, { timeout: 10_000 })
       .toEqual(['before', 'down-0', 'down-1', 'down-2', 'down-3', 'down-4']);
-    // The restart lost the log (no persistence): the subscriber was told once, before the replayed purges.
-    expect(messages.filter((m) => m.type === 'reset').length).toBe(1);
+    // The restart lost the log (no persistence). Whether the subscriber is told depends on when its
+    // reader reconnects: before the outbox refills the stream it sees the log gone (one reset);
+    // after, every event it missed is in the new stream and it loses nothing. Never twice.
+    const resets = messages.flatMap((m, i) => (m.type === 'reset' ? [i] : []));
+    expect(resets.length).toBeLessThanOrEqual(1);
     const ids = messages.flatMap((m) => (m.type === 'purge' ? [m.event.id] : []));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids[0]).toBe(before.id);
