@@ -1,5 +1,5 @@
 import { assertTag, StrataError } from '@strata/policy';
-import { decodeEntry, type Entry, encodeEntry, storeTtl } from './cache/entry.js';
+import { type Entry, EntryReader, encodeEntry, storeTtl } from './cache/entry.js';
 import { flightKey, SingleFlight } from './cache/single-flight.js';
 import type { Stats } from './stats.js';
 import type { ResilientStore } from './store/resilient.js';
@@ -58,8 +58,11 @@ export class DataCache {
   readonly #flights = new SingleFlight<unknown>();
   readonly keyStats = new Map<string, KeyStats>();
 
+  readonly #reader: EntryReader;
+
   constructor(options: DataCacheOptions) {
     this.#o = options;
+    this.#reader = new EntryReader(options.stats);
   }
 
   #count(key: string, field: keyof KeyStats): void {
@@ -94,7 +97,7 @@ export class DataCache {
       stats.record('data', 'bypass');
       return fn();
     }
-    const entry = this.#valid(read.value, tags, read.versions);
+    const entry = this.#reader.read(read.value, tags, read.versions);
     if (entry) {
       const age = (this.#o.now() - entry.storedAt) / 1000;
       if (age < entry.ttl + entry.swr) {
@@ -115,19 +118,6 @@ export class DataCache {
       this.#load(storeKey, tags, read.versions, fn, codec, options),
     );
     return flight.promise as Promise<T>;
-  }
-
-  #valid(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
-    if (!value) return undefined;
-    try {
-      const entry = decodeEntry(value);
-      const ok = tags.every((tag, i) => entry.tags[tag] === versions[i]);
-      if (!ok) this.#o.stats.invalidatedReads++;
-      return ok ? entry : undefined;
-    } catch {
-      this.#o.stats.corruptEntries++;
-      return undefined;
-    }
   }
 
   async #load<T>(

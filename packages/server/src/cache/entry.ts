@@ -53,3 +53,46 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 /** Seconds the entry must stay in the store: fresh, then the longest stale window. */
 export const storeTtl = (entry: Pick<Entry, 'ttl' | 'swr' | 'sie'>): number =>
   entry.ttl + Math.max(entry.swr, entry.sie);
+
+/** Where a reader counts what it turned away. */
+export interface ReadCounters {
+  corruptEntries: number;
+  invalidatedReads: number;
+}
+
+/**
+ * Turns stored bytes into a usable entry: decoded at most once per value (an in-process store
+ * hands back the same bytes on every hit), and only while its tags are exactly the ones asked
+ * for, at the versions the store holds now. An entry written under an older version of any of
+ * its tags is a miss: this is how purges apply.
+ */
+export class EntryReader {
+  readonly #decoded = new WeakMap<Uint8Array, Entry>();
+  readonly #counters: ReadCounters;
+
+  constructor(counters: ReadCounters) {
+    this.#counters = counters;
+  }
+
+  read(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
+    if (!value) return undefined;
+    let entry = this.#decoded.get(value);
+    if (!entry) {
+      try {
+        entry = decodeEntry(value);
+      } catch {
+        this.#counters.corruptEntries++;
+        return undefined;
+      }
+      this.#decoded.set(value, entry);
+    }
+    const recorded = entry.tags;
+    const current =
+      Object.keys(recorded).length === tags.length && tags.every((tag, i) => recorded[tag] === (versions[i] ?? 0));
+    if (!current) {
+      this.#counters.invalidatedReads++;
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -3,7 +3,7 @@ import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
-import { decodeEntry, type Entry, encodeEntry, storeTtl } from './entry.js';
+import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
 import { mutable } from './policy-headers.js';
 import { flightKey, SingleFlight } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
@@ -62,10 +62,12 @@ const isServerError = (status: number) => status >= 500 && status <= 599;
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
   readonly #flights = new SingleFlight<Fetched>();
-  readonly #decoded = new WeakMap<Uint8Array, Entry>();
+
+  readonly #reader: EntryReader;
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
+    this.#reader = new EntryReader(options.stats);
   }
 
   async serve(request: Request, lookup: Lookup, next: Next): Promise<Response> {
@@ -79,7 +81,7 @@ export class ResponseCache {
       stats.storeErrors++;
       return this.#bypass(request, route, next);
     }
-    const entry = this.#valid(read.value, lookup.tags, read.versions);
+    const entry = this.#reader.read(read.value, lookup.tags, read.versions);
     const head = request.method === 'HEAD';
 
     if (entry) {
@@ -131,30 +133,6 @@ export class ResponseCache {
       stored: fetched.stored,
       collapsed,
     });
-  }
-
-  /** Entries whose tag versions moved since they were stored are misses: this is how purges apply. */
-  #valid(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
-    if (!value) return undefined;
-    // An in-process store hands back the same bytes on every hit: decode them once.
-    let entry = this.#decoded.get(value);
-    if (!entry) {
-      try {
-        entry = decodeEntry(value);
-      } catch {
-        this.#o.stats.corruptEntries++;
-        return undefined;
-      }
-      this.#decoded.set(value, entry);
-    }
-    const current = new Map(tags.map((tag, i) => [tag, versions[i] ?? 0]));
-    for (const [tag, version] of Object.entries(entry.tags)) {
-      if ((current.get(tag) ?? Number.NaN) !== version) {
-        this.#o.stats.invalidatedReads++;
-        return undefined;
-      }
-    }
-    return entry;
   }
 
   /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
@@ -257,7 +235,7 @@ export class ResponseCache {
     } catch {
       return undefined;
     }
-    const entry = this.#valid(read.value, lookup.tags, read.versions);
+    const entry = this.#reader.read(read.value, lookup.tags, read.versions);
     if (!entry) return undefined;
     const age = this.#age(entry);
     if (age >= entry.ttl) return undefined;
