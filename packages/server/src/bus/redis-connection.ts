@@ -141,7 +141,7 @@ export function clusterConnection(
           return await cluster.connect();
         } catch (error) {
           if (ended.signal.aborted) throw error;
-          await sleep(retryDelay(failures), ended.signal);
+          await delay(retryDelay(failures), ended.signal);
           if (ended.signal.aborted) throw error;
         }
       }
@@ -170,7 +170,9 @@ function isRedirect(error: unknown): boolean {
   return errors.some((item) => item instanceof Error && /^(MOVED|ASK|EXECABORT) /.test(item.message));
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if `signal` aborts first. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

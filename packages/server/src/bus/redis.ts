@@ -2,7 +2,7 @@ import { StrataError } from '@strata/policy';
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
-import { type ClusterClient, type Connection, clusterConnection, isCluster } from './redis-connection.js';
+import { type ClusterClient, type Connection, clusterConnection, delay, isCluster } from './redis-connection.js';
 import type { Bus, PurgeEvent, Subscription } from './types.js';
 
 export type RedisBusOptions = (
@@ -484,19 +484,6 @@ function whenReady(client: Connection, signal: AbortSignal): Promise<void> {
       resolve();
     };
     client.on('ready', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,5 +1,5 @@
 import { tagProblem } from '@strata/policy';
-import { httpFailure, invalidPurge, networkFailure } from './retry.js';
+import { chunks, httpFailure, invalidPurge, networkFailure } from './retry.js';
 import type { CdnPurge, Purger } from './types.js';
 
 // Cloudflare purge API: POST /zones/{zone_id}/purge_cache with a JSON body of `{ "tags": [...] }`,
@@ -29,12 +29,6 @@ export interface CloudflarePurgerOptions {
   name?: string;
   /** Default the global `fetch`. */
   fetch?: typeof fetch;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 interface CloudflareBody {

@@ -1,5 +1,5 @@
 import { tagProblem } from '@strata/policy';
-import { httpFailure, invalidPurge, networkFailure } from './retry.js';
+import { chunks, httpFailure, invalidPurge, networkFailure } from './retry.js';
 import type { CdnPurge, Purger } from './types.js';
 
 // Fastly purge API, as documented in the official client docs (fastly/fastly-js docs/PurgeApi.md):
@@ -25,12 +25,6 @@ export interface FastlyPurgerOptions {
   name?: string;
   /** Default the global `fetch`. */
   fetch?: typeof fetch;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Fastly's error bodies are `{ "msg": "…", "detail": "…" }`. */

@@ -213,3 +213,10 @@ export async function purgeAll(purgers: readonly ReportingPurger[], request: Cdn
     }),
   );
 }
+
+/** `items` in batches of at most `size`: the CDN APIs cap how much one request may name. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
