@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, strataPerTest } from './origin.js';
+import { barrier, clock, strataPerTest } from './origin.js';
 
 const make = strataPerTest();
 
@@ -27,10 +27,7 @@ describe('strata.cached', () => {
   it('runs one load for concurrent callers', async () => {
     const strata = make();
     let calls = 0;
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const load = async () => {
       calls++;
       await gate;
@@ -45,10 +42,7 @@ describe('strata.cached', () => {
   it('a read issued after a purge never joins a load that began before it (read your writes)', async () => {
     const strata = make();
     let value = 1;
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const slow = async () => {
       const seen = value; // what the database says when the load starts
       await gate;

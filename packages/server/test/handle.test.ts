@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, get, manifest, origin, strataFor, strataPerTest } from './origin.js';
+import { barrier, clock, get, manifest, origin, strataFor, strataPerTest } from './origin.js';
 
 const make = strataPerTest();
 
@@ -125,10 +125,7 @@ describe('server cache', () => {
 
   it('collapses concurrent misses into one origin call', async () => {
     const strata = make();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const app = origin(async (_r, call) => {
       await gate;
       return new Response(`slow ${call}`);
@@ -143,10 +140,7 @@ describe('server cache', () => {
 
   it('does not let one client leaving abort a fetch others share', async () => {
     const strata = make();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const app = origin(async (request) => {
       await gate;
       if (request.signal.aborted) throw new Error('aborted');
@@ -476,10 +470,7 @@ describe('invalidation', () => {
 
   it('an entry fetched while a purge lands is not resurrected', async () => {
     const strata = make();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const slow = origin(async () => {
       await gate;
       return new Response('old');
@@ -499,10 +490,7 @@ describe('invalidation', () => {
 
   it('a request made after a purge never joins an origin fetch that began before it', async () => {
     const strata = make();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { gate, release } = barrier();
     const slow = origin(async () => {
       await gate;
       return new Response('before the write');

@@ -70,3 +70,12 @@ export function strataPerTest() {
     return strata;
   };
 }
+
+/** A promise the test opens by hand: an origin awaits `gate`, the test calls `release()`. */
+export function barrier(): { gate: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { gate, release };
+}
