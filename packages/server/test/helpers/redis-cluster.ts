@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { freePort, recentOutput, useService } from './services.js';
 
 /** A Redis Cluster of masters without replicas that this test file started itself, on loopback ports of its own. */
 export interface RedisCluster {
@@ -24,19 +24,6 @@ export interface RedisClusterOptions {
 const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
 const POLL_MS = 20;
-
-/** A port the OS just handed out as free. Another process may take it first: `launch` is retried. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Sends inline commands over a raw socket and resolves the concatenated bulk/simple replies, or
@@ -111,12 +98,7 @@ async function launch(dir: string, index: number, deadline: number): Promise<{ c
       ...['--save', '', '--appendonly', 'no', '--dir', dir],
     ];
     const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const output = recentOutput(child);
     let spawnError: Error | undefined;
     child.once('error', (error) => {
       spawnError = error;
@@ -124,12 +106,14 @@ async function launch(dir: string, index: number, deadline: number): Promise<{ c
     running.add(child);
     try {
       await until(
-        () => `redis-server (cluster node ${index}) on port ${port} did not answer PING:\n${output}`,
+        () => `redis-server (cluster node ${index}) on port ${port} did not answer PING:\n${output()}`,
         deadline,
         async () => {
           if (spawnError) throw spawnError;
           if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+            throw new Error(
+              `redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output()}`,
+            );
           }
           // PONG and our own process id: never somebody else's Redis on a recycled port.
           const replies = await ask(port, ['PING', 'INFO server']);
@@ -219,15 +203,5 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
  * current file or describe block; the returned function gives it once `beforeAll` has run.
  */
 export function useRedisCluster(options: RedisClusterOptions = {}): () => RedisCluster {
-  let cluster: RedisCluster | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster(options);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  return () => {
-    if (!cluster) throw new Error('the Redis Cluster starts in beforeAll: call this inside a test or hook');
-    return cluster;
-  };
+  return useService('the Redis Cluster', () => startRedisCluster(options));
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { connect } from 'node:net';
+import { freePort, recentOutput, useService } from './services.js';
 
 /** A `redis-server` this test file started itself, on a loopback port of its own. */
 export interface RedisServer {
@@ -21,19 +21,6 @@ export interface RedisServerOptions {
 
 const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const POLL_MS = 10;
-
-/** A port the OS just handed out as free. Another process may take it first: `startRedisServer` retries. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * PING, then `INFO server`, over a raw socket: the server answers PONG and tells its process id,
@@ -75,13 +62,7 @@ const exited = (child: ChildProcess): Promise<void> =>
 async function launch(port: number, deadlineMs: number): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
+  const output = recentOutput(child);
   let spawnError: Error | undefined;
   child.once('error', (error) => {
     spawnError = error;
@@ -90,14 +71,14 @@ async function launch(port: number, deadlineMs: number): Promise<ChildProcess> {
   while (Date.now() < deadline) {
     if (spawnError) throw spawnError;
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     if ((await probe(port)) === child.pid) return child;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   child.kill('SIGKILL');
   await exited(child);
-  throw new Error(`redis-server on port ${port} did not answer PING within ${deadlineMs} ms:\n${output}`);
+  throw new Error(`redis-server on port ${port} did not answer PING within ${deadlineMs} ms:\n${output()}`);
 }
 
 // A worker that dies without running afterAll must not leave servers behind.
@@ -159,17 +140,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
  * current file or describe block; the returned function gives it once `beforeAll` has run.
  */
 export function useRedisServer(options: RedisServerOptions = {}): () => RedisServer {
-  let server: RedisServer | undefined;
-  beforeAll(async () => {
-    server = await startRedisServer(options);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  return () => {
-    if (!server) throw new Error('the redis-server starts in beforeAll: call this inside a test or hook');
-    return server;
-  };
+  return useService('the redis-server', () => startRedisServer(options));
 }
 
 /**

@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { freePort, recentOutput, useService } from './services.js';
 
 /** A `varnishd` this test file started itself, on loopback ports of its own. */
 export interface VarnishServer {
@@ -136,18 +135,6 @@ sub vcl_synth {
 `;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Whether this very varnishd answers: its readiness response carries our nonce. */
 function ready(port: number, nonce: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -188,12 +175,7 @@ async function launch(dir: string, vclFile: string, nonce: string, deadlineMs: n
   const args = ['-F', '-j', 'none', '-n', join(dir, 'work'), '-f', vclFile, '-s', 'malloc,64m'];
   args.push('-a', `127.0.0.1:${port}`, '-T', `127.0.0.1:${adminPort}`);
   const child = spawn(VARNISHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = recentOutput(child);
   let spawnError: Error | undefined;
   child.once('error', (error) => {
     spawnError = error;
@@ -204,13 +186,13 @@ async function launch(dir: string, vclFile: string, nonce: string, deadlineMs: n
       throw new Error(`cannot run ${VARNISHD} (apt-get install -y varnish varnish-modules): ${spawnError.message}`);
     }
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`varnishd exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+      throw new Error(`varnishd exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     if (await ready(port, nonce)) return { child, port, adminPort };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   await terminate(child);
-  throw new Error(`varnishd did not answer on port ${port} within ${deadlineMs} ms:\n${output}`);
+  throw new Error(`varnishd did not answer on port ${port} within ${deadlineMs} ms:\n${output()}`);
 }
 
 /** Starts a private varnishd (xkey VCL, 64 MB malloc storage) in front of a loopback origin. */
@@ -260,15 +242,5 @@ export async function startVarnish(options: VarnishOptions): Promise<VarnishServ
  * file; `backendPort` is read in `beforeAll`, after the origin has started.
  */
 export function useVarnish(backendPort: () => number): () => VarnishServer {
-  let server: VarnishServer | undefined;
-  beforeAll(async () => {
-    server = await startVarnish({ backendPort: backendPort() });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  return () => {
-    if (!server) throw new Error('varnishd starts in beforeAll: call this inside a test or hook');
-    return server;
-  };
+  return useService('varnishd', () => startVarnish({ backendPort: backendPort() }));
 }
