@@ -8,8 +8,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { browserCache, defineManifest } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { build, type Plugin, type Rolldown } from 'vite';
+import { launchChromium } from '../packages/sw/test/browser/helpers/browser.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -197,19 +198,7 @@ const bench: BenchModule = {
     const origin = startOrigin(workers);
     await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/`;
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     const samples = new Map<string, number[]>();
     try {
       // One context per case (variant × size), all set up and filled first (not timed). The timed
