@@ -3,14 +3,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from '../../../sw/test/browser/fixtures/manifest.js';
 import {
-  buildClient,
   type ClientPage,
   entries,
   get,
-  launchChromium,
   type PageGlobals,
-  startTestServer,
-  swFixture,
+  startClientApp,
   type TestServer,
   waitForEntries,
 } from './helpers.js';
@@ -22,16 +19,7 @@ let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  const [sw, client, s, b] = await Promise.all([
-    buildServiceWorker({ manifest: swFixture('manifest.ts'), sw: swFixture('sw.ts'), root: swFixture('') }),
-    buildClient(),
-    startTestServer(manifest),
-    launchChromium(),
-  ]);
-  server = s;
-  browser = b;
-  server.sw = sw.code;
-  server.client = client;
+  ({ server, browser } = await startClientApp());
 });
 
 afterAll(async () => {

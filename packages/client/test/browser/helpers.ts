@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { RegisterOptions, StrataClient } from '@strata/client';
+import { buildServiceWorker } from '@strata/sw/vite';
+import type { Browser } from 'playwright-core';
 import { build, type Rolldown } from 'vite';
+import manifest from '../../../sw/test/browser/fixtures/manifest.js';
+import { launchChromium } from '../../../sw/test/browser/helpers/browser.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../../../sw/test/browser/helpers/server.js';
 
 // The fixture app, server and worker of the @strata/sw browser suites are reused: the client is
 // tested against the real worker.
@@ -41,4 +46,19 @@ export interface ClientPage {
   StrataClient: { registerStrata(options: RegisterOptions): Promise<StrataClient> };
   strata: StrataClient;
   seen: { type: string; id?: string; evicted?: number; reason?: string }[];
+}
+
+/** The fixture app served with the built worker and client, and a Chromium to open it in. */
+export async function startClientApp(
+  options: TestServerOptions = {},
+): Promise<{ server: TestServer; browser: Browser }> {
+  const [sw, client, server, browser] = await Promise.all([
+    buildServiceWorker({ manifest: swFixture('manifest.ts'), sw: swFixture('sw.ts'), root: swFixture('') }),
+    buildClient(),
+    startTestServer(manifest, options),
+    launchChromium(),
+  ]);
+  server.sw = sw.code;
+  server.client = client;
+  return { server, browser };
 }

@@ -1,20 +1,9 @@
 import { createStrata, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
-import { buildServiceWorker } from '@strata/sw/vite';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from '../../../sw/test/browser/fixtures/manifest.js';
-import {
-  buildClient,
-  type ClientPage,
-  entries,
-  get,
-  launchChromium,
-  startTestServer,
-  swFixture,
-  type TestServer,
-  waitForEntries,
-} from './helpers.js';
+import { type ClientPage, entries, get, startClientApp, type TestServer, waitForEntries } from './helpers.js';
 
 // The whole browser chain against the real server: strata.purge() on @strata/server → its purge
 // stream (SSE) → @strata/client in the page → the service worker evicts.
@@ -25,16 +14,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   strata = createStrata({ manifest });
-  const [sw, client, s, b] = await Promise.all([
-    buildServiceWorker({ manifest: swFixture('manifest.ts'), sw: swFixture('sw.ts'), root: swFixture('') }),
-    buildClient(),
-    startTestServer(manifest, { events: nodeListener(strata, (request) => strata.events(request)) }),
-    launchChromium(),
-  ]);
-  server = s;
-  browser = b;
-  server.sw = sw.code;
-  server.client = client;
+  ({ server, browser } = await startClientApp({ events: nodeListener(strata, (request) => strata.events(request)) }));
 });
 
 afterAll(async () => {
