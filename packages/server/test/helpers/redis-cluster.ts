@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, recentOutput, useService } from './services.js';
+import { freePort, recentOutput } from './services.js';
 
 /** A Redis Cluster of masters without replicas that this test file started itself, on loopback ports of its own. */
 export interface RedisCluster {
@@ -196,12 +196,4 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stop();
     throw error;
   }
-}
-
-/**
- * Registers `beforeAll`/`afterAll` hooks that start and stop a private Redis Cluster for the
- * current file or describe block; the returned function gives it once `beforeAll` has run.
- */
-export function useRedisCluster(options: RedisClusterOptions = {}): () => RedisCluster {
-  return useService('the Redis Cluster', () => startRedisCluster(options));
 }

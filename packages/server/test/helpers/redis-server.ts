@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort, recentOutput, useService } from './services.js';
+import { freePort, recentOutput } from './services.js';
 
 /** A `redis-server` this test file started itself, on a loopback port of its own. */
 export interface RedisServer {
@@ -133,23 +133,4 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await kill();
     },
   };
-}
-
-/**
- * Registers `beforeAll`/`afterAll` hooks that start and stop a private redis-server for the
- * current file or describe block; the returned function gives it once `beforeAll` has run.
- */
-export function useRedisServer(options: RedisServerOptions = {}): () => RedisServer {
-  return useService('the redis-server', () => startRedisServer(options));
-}
-
-/**
- * The Redis URL for suites that only need a Redis, not one they can kill: `REDIS_URL` when set
- * (CI may point at a shared server), otherwise a private server started for this file.
- */
-export function redisUrlForTests(): () => string {
-  const external = process.env.REDIS_URL;
-  if (external) return () => external;
-  const server = useRedisServer();
-  return () => server().url;
 }

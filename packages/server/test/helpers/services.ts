@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
 
 /** A port the OS just handed out as free. Another process may take it first: callers retry. */
 export function freePort(): Promise<number> {
@@ -24,22 +23,4 @@ export function recentOutput(child: ChildProcess): () => string {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return () => output;
-}
-
-/**
- * Registers `beforeAll`/`afterAll` hooks that start and stop a service for the current file or
- * describe block; the returned function gives it once `beforeAll` has run.
- */
-export function useService<T extends { stop(): Promise<void> }>(what: string, start: () => Promise<T>): () => T {
-  let service: T | undefined;
-  beforeAll(async () => {
-    service = await start();
-  });
-  afterAll(async () => {
-    await service?.stop();
-  });
-  return () => {
-    if (!service) throw new Error(`${what} starts in beforeAll: call this inside a test or hook`);
-    return service;
-  };
 }

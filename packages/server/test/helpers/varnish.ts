@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, recentOutput, useService } from './services.js';
+import { freePort, recentOutput } from './services.js';
 
 /** A `varnishd` this test file started itself, on loopback ports of its own. */
 export interface VarnishServer {
@@ -24,6 +24,11 @@ export interface VarnishOptions {
   backendHost?: string;
   /** Longest wait for the first answer. Default 15 s. */
   readyTimeoutMs?: number;
+  /**
+   * The VCL to run, instead of `strataVcl`. It must answer `GET /.strata/varnish-ready` with a
+   * 200 carrying `x-strata-varnish: <nonce>`.
+   */
+  vcl?: (backendHost: string, backendPort: number, nonce: string) => string;
 }
 
 const VARNISHD = process.env.VARNISHD_BIN ?? 'varnishd';
@@ -198,7 +203,7 @@ async function launch(dir: string, vclFile: string, nonce: string, deadlineMs: n
 /** Starts a private varnishd (xkey VCL, 64 MB malloc storage) in front of a loopback origin. */
 export async function startVarnish(options: VarnishOptions): Promise<VarnishServer> {
   const nonce = randomUUID();
-  const vcl = strataVcl(options.backendHost ?? '127.0.0.1', options.backendPort, nonce);
+  const vcl = (options.vcl ?? strataVcl)(options.backendHost ?? '127.0.0.1', options.backendPort, nonce);
   const dir = await mkdtemp(join(tmpdir(), 'strata-varnish-'));
   const vclFile = join(dir, 'strata.vcl');
   await writeFile(vclFile, vcl);
@@ -235,12 +240,4 @@ export async function startVarnish(options: VarnishOptions): Promise<VarnishServ
       return stopping;
     },
   };
-}
-
-/**
- * Registers `beforeAll`/`afterAll` hooks that start and stop a private varnishd for the current
- * file; `backendPort` is read in `beforeAll`, after the origin has started.
- */
-export function useVarnish(backendPort: () => number): () => VarnishServer {
-  return useService('varnishd', () => startVarnish({ backendPort: backendPort() }));
 }

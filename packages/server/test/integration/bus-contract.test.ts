@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryBus } from '../../src/bus/memory.js';
 import { redisBus } from '../../src/bus/redis.js';
 import { busContract, event, watch } from '../helpers/bus-contract.js';
-import { useRedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/use-services.js';
 
 busContract('memoryBus', (options) => memoryBus(options));
 

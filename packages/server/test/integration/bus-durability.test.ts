@@ -5,7 +5,7 @@ import { compareIds, ZERO_ID } from '../../src/bus/ids.js';
 import { redisBus } from '../../src/bus/redis.js';
 import type { Bus, PurgeEvent } from '../../src/bus/types.js';
 import { watch } from '../helpers/bus-contract.js';
-import { useRedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/use-services.js';
 
 let counter = 0;
 const event = (): Omit<PurgeEvent, 'id'> => ({ tags: [`t:${++counter}`], keys: [`/k/${counter}`], at: Date.now() });

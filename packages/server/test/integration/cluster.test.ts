@@ -5,8 +5,8 @@ import { createClient, createCluster } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZERO_ID } from '../../src/bus/ids.js';
 import { busContract, event, watch } from '../helpers/bus-contract.js';
-import { useRedisCluster } from '../helpers/redis-cluster.js';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
+import { useRedisCluster } from '../helpers/use-services.js';
 import { get, manifest, origin } from '../origin.js';
 
 // A private cluster of three masters (no replicas), started for this file.

@@ -4,7 +4,7 @@ import { type BusMessage, createStrata, memoryStore, redisBus, redisStore, type 
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useRedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/use-services.js';
 import { get, manifest, origin } from '../origin.js';
 
 const redis = useRedisServer();

@@ -2,7 +2,7 @@ import { defineManifest, noStore, serverCache } from '@strata/policy';
 import { createStrata, redisStore, type Strata } from '@strata/server';
 import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { redisUrlForTests, useRedisServer } from '../helpers/redis-server.js';
+import { redisUrlForTests, useRedisServer } from '../helpers/use-services.js';
 
 const manifest = defineManifest({
   version: 1,

@@ -1,8 +1,8 @@
 import { memoryStore, redisStore, type Store } from '@strata/server';
 import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { redisUrlForTests } from '../helpers/redis-server.js';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
+import { redisUrlForTests } from '../helpers/use-services.js';
 
 storeContract('memoryStore', (options) => memoryStore(options));
 

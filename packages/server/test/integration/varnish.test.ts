@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeAll, withRetry } from '../../src/cdn/retry.js';
 import type { PurgerReport } from '../../src/cdn/types.js';
 import { varnishPurger } from '../../src/cdn/varnish.js';
-import { useVarnish } from '../helpers/varnish.js';
+import { useVarnish } from '../helpers/use-services.js';
 
 /** A loopback HTTP server: `handler` answers, `requests` records method, headers and arrival time. */
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void) {
