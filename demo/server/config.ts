@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { StrataError } from '@strata/policy';
+import { configFromEnv, type EnvConfig } from '@strata/server';
+
+export interface DemoConfig extends EnvConfig {
+  /** `PORT`, default 3000. */
+  port: number;
+  /** `HOST`, default every interface. */
+  host: string;
+  /** `DATABASE_URL`: PostgreSQL; unset, an embedded PGlite database in memory. */
+  databaseUrl?: string;
+  /** `STRATA_ADMIN_TOKEN`, or one generated at startup. */
+  adminToken: string;
+  adminTokenGenerated: boolean;
+  /** `STRATA_VARNISH_URL`: a Varnish (with xkey) that purges are sent to. */
+  varnishUrl?: string;
+  /** `DEMO_DELAY_MS`: added before each database statement, default 150. */
+  delayMs: number;
+  /** `DEMO_USERS`: rows seeded into an empty database, default 1,000. */
+  seedUsers: number;
+  /** `DEMO_INSTANCE`: this instance's name in answers and logs, default `demo`. */
+  instance: string;
+  /** `DEMO_SECRET`: signs the demo's bearer tokens; instances sharing a store must share it. */
+  secret: string;
+  /** `DEMO_ORIGIN`: the one origin cache keys use (`http://localhost:3000`); default the Host header. */
+  origin?: string;
+  /** `DEMO_STATIC_DIR`: the built front end, default `demo/dist`. */
+  staticDir: string;
+}
+
+const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+
+/** Reads the demo's settings from the environment; throws `E_CONFIG_INVALID` listing every bad value. */
+export function demoConfig(env: Record<string, string | undefined> = process.env): DemoConfig {
+  const problems: string[] = [];
+  let strata: EnvConfig | undefined;
+  try {
+    strata = configFromEnv(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      return new URL(raw).toString().replace(/\/$/, '');
+    } catch {
+      problems.push(`${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
+      return undefined;
+    }
+  };
+  const port = integer('PORT', 3000, 0, 65_535);
+  const config = {
+    ...(strata as EnvConfig),
+    port,
+    host: env.HOST || '0.0.0.0',
+    adminToken: env.STRATA_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
+    adminTokenGenerated: !env.STRATA_ADMIN_TOKEN,
+    delayMs: integer('DEMO_DELAY_MS', 150, 0, 60_000),
+    seedUsers: integer('DEMO_USERS', 1_000, 2, 100_000),
+    instance: env.DEMO_INSTANCE || 'demo',
+    secret: env.DEMO_SECRET || 'strata-demo-secret',
+    staticDir: env.DEMO_STATIC_DIR || DEFAULT_STATIC_DIR,
+  } satisfies Omit<DemoConfig, 'databaseUrl' | 'varnishUrl' | 'origin'> as DemoConfig;
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl) config.databaseUrl = databaseUrl;
+  const varnishUrl = url('STRATA_VARNISH_URL');
+  if (varnishUrl) config.varnishUrl = varnishUrl;
+  const origin = url('DEMO_ORIGIN');
+  if (origin) config.origin = origin;
+  if (problems.length > 0) {
+    throw new StrataError('E_CONFIG_INVALID', `invalid demo configuration:\n- ${problems.join('\n- ')}`);
+  }
+  return config;
+}
