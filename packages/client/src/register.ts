@@ -54,6 +54,12 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   channel?.addEventListener('message', ({ data }: MessageEvent<Broadcast>) => emitter.emit(data.type, data.event));
 
   const apply = async (frame: PurgeFrame): Promise<void> => {
+    // The first stream of this origin learns where it joined the log: from then on a closed tab
+    // resumes from there, so purges made while no tab was open are replayed.
+    if (frame.kind === 'position') {
+      if (frame.id !== '' && resume.get() === null) resume.set(frame.id);
+      return;
+    }
     if (frame.id !== '' && resume.seen(frame.id)) return; // a replay: purges are idempotent, but skip the work
     const message: WorkerMessage =
       frame.kind === 'reset'

@@ -2,7 +2,8 @@
 export interface PurgeFrame {
   /** The SSE event id ('' when the server sent none). */
   id: string;
-  kind: 'purge' | 'reset';
+  /** `position`: where a stream opened without a resume point joined the log (nothing to apply). */
+  kind: 'purge' | 'reset' | 'position';
   tags: string[];
   keys: string[];
 }
@@ -53,6 +54,7 @@ export class PurgeStream {
     };
     source.onmessage = (event) => this.#enqueue(generation, event, 'purge');
     source.addEventListener('reset', (event) => this.#enqueue(generation, event as MessageEvent, 'reset'));
+    source.addEventListener('position', (event) => this.#enqueue(generation, event as MessageEvent, 'position'));
     source.onerror = () => this.#reconnect(generation);
   }
 

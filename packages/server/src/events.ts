@@ -1,4 +1,4 @@
-import { isValidId } from './bus/ids.js';
+import { isValidId, ZERO_ID } from './bus/ids.js';
 import type { Bus, BusMessage } from './bus/types.js';
 import { jsonError } from './http.js';
 
@@ -106,7 +106,13 @@ export async function eventStream(request: Request, options: EventStreamOptions)
         if (event.partition !== undefined && event.partition !== partition) return;
         send(event.partition === undefined ? broadcastFrame(event, options.isPrivate) : purgeFrame(event));
       };
-      const subscription = options.bus.subscribe(from, onMessage);
+      // A client without a resume point learns where it joined the log (`event: position`), and
+      // is replayed everything after that id: a tab closed before any purge reached it still
+      // catches up from there when it comes back, instead of from whenever it reconnects.
+      // (An empty log, or one this instance has not read yet, is joined at its start.)
+      const head = from === undefined ? (options.bus.stats().lastId ?? ZERO_ID) : undefined;
+      if (head !== undefined) send(frame({ event: 'position', id: head, data: {} }));
+      const subscription = options.bus.subscribe(from ?? head, onMessage);
       const heartbeat = setInterval(() => send(encoder.encode(': heartbeat\n\n')), heartbeatMs);
       heartbeat.unref?.();
       options.connections.open++;

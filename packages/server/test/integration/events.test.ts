@@ -90,6 +90,31 @@ describe('the purge stream (SSE over real HTTP)', () => {
     byHeader.source.close();
   });
 
+  it('tells a client without a resume point where it joined the log, so it can catch up from there', async () => {
+    const { strata, url } = await serve();
+    const before = await strata.purge({ tags: ['before'] });
+    const positions: string[] = [];
+    const first = listen(url);
+    first.source.addEventListener('position', (event) => positions.push(event.lastEventId));
+    await expect.poll(() => positions).toEqual([before.id]);
+    first.source.close();
+    // Purges made while no client is connected are replayed to one resuming from its position.
+    const missed = [(await strata.purge({ tags: ['x'] })).id, (await strata.purge({ tags: ['y'] })).id];
+    const back = listen(`${url}?since=${positions[0]}`);
+    await expect.poll(() => back.received.map((r) => r.id)).toEqual(missed);
+    back.source.close();
+
+    // A log nothing was published to yet is joined at its start.
+    const empty = await serve();
+    const joined: string[] = [];
+    const fresh = listen(empty.url);
+    fresh.source.addEventListener('position', (event) => joined.push(event.lastEventId));
+    await expect.poll(() => joined).toEqual(['0-0']);
+    const next = await empty.strata.purge({ tags: ['z'] });
+    await expect.poll(() => fresh.received.map((r) => r.id)).toEqual([next.id]);
+    fresh.source.close();
+  });
+
   it('resets a client whose resume point is older than the log keeps', async () => {
     const { strata, url } = await serve({ bus: memoryBus({ retain: 3 }) });
     const first = await strata.purge({ tags: ['t0'] });
