@@ -15,10 +15,11 @@ import {
 } from '@strata/server';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { ROLES, TEAMS } from '../shared/api.js';
 import manifest from '../strata.manifest.js';
 import { ACCOUNTS, type Account, demoAuth } from './auth.js';
 import type { DemoConfig } from './config.js';
-import { type DemoData, openData, ROLES, TEAMS } from './data.js';
+import { type DemoData, openData } from './data.js';
 
 /** The page routes the front end answers (a single-page app: each is index.html). */
 const PAGES = ['/', '/users', '/users/:id', '/users/:id/edit', '/dashboard', '/login', '/admin'];
@@ -132,7 +133,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     // The demo accounts' own records are also cached privately, for their owner only.
     const owner = ACCOUNTS.find((a) => a.userId === id);
     if (owner) await strata.purge({ tags: ['me'], partition: owner.username });
-    return c.json({ user: updated, purged: tags });
+    return c.json({ user: updated, purged: owner ? [...tags, 'me'] : tags });
   });
 
   app.get('/api/v1/dashboard', async (c) => {
@@ -190,13 +191,15 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     const files = serveStatic({ root: config.staticDir });
     for (const path of ['/static/*', '/sw.js', '/favicon.svg']) app.use(path, files);
   }
-  app.get('*', async (c, next) => {
+  // Any other page a browser asks for is the app too, answering 404: it shows its own not-found view.
+  app.get('*', async (c) => {
     const page = matchRoute(manifest, c.req.path);
-    if (!page || !PAGES.includes(page.route.match)) return next();
+    const known = page !== undefined && PAGES.includes(page.route.match);
+    if (!known && !(c.req.header('accept') ?? '').includes('text/html')) return c.text('Not Found', 404);
     if (!existsSync(index)) {
-      return c.text('The front end is not built: run `npm start` (or `npm run build -w @strata/demo`).', 503);
+      return c.text('The front end is not built: run `npm start` (or `npm run build`).', 503);
     }
-    return c.html(await readFile(index, 'utf8'));
+    return c.html(await readFile(index, 'utf8'), known ? 200 : 404);
   });
 
   const origin = async (request: Request) => app.fetch(request);

@@ -8,35 +8,13 @@ import {
   type SqlDriver,
   type Strata,
 } from '@strata/server';
-
-/** One row of the demo's only table. */
-export interface User {
-  id: number;
-  name: string;
-  email: string;
-  role: string;
-  team: string;
-  bio: string;
-  updatedAt: string;
-}
+import { type Dashboard, ROLES, TEAMS, type User, type UserPage } from '../shared/api.js';
 
 /** What an edit may change. */
 export type UserPatch = { [K in 'name' | 'email' | 'role' | 'team' | 'bio']?: User[K] | undefined };
 
-export interface UserPage {
-  users: Pick<User, 'id' | 'name' | 'role' | 'team'>[];
-  page: number;
-  pages: number;
-  perPage: number;
-  total: number;
-}
-
-export interface Dashboard {
-  users: number;
-  byRole: { role: string; users: number }[];
-  byTeam: { team: string; users: number }[];
-  recentlyUpdated: Pick<User, 'id' | 'name' | 'updatedAt'>[];
-}
+/** The aggregates the database computes; the route adds who asked and when. */
+export type DashboardData = Omit<Dashboard, 'viewer' | 'generatedAt'>;
 
 export interface DataOptions {
   /** node-postgres connection string; unset: an embedded PGlite database in memory. */
@@ -52,7 +30,7 @@ export interface DemoData {
   user(id: number): Promise<User | undefined>;
   /** Updates and returns the row, or undefined when there is none. */
   updateUser(id: number, patch: UserPatch): Promise<User | undefined>;
-  dashboard(): Promise<Dashboard>;
+  dashboard(): Promise<DashboardData>;
   /** Statements that reached the database (the query cache's misses and every write). */
   readonly statements: number;
   readonly driver: 'pglite' | 'postgres';
@@ -60,8 +38,6 @@ export interface DemoData {
   close(): Promise<void>;
 }
 
-export const ROLES = ['admin', 'editor', 'viewer'] as const;
-export const TEAMS = ['Platform', 'Payments', 'Search', 'Mobile', 'Growth'] as const;
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim'];
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Lee'];
 
@@ -182,7 +158,7 @@ export async function openData(strata: Strata, options: DataOptions): Promise<De
         db.query<{ team: string; users: number }>(
           'SELECT team, count(*)::int AS users FROM demo_users GROUP BY team ORDER BY team',
         ),
-        db.query<Dashboard['recentlyUpdated'][number]>(
+        db.query<DashboardData['recentlyUpdated'][number]>(
           `SELECT id, name, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "updatedAt"
            FROM demo_users ORDER BY updated_at DESC, id LIMIT 5`,
         ),

@@ -41,6 +41,11 @@ async function main(): Promise<void> {
     console.log(`${signal}: closing`);
     server.closeAllConnections();
     server.close();
+    // Closing waits for the store and the bus; a Redis that went away must not hold the exit.
+    setTimeout(() => {
+      console.error('closing took over 3 s: exiting anyway');
+      process.exit(1);
+    }, 3_000).unref();
     demo.close().then(
       () => process.exit(0),
       (error: unknown) => {

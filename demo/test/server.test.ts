@@ -147,5 +147,8 @@ describe('demo API', () => {
     const response = await fetch(`${base}/users`);
     expect(response.status).toBe(503);
     expect(await response.text()).toMatch(/not built/);
+    const unknown = await fetch(`${base}/no/such/page`);
+    expect(unknown.status).toBe(404);
+    await unknown.arrayBuffer();
   });
 });
