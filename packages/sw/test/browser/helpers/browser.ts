@@ -1,21 +1,23 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { PageGlobals } from './page.js';
 
-/** The system Chromium (ENVIRONMENT.md: never `playwright install` here). */
+/** The system Chromium and its flags (ENVIRONMENT.md: never `playwright install` here). */
+export const chromiumOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch(chromiumOptions);
 }
 
 /** Opens the fixture page and waits until the service worker at /sw.js controls it. */
