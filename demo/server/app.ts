@@ -71,6 +71,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     databaseUrl: config.databaseUrl,
     delayMs: config.delayMs,
     seedUsers: config.seedUsers,
+    queryCache: config.cache,
   });
 
   const originHits: Record<string, number> = {};
@@ -123,6 +124,10 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     }
     // The write and its purge make one event on the purge stream: the query cache's table tag
     // plus the routes' own tags.
+    if (!config.cache) {
+      const row = await data.updateUser(id, parsed.data);
+      return row ? c.json({ user: row, purged: [] }) : jsonError(c, 404, 'E_NOT_FOUND', `no user ${id}`);
+    }
     const tags = [`user:${id}`, 'users'];
     const updated = await strata.batch(async () => {
       const row = await data.updateUser(id, parsed.data);
@@ -169,6 +174,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       bus: config.redisUrl ? 'redis' : 'memory',
       database: data.driver,
       cdn: config.varnishUrl ? 'varnish' : null,
+      cache: config.cache,
       delayMs: config.delayMs,
       manifestVersion: manifest.version,
     }),
@@ -210,7 +216,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       canonical && !request.url.startsWith(`${canonical}/`)
         ? new Request(new URL(new URL(request.url).pathname + new URL(request.url).search, canonical), request)
         : request;
-    return strata.handle(keyed, origin);
+    return config.cache ? strata.handle(keyed, origin) : origin(request);
   };
 
   // Warmers refill what a purge or a restart emptied, through the same path as a request.

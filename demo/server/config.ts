@@ -27,6 +27,11 @@ export interface DemoConfig extends EnvConfig {
   origin?: string;
   /** `DEMO_STATIC_DIR`: the built front end, default `demo/dist`. */
   staticDir: string;
+  /**
+   * `DEMO_CACHE`: `on` (default), or `off` to serve the same app with Strata out of the request
+   * path — no cache headers, no server cache, no query cache: the benchmarks' origin-only baseline.
+   */
+  cache: boolean;
 }
 
 const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
@@ -61,6 +66,10 @@ export function demoConfig(env: Record<string, string | undefined> = process.env
     }
   };
   const port = integer('PORT', 3000, 0, 65_535);
+  const cacheSetting = env.DEMO_CACHE || 'on';
+  if (cacheSetting !== 'on' && cacheSetting !== 'off') {
+    problems.push(`DEMO_CACHE must be on or off, got ${JSON.stringify(cacheSetting)}`);
+  }
   const config = {
     ...(strata as EnvConfig),
     port,
@@ -72,6 +81,7 @@ export function demoConfig(env: Record<string, string | undefined> = process.env
     instance: env.DEMO_INSTANCE || 'demo',
     secret: env.DEMO_SECRET || 'strata-demo-secret',
     staticDir: env.DEMO_STATIC_DIR || DEFAULT_STATIC_DIR,
+    cache: cacheSetting !== 'off',
   } satisfies Omit<DemoConfig, 'databaseUrl' | 'varnishUrl' | 'origin'> as DemoConfig;
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl) config.databaseUrl = databaseUrl;

@@ -23,6 +23,8 @@ export interface DataOptions {
   delayMs: number;
   /** Rows seeded into an empty table. */
   seedUsers: number;
+  /** Read through Strata's query cache. Default true; false queries the database every time. */
+  queryCache?: boolean;
 }
 
 export interface DemoData {
@@ -34,7 +36,8 @@ export interface DemoData {
   /** Statements that reached the database (the query cache's misses and every write). */
   readonly statements: number;
   readonly driver: 'pglite' | 'postgres';
-  readonly queryCache: QueryCache;
+  /** Undefined when the data layer runs without it. */
+  readonly queryCache: QueryCache | undefined;
   close(): Promise<void>;
 }
 
@@ -119,7 +122,14 @@ export async function openData(strata: Strata, options: DataOptions): Promise<De
   const driver = slowed(raw, options.delayMs, () => {
     statements += 1;
   });
-  const db = await queryCache(strata, driver, { tables: { demo_users: { ttl: 300 } } });
+  const cache =
+    options.queryCache === false
+      ? undefined
+      : await queryCache(strata, driver, { tables: { demo_users: { ttl: 300 } } });
+  const db: Pick<QueryCache, 'query' | 'close'> = cache ?? {
+    query: (sql, params) => driver.query(sql, params),
+    close: () => driver.close(),
+  };
 
   const user = async (id: number): Promise<User | undefined> => {
     const { rows } = await db.query<User>(`SELECT ${COLUMNS} FROM demo_users WHERE id = $1`, [id]);
@@ -174,7 +184,7 @@ export async function openData(strata: Strata, options: DataOptions): Promise<De
       return statements;
     },
     driver: options.databaseUrl ? 'postgres' : 'pglite',
-    queryCache: db,
+    queryCache: cache,
     close: () => db.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import { nodeListener } from '@strata/server/node';
 import { createDemo } from './app.js';
 import { demoConfig } from './config.js';
@@ -13,7 +14,12 @@ async function main(): Promise<void> {
   const demo = await createDemo(config);
   // Strata's node adapter serves the Hono app: fresh hits are written straight from the store,
   // and stale-while-revalidate refreshes run after the answer is out.
-  const server = createServer(nodeListener(demo.strata, demo.origin, config.origin ? { origin: config.origin } : {}));
+  const server = createServer(
+    config.cache
+      ? nodeListener(demo.strata, demo.origin, config.origin ? { origin: config.origin } : {})
+      : // DEMO_CACHE=off: the bare Hono app on @hono/node-server, Strata out of the request path.
+        getRequestListener(demo.origin),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -24,6 +30,7 @@ async function main(): Promise<void> {
   const url = `http://localhost:${port}`;
   const store = config.redisUrl ? `Redis at ${new URL(config.redisUrl).host}` : 'in-memory store and bus';
   const database = config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite';
+  if (!config.cache) console.log('DEMO_CACHE=off: serving without Strata (no cache headers, no caches)');
   console.log(
     `Strata demo "${config.instance}" listening on ${url} (${store}, ${database}, ${config.delayMs} ms per query)`,
   );

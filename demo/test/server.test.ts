@@ -152,3 +152,29 @@ describe('demo API', () => {
     await unknown.arrayBuffer();
   });
 });
+
+describe('DEMO_CACHE=off', () => {
+  it('serves the same app with no cache headers and every read reaching the database', async () => {
+    const bare = await createDemo(
+      demoConfig({ DEMO_CACHE: 'off', DEMO_DELAY_MS: '0', DEMO_USERS: '20', DEMO_STATIC_DIR: '/nonexistent' }),
+    );
+    try {
+      const before = bare.data.statements;
+      for (let i = 0; i < 2; i++) {
+        const response = await bare.fetch(new Request('http://demo.test/api/v1/users/3'));
+        expect(response.status).toBe(200);
+        expect(response.headers.get('cache-control')).toBeNull();
+        expect(response.headers.get('x-cache')).toBeNull();
+        expect(((await response.json()) as { id: number }).id).toBe(3);
+      }
+      expect(bare.data.statements - before).toBe(2);
+      expect(bare.data.queryCache).toBeUndefined();
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('accepts only on or off', () => {
+    expect(() => demoConfig({ DEMO_CACHE: 'maybe' })).toThrow(/DEMO_CACHE must be on or off/);
+  });
+});
