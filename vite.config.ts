@@ -23,7 +23,7 @@ export default defineConfig(
         : [
             (await import('@strata/sw/vite')).strata({
               manifest: './strata.manifest.ts',
-              options: { maxEntries: 500 },
+              options: { maxEntries: 500, navigationFallback: '/' },
             }),
           ],
     resolve: { conditions },
@@ -39,7 +39,7 @@ export default defineConfig(
           extends: true,
           test: {
             name: 'unit',
-            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts'],
+            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts'],
             exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**'],
             environment: 'node',
           },

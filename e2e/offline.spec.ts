@@ -15,6 +15,7 @@ test('offline: visited pages and their data still render from the worker; an unv
   const name = await page.getByTestId('user-name').textContent();
   await expect.poll(() => swEntries(page, '/api/v1/users/3')).toHaveLength(1);
   await expect.poll(() => swEntries(page, '/users/3')).not.toHaveLength(0);
+  await expect.poll(async () => (await swEntries(page, '/')).some((url) => new URL(url).pathname === '/')).toBe(true);
 
   await context.setOffline(true);
   // A full navigation: the page shell and the record come from the service worker.
@@ -30,6 +31,11 @@ test('offline: visited pages and their data still render from the worker; an unv
   await page.locator('[data-testid="user-row"][data-user-id="4"] a').click();
   await expect(page.getByTestId('offline')).toBeVisible();
   expect(new URL(page.url()).pathname).toBe('/users/4');
+
+  // A full navigation to a page never visited: the worker answers with the stored app shell,
+  // and the app shows its offline state.
+  await page.goto(`${base}/users/5`);
+  await expect(page.getByTestId('offline')).toBeVisible();
 
   await context.setOffline(false);
   await page.reload();

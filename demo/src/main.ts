@@ -59,6 +59,11 @@ async function register(): Promise<StrataClient> {
     .setUser(session.current()?.username ?? null)
     .catch((error: unknown) => console.warn('[demo] the service worker did not take the user', error));
   client = registered;
+  // The worker opens any page offline from the stored shell (`navigationFallback: '/'`): make
+  // sure the shell is stored, whichever page this visit started on.
+  void fetch('/', { headers: { accept: 'text/html' } })
+    .then((response) => response.body?.cancel())
+    .catch(() => undefined);
   document.documentElement.dataset.strata = 'ready';
   return registered;
 }

@@ -12,6 +12,7 @@ export interface EntryOptions {
   skipWaiting?: boolean;
   clientsClaim?: boolean;
   cleanupInterval?: number;
+  navigationFallback?: string;
 }
 
 export interface BuildServiceWorkerOptions {

@@ -8,7 +8,7 @@
 export type Forward = 'uri-miss' | 'stale' | 'bypass';
 
 /** Why a stale or bypassed response was used; always an sf-token (RFC 8941 §3.3.4). */
-export type Detail = 'stale-while-revalidate' | 'stale-if-error' | 'no-user';
+export type Detail = 'stale-while-revalidate' | 'stale-if-error' | 'no-user' | 'navigation-fallback';
 
 /** `hit` and `fwd` are mutually exclusive (§2.1, §2.2), so they are two shapes. */
 export type CacheStatus =

@@ -1,6 +1,8 @@
 import { type Manifest, matchRoute, storesAt } from '@strata/policy';
-import type { RouteMatchCallback, WorkboxPlugin } from 'workbox-core';
+import type { RouteHandlerCallback, RouteMatchCallback, WorkboxPlugin } from 'workbox-core';
 import { Route, Router } from 'workbox-routing';
+import { cacheStatusMember } from './cache-status.js';
+import { serve } from './entry.js';
 import { Epochs } from './epochs.js';
 import { swError } from './errors.js';
 import { Expiration } from './expiration.js';
@@ -31,6 +33,13 @@ export interface StrataOptions {
   plugins?: WorkboxPlugin[];
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * A page of this origin (`/`, `/index.html`) whose stored copy answers a navigation that fails
+   * with nothing stored for its own URL: the shell of a single-page app, so a page never visited
+   * still opens offline and the app can show its own offline state. It is served only once the
+   * page itself was stored (visited, on a browser-level route). Default: none.
+   */
+  navigationFallback?: string;
 }
 
 /** What `installStrata` returns: the message operations, for code in the worker itself. */
@@ -108,6 +117,11 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
     router.registerRoute(new Route(writes, invalidate, method));
   }
+  if (options.navigationFallback !== undefined) {
+    router.setCatchHandler(
+      shellFallback(caches, new URL(options.navigationFallback, location.origin), location.origin),
+    );
+  }
   router.addFetchListener();
 
   const setUser = async (user: string | null): Promise<void> => {
@@ -176,4 +190,19 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
 
   setInterval(() => void expiration.run(), (options.cleanupInterval ?? 60) * 1000);
   return worker;
+}
+
+/**
+ * The router's catch handler for `navigationFallback`: a navigation whose route failed (network
+ * down, nothing usable stored) gets the stored shell; anything else stays a network error.
+ */
+function shellFallback(caches: CacheStorage, shell: URL, origin: string): RouteHandlerCallback {
+  if (shell.origin !== origin) {
+    throw swError('E_SW_OPTIONS', `navigationFallback must be a page of this origin, got ${shell.href}`);
+  }
+  return async ({ request }) => {
+    const stored = request.mode === 'navigate' ? await caches.match(shell.href) : undefined;
+    if (!stored) return Response.error();
+    return serve(stored, cacheStatusMember({ fwd: 'uri-miss', detail: 'navigation-fallback' }), 0, false);
+  };
 }

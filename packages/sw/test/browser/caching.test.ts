@@ -89,6 +89,26 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
     });
   });
 
+  it('navigationFallback: offline, a page never visited opens the stored shell; other requests still fail', async () => {
+    await session(async (page, context) => {
+      const base = server().origin;
+      // Before the shell is stored there is nothing to fall back on.
+      await context.setOffline(true);
+      await expect(page.goto(`${base}/app/early`)).rejects.toThrow(/ERR_/);
+      await context.setOffline(false);
+      await page.goto(`${base}/app/shell`);
+      await waitForEntries(page, '/app/shell', 1);
+
+      await context.setOffline(true);
+      const response = await page.goto(`${base}/app/never-visited`);
+      expect(response?.status()).toBe(200);
+      expect(await page.locator('#shell').textContent()).toBe('app shell served for /app/shell');
+      expect(response?.headers()['cache-status']).toMatch(/strata-sw; fwd=uri-miss; detail=navigation-fallback$/);
+      // Only navigations: a fetch of the same URL is still a network error.
+      await expect(get(page, '/app/never-visited')).rejects.toThrow(/Failed to fetch/);
+    });
+  });
+
   it('stale-if-error: a stale copy answers a 5xx from the origin; beyond the window the 5xx passes', async () => {
     await session(async (page) => {
       const path = unique('/api/sie/');

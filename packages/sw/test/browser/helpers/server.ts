@@ -182,6 +182,13 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       return void res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }).end(body);
     }
     if (path === '/strata/events') return options.events ? options.events(req, res) : events(req, res, url);
+    if (path.startsWith('/app/')) {
+      // Pages of a single-page app: every one is the same shell, cached as the manifest says.
+      const headers = headersForRequest(manifest, path, req.method)?.headers ?? {};
+      return void res
+        .writeHead(200, { ...headers, 'content-type': 'text/html' })
+        .end(`<!doctype html><title>shell</title><p id="shell">app shell served for ${path}</p>`);
+    }
     if (!path.startsWith('/api/')) return void res.writeHead(404).end();
     const route = api(path);
     route.hits++;
