@@ -295,6 +295,18 @@ const bench: BenchModule = {
     );
     return {
       rows,
+      chart: {
+        title: 'Route match + headersFor, requests/s by manifest size (higher is better)',
+        unit: 'requests/s',
+        log: true,
+        groups: SIZES.map((s) => ({
+          label: `${s.toLocaleString('en-US')} routes`,
+          bars: [
+            { series: 'strata (trie)', value: ops(strataLabel(s)) },
+            { series: 'path-to-regexp linear scan (baseline)', value: ops(baselineLabel(s)) },
+          ],
+        })),
+      },
       aims: [
         {
           aim: `Strata's per-request cost at ${largest.toLocaleString('en-US')} routes within 2× of ${smallest} routes`,

@@ -471,9 +471,24 @@ const bench: BenchModule = {
     );
 
     const top = results.get(1_000) as SizeResult;
+    const latencyBars = (summary: Summary) => [
+      { series: 'p50', value: summary.p50 },
+      { series: 'p99', value: summary.p99 },
+    ];
     return {
       rows,
       notes,
+      chart: {
+        title: `Purge on A → event at B's SSE clients, latency (lower is better; aim p99 ≤ ${AIM_MS} ms at 1,000)`,
+        unit: 'ms',
+        groups: [
+          { label: 'bare redis pub/sub (baseline)', bars: latencyBars(baseline) },
+          ...SIZES.map((size) => ({
+            label: `${count(size)} SSE client${size === 1 ? '' : 's'}`,
+            bars: latencyBars((results.get(size) as SizeResult).all),
+          })),
+        ],
+      },
       aims: [
         {
           aim: `p99 ≤ ${AIM_MS} ms from purge() on A to the event at 1,000 SSE clients of B`,

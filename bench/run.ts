@@ -3,23 +3,31 @@
  *
  *   npm run bench                    every benchmark
  *   npm run bench -- policy          only the named ones (file name without .bench.ts)
- *   npm run bench -- --quick         short time budgets; finishes in seconds, numbers are indicative
+ *   npm run bench -- --quick         short time budgets (each benchmark under a minute), numbers are indicative
+ *
+ * A benchmark that returns a chart gets bench/charts/<name>.svg, embedded in its section.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { machineFacts } from './lib/machine.js';
+import { renderBarChart } from './lib/svg.js';
 import { renderTable } from './lib/table.js';
 import { type BenchModule, type BenchResult, isBenchModule } from './lib/types.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const resultsFile = join(benchDir, 'RESULTS.md');
+const chartsDir = join(benchDir, 'charts');
+/** A benchmark silent for this long gets a line from the runner, so a long run never looks hung. */
+const HEARTBEAT_MS = 10_000;
 const SUFFIX = '.bench.ts';
 
 interface Completed {
   module: BenchModule;
   result: BenchResult;
   seconds: number;
+  /** The chart drawn, written beside RESULTS.md once every benchmark has passed. */
+  svg?: string;
 }
 
 function parseArgs(argv: readonly string[]): { quick: boolean; names: string[] } {
@@ -59,6 +67,8 @@ function section({ module, result, seconds }: Completed, quick: boolean): string
     `Run ${new Date().toISOString()}, ${quick ? 'quick mode (indicative only)' : 'full mode'}, ${seconds.toFixed(1)} s.`,
   );
   lines.push('', renderTable(result.rows), '');
+  // Brackets would end the image's alt text early.
+  if (result.chart) lines.push(`![${result.chart.title.replace(/[[\]]/g, '')}](charts/${module.name}.svg)`, '');
   for (const note of result.notes) lines.push(note);
   lines.push('');
   for (const a of result.aims)
@@ -78,7 +88,6 @@ async function previousSections(): Promise<Map<string, string>> {
 }
 
 async function summary(completed: readonly Completed[], quick: boolean): Promise<string> {
-  const cpus = os.cpus();
   const sections = await previousSections();
   for (const done of completed) sections.set(done.module.name, section(done, quick));
   const lines = [
@@ -87,8 +96,9 @@ async function summary(completed: readonly Completed[], quick: boolean): Promise
     'Written by `npm run bench`; each section says when it was last run. Compare ratios, not raw',
     'ops/s: every ratio is against a baseline measured in the same run on the same machine.',
     '',
-    `- Machine: ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
-    `- Node: ${process.version} (${process.platform} ${process.arch})`,
+    `Machine and versions when this file was last written, ${new Date().toISOString()} (by a run of ${completed.map((c) => c.module.name).join(', ')}):`,
+    '',
+    ...(await machineFacts()),
   ];
   for (const name of [...sections.keys()].sort()) lines.push('', sections.get(name) as string);
   return `${lines.join('\n')}\n`;
@@ -110,7 +120,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const selected = names.length > 0 ? available.filter((n) => names.includes(n)) : available;
-  const log = (line: string): void => console.log(line);
+  let lastLine = performance.now();
+  const log = (line: string): void => {
+    lastLine = performance.now();
+    console.log(line);
+  };
   const completed: Completed[] = [];
   const started = performance.now();
 
@@ -118,16 +132,34 @@ async function main(): Promise<number> {
     const module = await load(name);
     console.log(`\n[${i + 1}/${selected.length}] ${module.name}${quick ? ' (quick)' : ''}\n  aim: ${module.aim}`);
     const t0 = performance.now();
-    const result = await module.run({ quick, log });
+    lastLine = t0;
+    const heartbeat = setInterval(() => {
+      if (performance.now() - lastLine < HEARTBEAT_MS) return;
+      log(`  … ${module.name} still running (${((performance.now() - t0) / 1_000).toFixed(0)} s so far)`);
+    }, 1_000);
+    let result: BenchResult;
+    try {
+      result = await module.run({ quick, log });
+    } finally {
+      clearInterval(heartbeat);
+    }
     const seconds = (performance.now() - t0) / 1_000;
-    completed.push({ module, result, seconds });
+    // Drawn now, so a chart that cannot be drawn fails the run before anything is written.
+    completed.push({ module, result, seconds, ...(result.chart ? { svg: renderBarChart(result.chart) } : {}) });
     console.log(`\n${renderTable(result.rows)}\n`);
     for (const line of [...result.notes, ...aimLines(result)]) console.log(line);
     console.log(`(${module.name} took ${seconds.toFixed(1)} s)`);
   }
 
+  for (const { module, svg } of completed) {
+    if (svg === undefined) continue;
+    await mkdir(chartsDir, { recursive: true });
+    await writeFile(join(chartsDir, `${module.name}.svg`), svg);
+  }
   await writeFile(resultsFile, await summary(completed, quick));
-  console.log(`\nWrote ${resultsFile} in ${((performance.now() - started) / 1_000).toFixed(1)} s total.`);
+  const durations = completed.map(({ module, seconds }) => `${module.name} ${seconds.toFixed(1)} s`).join(', ');
+  console.log(`\nDurations${quick ? ' (quick)' : ''}: ${durations}.`);
+  console.log(`Wrote ${resultsFile} in ${((performance.now() - started) / 1_000).toFixed(1)} s total.`);
   return 0;
 }
 

@@ -128,6 +128,18 @@ const bench: BenchModule = {
     return {
       rows,
       notes,
+      chart: {
+        title: 'Invalidating one tag, ms per purge by entries tagged (lower is better)',
+        unit: 'ms',
+        log: true,
+        groups: sizes.map((size) => ({
+          label: `${size.toLocaleString('en-US')} entries`,
+          bars: [
+            { series: 'strata (tag version counter)', value: strataMs.get(size) as number },
+            { series: 'set per tag (baseline)', value: naiveMs.get(size) as number },
+          ],
+        })),
+      },
       aims: [
         {
           aim: 'Strata flat: cost at 100,000 entries within 2× of 10 entries',

@@ -38,6 +38,7 @@ const bench: BenchModule = {
         const server = await startFixture('bench/fixtures/throughput-server.ts', [mode]);
         try {
           await load(server.port, 1); // warm-up: fills the caches, lets the JIT settle
+          log(`  round ${round}/${rounds} ${label}: warmed up, measuring ${seconds} s`);
           const measured = await load(server.port, seconds);
           if (measured.errors > 0) throw new Error(`${label}: ${measured.errors} failed requests`);
           log(
@@ -64,6 +65,19 @@ const bench: BenchModule = {
     const vsBento = rps('strata (memory store, hits)') / rps('bentocache (memory)');
     return {
       rows,
+      chart: {
+        title: `One cached route, requests/s at 100 connections (higher is better)`,
+        unit: 'requests/s',
+        groups: [
+          {
+            label: '100 URLs in rotation',
+            bars: MODES.map(([label]) => ({
+              series: label === 'bare node:http' ? 'bare node:http (baseline, no cache)' : label,
+              value: rps(label),
+            })),
+          },
+        ],
+      },
       notes: [
         `100 connections, ${seconds} s per run after a 1 s warm-up, 100 URLs in rotation, best of ${rounds} round(s); ops/s = requests/s.`,
         ...MODES.map(([label]) => `p99 ${label}: ${best.get(label)?.p99 ?? '?'} ms`),

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { browserCache, defineManifest } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
 import type { Page } from 'playwright-core';
-import { build, type Plugin, type Rolldown } from 'vite';
 import { launchChromium } from '../packages/sw/test/browser/helpers/browser.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
+import { buildWorkboxWorker } from './lib/workbox.js';
 
 const SIZES = [50, 2_000] as const;
 // Filling 2,000 entries in four browser contexts takes most of a minute on a 2-core machine; the
@@ -30,40 +30,6 @@ const manifest = defineManifest({
 type Variant = 'no service worker' | 'workbox SWR' | 'workbox SWR + expiration' | 'strata';
 const VARIANTS: Variant[] = ['no service worker', 'workbox SWR', 'workbox SWR + expiration', 'strata'];
 
-/** The Workbox baselines: the same route, the strategy as Workbox's docs show it. */
-const WORKBOX_ENTRY = (expiration: boolean) => `
-import { clientsClaim, skipWaiting } from 'workbox-core';
-import { registerRoute } from 'workbox-routing';
-import { StaleWhileRevalidate } from 'workbox-strategies';
-${expiration ? "import { ExpirationPlugin } from 'workbox-expiration';" : ''}
-skipWaiting();
-clientsClaim();
-registerRoute(
-  ({ url }) => url.pathname.startsWith('/data/'),
-  new StaleWhileRevalidate({
-    cacheName: 'bench',
-    plugins: [${expiration ? 'new ExpirationPlugin({ maxEntries: 5000, maxAgeSeconds: 3600 })' : ''}],
-  }),
-);
-`;
-
-async function buildWorkbox(expiration: boolean): Promise<string> {
-  const id = '\0workbox-bench-entry';
-  const entry: Plugin = {
-    name: 'workbox-bench-entry',
-    resolveId: (source) => (source.endsWith('workbox-bench-entry') ? id : undefined),
-    load: (source) => (source === id ? WORKBOX_ENTRY(expiration) : undefined),
-  };
-  const output = (await build({
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [entry],
-    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-    build: { write: false, minify: true, lib: { entry: 'workbox-bench-entry', formats: ['iife'], name: 'sw' } },
-  })) as Rolldown.RolldownOutput[];
-  return output[0]?.output[0].code ?? '';
-}
-
 interface Workers {
   code: Record<Exclude<Variant, 'no service worker'>, string>;
   strataGzip: number;
@@ -71,8 +37,12 @@ interface Workers {
 
 async function buildWorkers(): Promise<Workers> {
   const [swr, expiration, strata] = await Promise.all([
-    buildWorkbox(false),
-    buildWorkbox(true),
+    buildWorkboxWorker({ pathPrefix: '/data/', cacheName: 'bench' }),
+    buildWorkboxWorker({
+      pathPrefix: '/data/',
+      cacheName: 'bench',
+      expiration: { maxEntries: 5000, maxAgeSeconds: 3600 },
+    }),
     buildServiceWorker({ manifest }),
   ]);
   return {
@@ -124,14 +94,22 @@ async function control(page: Page, url: string): Promise<void> {
 }
 
 /** Fetches every entry once and waits until the worker has stored them all. */
-async function fill(page: Page, variant: Variant, size: number): Promise<void> {
-  await page.evaluate(async (n) => {
-    for (let i = 0; i < n; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, n - i) }, (_, j) => fetch(`/data/${i + j}`).then((r) => r.text())),
-      );
-    }
-  }, size);
+async function fill(page: Page, variant: Variant, size: number, progress: (line: string) => void): Promise<void> {
+  // In slices of 500, to report progress between them: a large fill takes a while.
+  for (let from = 0; from < size; from += 500) {
+    await page.evaluate(
+      async ([start, end]) => {
+        for (let i = start; i < end; i += 50) {
+          await Promise.all(
+            Array.from({ length: Math.min(50, end - i) }, (_, j) => fetch(`/data/${i + j}`).then((r) => r.text())),
+          );
+        }
+      },
+      [from, Math.min(size, from + 500)] as const,
+    );
+    if (size > 500)
+      progress(`${Math.min(size, from + 500).toLocaleString('en-US')} of ${size.toLocaleString('en-US')} fetched`);
+  }
   if (variant === 'no service worker') return;
   const cache = variant === 'strata' ? 'strata:bench:public' : 'bench';
   await page.waitForFunction(
@@ -211,9 +189,10 @@ const bench: BenchModule = {
             const page = await (await browser.newContext()).newPage();
             await page.goto(base);
             if (variant !== 'no service worker') await control(page, swUrl(variant));
-            await fill(page, variant, size);
+            await fill(page, variant, size, (line) => log(`    ${label(variant, size)}: ${line} (${elapsed()})`));
             await hits(page, size, quick ? 30 : 100, 1); // warm-up
             pages.set(label(variant, size), page);
+            log(`    ${label(variant, size)}: filled and warmed up (${elapsed()})`);
           }),
         );
         log(`  ${n(size)} entries: every variant filled (${elapsed()})`);
@@ -222,6 +201,8 @@ const bench: BenchModule = {
         for (const { variant, size } of cases) {
           const taken = await hits(pages.get(label(variant, size)) as Page, size, perRound, round * 13);
           samples.set(label(variant, size), [...(samples.get(label(variant, size)) ?? []), ...taken]);
+          if (variant === VARIANTS[VARIANTS.length - 1])
+            log(`    round ${round + 1}: ${n(size)} entries timed (${elapsed()})`);
         }
         log(`  round ${round + 1} of ${rounds} timed (${elapsed()})`);
       }
@@ -255,6 +236,17 @@ const bench: BenchModule = {
     ];
     return {
       rows,
+      chart: {
+        title: 'Cached hit through the service worker, p50 latency of one fetch() (lower is better)',
+        unit: 'ms',
+        groups: sizes.map((size) => ({
+          label: `${n(size)} entries`,
+          bars: VARIANTS.map((variant) => ({
+            series: variant === 'workbox SWR' ? 'workbox SWR (baseline)' : variant,
+            value: at(variant, size).p50,
+          })),
+        })),
+      },
       aims: [
         {
           aim: `Strata p50 ≤ 1.1× plain Workbox SWR at ${n(small)} and ${n(large)} entries`,

@@ -17,11 +17,32 @@ export interface AimResult {
   measured: string;
 }
 
+/** One bar of a chart: a value of one series (a layer, an implementation) in one group. */
+export interface Bar {
+  series: string;
+  value: number;
+}
+
+/**
+ * A grouped bar chart, drawn as an SVG beside RESULTS.md: one group per case (a route, a
+ * concurrency), one bar per series in it, the baseline's among them, so bars compare at a glance.
+ */
+export interface BarChart {
+  title: string;
+  /** The values' unit, shown on the axis: `ms`, `req/s`, `×`… */
+  unit: string;
+  groups: { label: string; bars: Bar[] }[];
+  /** A log scale, for values spanning orders of magnitude. */
+  log?: boolean;
+}
+
 export interface BenchResult {
   rows: Row[];
   aims: AimResult[];
   /** Extra lines printed under the table (workload description, derived ratios). */
   notes: string[];
+  /** The chart RESULTS.md embeds for this benchmark. */
+  chart?: BarChart;
 }
 
 /** The default export of every `bench/*.bench.ts` module. */
