@@ -87,15 +87,25 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     }
     health.operations++;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        health.timeouts++;
-        reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store did not answer within ${timeoutMs} ms`));
+        // Under load a due timer runs before the event loop reads the sockets, so the answer may
+        // already be waiting: let the loop's I/O phase run first (setImmediate comes after it),
+        // and time out only if the answer is still missing. A busy process is not a dead store.
+        setImmediate(() => {
+          if (settled) return;
+          health.timeouts++;
+          reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store did not answer within ${timeoutMs} ms`));
+        });
       }, timeoutMs);
       timer.unref?.();
     });
     try {
-      const result = await Promise.race([operation(), timeout]);
+      const pending = operation().finally(() => {
+        settled = true;
+      });
+      const result = await Promise.race([pending, timeout]);
       consecutive = 0;
       circuit = 'closed';
       return result;

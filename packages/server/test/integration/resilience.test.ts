@@ -1,7 +1,18 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { defineManifest, isStrataError, serverCache } from '@strata/policy';
 import { createStrata, memoryStore, resilientStore } from '@strata/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChaosStore, chaos } from '../helpers/chaos.js';
+
+/** Keeps this thread busy, as a process under load is: timers fall due, sockets fill, nothing runs. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
 
 /** A clock the test moves by hand, injected as `now`: circuit resets without waiting for them. */
 function manualClock(start = Date.UTC(2030, 0, 1)) {
@@ -59,6 +70,44 @@ describe('resilientStore', () => {
     store.slow(5);
     expect([...((await resilient.read('k', [])).value ?? [])]).toEqual([1, 2, 3]);
     expect(resilient.health()).toMatchObject({ operations: 3, failures: 1, timeouts: 1, circuit: 'closed' });
+  });
+
+  it('an answer that arrived while the event loop was busy is not a timeout', async () => {
+    // The store's answer comes from another process over a socket, as Redis's does.
+    const echo = spawn(process.execPath, [
+      '-e',
+      "const s = require('net').createServer((c) => c.on('data', (d) => c.write(d))).listen(0, '127.0.0.1', () => console.log(s.address().port))",
+    ]);
+    closers.push(async () => echo.kill());
+    const [port] = (await once(echo.stdout, 'data')) as [Buffer];
+    const socket = connect(Number(String(port).trim()), '127.0.0.1');
+    closers.push(async () => socket.destroy());
+    await once(socket, 'connect');
+    const inner = memoryStore();
+    const overTheWire = new Proxy(inner, {
+      get(target, name) {
+        if (name === 'read') {
+          return async (key: string, tags: readonly string[]) => {
+            socket.write('?');
+            await once(socket, 'data');
+            return target.read(key, tags);
+          };
+        }
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const resilient = resilientStore(overTheWire, { timeoutMs: 50 });
+    closers.push(() => resilient.close());
+    await resilient.write('k', new Uint8Array([7]), 60, []);
+    for (let round = 0; round < 5; round++) {
+      const read = resilient.read('k', []);
+      // The question is on the wire; the answer lands in the socket while this thread is busy
+      // past the timeout, as in a process under load.
+      busy(120);
+      expect([...((await read).value ?? [])]).toEqual([7]);
+    }
+    expect(resilient.health()).toMatchObject({ timeouts: 0, failures: 0, circuit: 'closed' });
   });
 
   it('a failing store rejects with E_STORE_UNAVAILABLE, keeping the cause', async () => {
