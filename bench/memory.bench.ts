@@ -14,6 +14,7 @@
  * There is no seed figure for memory; the aims are this project's own.
  */
 import os from 'node:os';
+import { createDatabase } from '../e2e/demo-process.js';
 import {
   coldStarts,
   MEMORY_CAP,
@@ -27,7 +28,6 @@ import {
   serverMemory,
   WARM_UP,
 } from './lib/demo-memory.js';
-import { createDatabase } from './lib/demo-process.js';
 import type { WorkerStorage } from './lib/sw-storage.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
@@ -50,7 +50,7 @@ const bench: BenchModule = {
     const responses = quick ? 2_000 : 10_000;
     const load = [os.loadavg()];
 
-    const database = await createDatabase();
+    const database = await createDatabase('strata_bench');
     let server: Awaited<ReturnType<typeof serverMemory>>;
     let cold: Awaited<ReturnType<typeof coldStarts>>;
     try {

@@ -16,6 +16,7 @@ import { createStrata, redisBus, redisStore, type Strata } from '@strata/server'
 import { createClient } from 'redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { type Child, startFixture } from './lib/child.js';
+import { bounded } from './lib/fixture.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -37,21 +38,6 @@ const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const fmt = (ms: number) => (ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const count = (n: number) => n.toLocaleString('en-US');
-
-/** Waits for `work`, at most `ms` (then calls `onTimeout`); leaves no timer behind either way. */
-function bounded(work: Promise<unknown>, ms: number, onTimeout: () => void = () => {}): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      resolve();
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    work.then(done, done);
-  });
-}
 
 type Redis = ReturnType<typeof createClient>;
 

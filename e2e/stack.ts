@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { type RedisServer, startRedisServer } from '../packages/server/test/helpers/redis-server.js';
-import { freePort, recentOutput } from '../packages/server/test/helpers/services.js';
+import { freePort } from '../packages/server/test/helpers/services.js';
 import { startVarnish, type VarnishServer } from '../packages/server/test/helpers/varnish.js';
+import { createDatabase, type DemoProcess, startDemo } from './demo-process.js';
 
 /**
  * The whole demo deployment on loopback, started for the end-to-end suite and the benchmarks:
@@ -24,13 +23,8 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export interface Instance {
-  readonly name: string;
-  /** `http://127.0.0.1:<port>`, the instance itself (no CDN in between). */
-  readonly url: string;
-  /** The last lines it printed. */
-  output(): string;
-}
+/** One demo instance of the stack. */
+export type Instance = DemoProcess;
 
 export interface StackOptions {
   /** Instance names, default `['A', 'B']`. */
@@ -47,68 +41,19 @@ export interface StackOptions {
   env?: Record<string, string>;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = fileURLToPath(new URL('../demo/server/main.ts', import.meta.url));
 const VCL = fileURLToPath(new URL('../demo/varnish/demo.vcl', import.meta.url));
-const POSTGRES = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A fresh database on the PostgreSQL server `DATABASE_URL` names, dropped by the returned function. */
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `strata_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES });
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw new Error(
-      `the end-to-end suite needs PostgreSQL at ${POSTGRES} (set DATABASE_URL; .ci/run starts it): ${(error as Error).message}`,
-    );
-  }
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES);
-  url.pathname = `/${name}`;
+/** The environment every instance of a stack shares; the benchmarks start more instances with it. */
+export function stackEnv(stack: Pick<Stack, 'adminToken' | 'databaseUrl'>, delayMs = 50): Record<string, string> {
   return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
+    STRATA_ADMIN_TOKEN: stack.adminToken,
+    DEMO_DELAY_MS: String(delayMs),
+    DEMO_USERS: '1000',
+    DEMO_SECRET: 'strata-e2e',
+    // One name for the app, as behind a load balancer: instances share server cache keys.
+    DEMO_ORIGIN: 'http://strata-demo.test',
+    ...(stack.databaseUrl ? { DATABASE_URL: stack.databaseUrl } : {}),
   };
-}
-
-/** Starts `demo/server/main.ts` and resolves once it prints the URL it listens on. */
-async function startInstance(name: string, env: Record<string, string>): Promise<Instance & { child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=strata-source', MAIN], {
-    cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', ...env, DEMO_INSTANCE: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = recentOutput(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo instance ${name} did not start:\n${output()}`)), 60_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`demo instance ${name} exited (${code ?? signal}):\n${output()}`));
-    });
-    child.stdout?.on('data', () => {
-      const listening = /listening on http:\/\/localhost:(\d+)/.exec(output());
-      if (!listening?.[1]) return;
-      clearTimeout(timer);
-      resolve(Number(listening[1]));
-    });
-  });
-  return { name, url: `http://127.0.0.1:${port}`, output, child };
-}
-
-async function stopInstance(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -125,19 +70,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (database) cleanups.push(() => database.drop());
 
     const env: Record<string, string> = {
-      STRATA_ADMIN_TOKEN: adminToken,
-      DEMO_DELAY_MS: String(options.delayMs ?? 50),
+      ...stackEnv({ adminToken, databaseUrl: database?.url ?? '' }, options.delayMs),
       DEMO_USERS: String(options.users ?? 1_000),
-      DEMO_SECRET: 'strata-e2e',
-      // One name for the app, as behind a load balancer: instances share server cache keys.
-      DEMO_ORIGIN: 'http://strata-demo.test',
       ...(redis ? { REDIS_URL: redis.url } : {}),
-      ...(database ? { DATABASE_URL: database.url } : {}),
       ...options.env,
     };
-    const instances: (Instance & { child: ChildProcess })[] = [];
+    const instances: Instance[] = [];
     cleanups.push(async () => {
-      await Promise.all(instances.map((instance) => stopInstance(instance.child)));
+      await Promise.all(instances.map((instance) => instance.stop()));
     });
     // Varnish only forwards to its backend on demand, so it can start first, on the port the
     // first instance will take; then every instance knows where to send CDN purges.
@@ -159,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env.STRATA_VARNISH_URL = varnish.url;
     }
     for (const [i, name] of names.entries()) {
-      instances.push(await startInstance(name, { ...env, PORT: String(i === 0 ? firstPort : 0) }));
+      instances.push(await startDemo(name, { ...env, PORT: String(i === 0 ? firstPort : 0) }));
     }
     return {
       redis: redis as RedisServer,

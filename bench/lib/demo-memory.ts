@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServiceWorker } from '@strata/sw/vite';
 import manifest from '../../demo/strata.manifest.js';
+import { startDemo } from '../../e2e/demo-process.js';
 import { startStack } from '../../e2e/stack.js';
-import { cacheStats, getAll, startDemo } from './demo-process.js';
+import { cacheStats, getAll } from './demo-process.js';
 import { compareWithPlainSet, connectRedis, type Footprint, keysMatching, usedMemory } from './redis-footprint.js';
 import { measureWorkerStorage, type WorkerStorage } from './sw-storage.js';
 import { buildWorkboxWorker } from './workbox.js';
@@ -70,13 +71,8 @@ async function memoryOf(demo: Awaited<ReturnType<typeof startDemo>>): Promise<Pr
 export async function serverMemory(databaseUrl: string, targets: readonly number[], log: Log) {
   const most = Math.max(...targets);
   const demo = await startDemo(
-    {
-      DATABASE_URL: databaseUrl,
-      STRATA_ADMIN_TOKEN: TOKEN,
-      DEMO_DELAY_MS: '0',
-      DEMO_USERS: String(most / 2),
-      DEMO_INSTANCE: 'bench-rss',
-    },
+    'bench-rss',
+    { DATABASE_URL: databaseUrl, STRATA_ADMIN_TOKEN: TOKEN, DEMO_DELAY_MS: '0', DEMO_USERS: String(most / 2) },
     { gc: true },
   );
   try {
@@ -113,11 +109,10 @@ export async function coldStarts(databaseUrl: string, runs: number, log: Log) {
   const xCache = new Map<(typeof MODES)[number], string | null>();
   for (let run = 1; run <= runs; run++) {
     for (const mode of MODES) {
-      const demo = await startDemo({
+      const demo = await startDemo('bench-start', {
         DATABASE_URL: databaseUrl,
         STRATA_ADMIN_TOKEN: TOKEN,
         DEMO_DELAY_MS: '0',
-        DEMO_INSTANCE: 'bench-start',
         ...(mode === 'strata' ? {} : { DEMO_CACHE: 'off' }),
       });
       try {
