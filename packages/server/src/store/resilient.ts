@@ -4,7 +4,11 @@ import type { Store } from './types.js';
 export interface ResilienceOptions {
   /** Longest wait for one store operation before it counts as failed. Default 100 ms. */
   timeoutMs?: number;
-  /** Consecutive failures that open the circuit. Default 5. */
+  /**
+   * Consecutive failures that open the circuit — provided they are at least half of the
+   * operations that ended in the last two seconds, so a busy instance whose store answers most
+   * calls keeps its cache. Default 5.
+   */
   failureThreshold?: number;
   /** How long an open circuit rejects at once before one trial call. Default 5,000 ms. */
   resetAfterMs?: number;
@@ -57,12 +61,32 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     shortCircuited: 0,
   };
 
+  // Outcomes per second, this one and the last: the share of failures that opening requires.
+  let second = Math.floor(now() / 1000);
+  let current = { ok: 0, failed: 0 };
+  let previous = { ok: 0, failed: 0 };
+  const record = (ok: boolean) => {
+    const at = Math.floor(now() / 1000);
+    if (at !== second) {
+      previous = at === second + 1 ? current : { ok: 0, failed: 0 };
+      current = { ok: 0, failed: 0 };
+      second = at;
+    }
+    if (ok) current.ok++;
+    else current.failed++;
+  };
+  const mostlyFailing = () => {
+    const failed = current.failed + previous.failed;
+    return failed * 2 >= failed + current.ok + previous.ok;
+  };
+
   const fail = (error: unknown): never => {
     health.failures++;
     consecutive++;
+    record(false);
     const message = error instanceof Error ? error.message : String(error);
     health.lastError = { message, at: new Date(now()).toISOString() };
-    if (circuit === 'half-open' || consecutive >= threshold) {
+    if (circuit === 'half-open' || (consecutive >= threshold && mostlyFailing())) {
       circuit = 'open';
       openedAt = now();
     }
@@ -106,6 +130,7 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
         settled = true;
       });
       const result = await Promise.race([pending, timeout]);
+      record(true);
       consecutive = 0;
       circuit = 'closed';
       return result;

@@ -110,6 +110,27 @@ describe('resilientStore', () => {
     expect(resilient.health()).toMatchObject({ timeouts: 0, failures: 0, circuit: 'closed' });
   });
 
+  it('failures among mostly successful calls (a busy instance) do not open the circuit; a mostly failing store does', async () => {
+    const clock = manualClock();
+    const { store, resilient } = wrapped({ failureThreshold: 3, now: clock.now });
+    for (let i = 0; i < 12; i++) await resilient.read('k', []);
+    store.fail();
+    for (let i = 0; i < 5; i++) await rejection(resilient.read('k', []));
+    // Five in a row failed, but 12 of the last 17 calls were answered: still closed.
+    expect(resilient.health()).toMatchObject({ circuit: 'closed', failures: 5 });
+    for (let i = 0; i < 7; i++) await rejection(resilient.read('k', []));
+    // Now half of the calls of the last two seconds failed: open.
+    expect(resilient.health()).toMatchObject({ circuit: 'open', failures: 12 });
+
+    // Successes older than two seconds no longer speak for the store.
+    const { store: later, resilient: again } = wrapped({ failureThreshold: 3, now: clock.now });
+    for (let i = 0; i < 12; i++) await again.read('k', []);
+    clock.advance(2_500);
+    later.fail();
+    for (let i = 0; i < 3; i++) await rejection(again.read('k', []));
+    expect(again.health().circuit).toBe('open');
+  });
+
   it('a failing store rejects with E_STORE_UNAVAILABLE, keeping the cause', async () => {
     const { store, resilient } = wrapped();
     const cause = new Error('ECONNREFUSED 127.0.0.1:1');
