@@ -243,10 +243,11 @@ function outcomeLines(cells: Cell[], labelOf: (variant: VariantKey, connections:
   if (cells.some((c) => (c.route?.bypass ?? 0) > 0)) {
     lines.push(
       '',
-      'Bypassed reads went to the origin because the store’s circuit was open: its resilience wrapper gives each ' +
-        'operation 100 ms and opens the circuit for 5 s after 5 consecutive failures. With the instance’s event ' +
-        'loop saturated, those timers can expire before Redis’s answers are read (Node runs due timers before it ' +
-        'polls for I/O), so overload switches the server cache off when it is needed most.',
+      'Bypassed reads went to the origin without the server cache: while the store’s circuit is open (the calls ' +
+        'it refused are counted above), and while purges wait in the ordered outbox after a store operation failed ' +
+        '— the server cache is bypassed until the outbox is flushed, so nothing purged can be served from it. With ' +
+        'the instance’s event loop saturated, a few store operations exceed their 100 ms, and with 20% of requests ' +
+        'purging, the outbox rarely stays empty for long: overload costs the Redis variant much of its hit ratio.',
     );
   }
   return lines;

@@ -24,6 +24,7 @@ const DIST = fileURLToPath(new URL('../../demo/dist', import.meta.url));
 const PREFIX = 'strata-demo:';
 const TOKEN = randomBytes(16).toString('hex');
 /** The memory store's defaults (packages/server/src/store/memory.ts). */
+/** The memory store's default limits (`memoryStore()`, the demo's DEMO_STORE_MAX_ENTRIES / _MB). */
 export const MEMORY_CAP = { entries: 10_000, bytes: 64 * 1024 * 1024 };
 export const SW_ENTRIES = 1_000;
 /** Raised from the demo build's 500 so that 1,000 entries fit; the Workbox baseline gets the same. */
@@ -72,7 +73,15 @@ export async function serverMemory(databaseUrl: string, targets: readonly number
   const most = Math.max(...targets);
   const demo = await startDemo(
     'bench-rss',
-    { DATABASE_URL: databaseUrl, STRATA_ADMIN_TOKEN: TOKEN, DEMO_DELAY_MS: '0', DEMO_USERS: String(most / 2) },
+    {
+      DATABASE_URL: databaseUrl,
+      STRATA_ADMIN_TOKEN: TOKEN,
+      DEMO_DELAY_MS: '0',
+      DEMO_USERS: String(most / 2),
+      // Room for every entry asked for: the default limits (10,000 entries, 64 MiB) would evict.
+      DEMO_STORE_MAX_ENTRIES: String(most * 2),
+      DEMO_STORE_MAX_MB: '4096',
+    },
     { gc: true },
   );
   try {

@@ -58,7 +58,9 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
   const cdn: Purger[] = config.varnishUrl ? [varnishPurger({ url: config.varnishUrl })] : [];
   const strata = createStrata({
     manifest,
-    store: config.redisUrl ? redisStore({ url: config.redisUrl, prefix: 'strata-demo:' }) : memoryStore(),
+    store: config.redisUrl
+      ? redisStore({ url: config.redisUrl, prefix: 'strata-demo:' })
+      : memoryStore({ maxEntries: config.storeMaxEntries, maxBytes: config.storeMaxBytes }),
     bus: config.redisUrl ? redisBus({ url: config.redisUrl, stream: 'strata-demo:purges' }) : memoryBus(),
     cdn,
     admin: { token: config.adminToken },

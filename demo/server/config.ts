@@ -19,6 +19,9 @@ export interface DemoConfig extends EnvConfig {
   delayMs: number;
   /** `DEMO_USERS`: rows seeded into an empty database, default 1,000. */
   seedUsers: number;
+  /** `DEMO_STORE_MAX_ENTRIES` / `DEMO_STORE_MAX_MB`: the memory store's limits, default 10,000 and 64. */
+  storeMaxEntries: number;
+  storeMaxBytes: number;
   /** `DEMO_INSTANCE`: this instance's name in answers and logs, default `demo`. */
   instance: string;
   /** `DEMO_SECRET`: signs the demo's bearer tokens; instances sharing a store must share it. */
@@ -78,6 +81,8 @@ export function demoConfig(env: Record<string, string | undefined> = process.env
     adminTokenGenerated: !env.STRATA_ADMIN_TOKEN,
     delayMs: integer('DEMO_DELAY_MS', 150, 0, 60_000),
     seedUsers: integer('DEMO_USERS', 1_000, 2, 100_000),
+    storeMaxEntries: integer('DEMO_STORE_MAX_ENTRIES', 10_000, 1, 10_000_000),
+    storeMaxBytes: integer('DEMO_STORE_MAX_MB', 64, 1, 65_536) * 1024 * 1024,
     instance: env.DEMO_INSTANCE || 'demo',
     secret: env.DEMO_SECRET || 'strata-demo-secret',
     staticDir: env.DEMO_STATIC_DIR || DEFAULT_STATIC_DIR,
