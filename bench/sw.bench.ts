@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { browserCache, defineManifest } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
 import type { Page } from 'playwright-core';
-import { launchChromium } from '../packages/sw/test/browser/helpers/browser.js';
+import { launchChromium, registerWorker } from '../packages/sw/test/browser/helpers/browser.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 import { buildWorkboxWorker } from './lib/workbox.js';
@@ -71,26 +71,7 @@ function startOrigin(workers: Workers) {
 
 /** The page globals used below (benchmarks are type-checked with Node's types, not the DOM lib). */
 interface PageGlobals {
-  navigator: {
-    serviceWorker: {
-      controller: unknown;
-      register(url: string, options: { scope: string }): Promise<unknown>;
-      addEventListener(type: 'controllerchange', listener: () => void, options: { once: boolean }): void;
-    };
-  };
   caches: { open(name: string): Promise<{ keys(): Promise<unknown[]> }> };
-}
-
-/** Registers the variant's worker and waits for control. */
-async function control(page: Page, url: string): Promise<void> {
-  await page.evaluate(async (script) => {
-    const { navigator } = globalThis as unknown as PageGlobals;
-    await navigator.serviceWorker.register(script, { scope: '/' });
-    if (navigator.serviceWorker.controller) return;
-    await new Promise<void>((resolve) =>
-      navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
-    );
-  }, url);
 }
 
 /** Fetches every entry once and waits until the worker has stored them all. */
@@ -188,7 +169,7 @@ const bench: BenchModule = {
           VARIANTS.map(async (variant) => {
             const page = await (await browser.newContext()).newPage();
             await page.goto(base);
-            if (variant !== 'no service worker') await control(page, swUrl(variant));
+            if (variant !== 'no service worker') await registerWorker(page, swUrl(variant));
             await fill(page, variant, size, (line) => log(`    ${label(variant, size)}: ${line} (${elapsed()})`));
             await hits(page, size, quick ? 30 : 100, 1); // warm-up
             pages.set(label(variant, size), page);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { chromiumOptions } from '../../packages/sw/test/browser/helpers/browser.js';
+import { chromiumOptions, registerWorker } from '../../packages/sw/test/browser/helpers/browser.js';
 
 /** Bytes per storage kind, as Chromium's `usageDetails` reports them (0 when absent). */
 export interface StorageUse {
@@ -43,11 +43,6 @@ export interface WorkerStorageOptions {
 /** The page globals used here (benchmarks are type-checked with Node's types, not the DOM lib). */
 interface PageGlobals {
   navigator: {
-    serviceWorker: {
-      controller: unknown;
-      register(url: string, options: { scope: string }): Promise<unknown>;
-      addEventListener(type: 'controllerchange', listener: () => void, options: { once: boolean }): void;
-    };
     storage: { estimate(): Promise<{ usage?: number; usageDetails?: Record<string, number> }> };
   };
   caches: { keys(): Promise<string[]>; open(name: string): Promise<{ keys(): Promise<{ url: string }[]> }> };
@@ -89,14 +84,7 @@ export async function measureWorkerStorage(options: WorkerStorageOptions): Promi
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${origin}${options.pagePath}`);
-    await page.evaluate(async () => {
-      const { navigator } = globalThis as unknown as PageGlobals;
-      await navigator.serviceWorker.register('/sw.js', { scope: '/' });
-      if (navigator.serviceWorker.controller) return;
-      await new Promise<void>((resolve) =>
-        navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
-      );
-    });
+    await registerWorker(page);
     await sleep(500); // the worker's own first writes (its databases opened) count as before
     const before = await estimate(page);
     await page.evaluate(async (list) => {
@@ -111,21 +99,11 @@ export async function measureWorkerStorage(options: WorkerStorageOptions): Promi
       }
     }, paths);
     log(`      ${paths.length.toLocaleString('en-US')} URLs fetched through the worker; waiting until stored`);
-    await page.waitForFunction(
-      async ([source, n]) => {
-        const { caches } = globalThis as unknown as PageGlobals;
-        const matches = new RegExp(source);
-        let count = 0;
-        for (const name of await caches.keys()) {
-          for (const request of await (await caches.open(name)).keys()) {
-            if (matches.test(new URL(request.url).pathname)) count++;
-          }
-        }
-        return count >= n;
-      },
-      [entryPattern, paths.length] as const,
-      { polling: 250, timeout: 60_000 },
-    );
+    const deadline = Date.now() + 60_000;
+    while ((await storedEntries(page, entryPattern)) < paths.length) {
+      if (Date.now() > deadline) throw new Error(`the worker did not store ${paths.length} entries within 60 s`);
+      await sleep(250);
+    }
     // IndexedDB writes trail the cache writes: wait until its size holds still for three reads.
     let after = await estimate(page);
     let still = 0;

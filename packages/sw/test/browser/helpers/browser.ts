@@ -24,15 +24,20 @@ export function launchChromium(): Promise<Browser> {
 export async function controlledPage(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(url);
-  await page.evaluate(async () => {
+  await registerWorker(page);
+  return page;
+}
+
+/** Registers `script` (scope `/`) from the page and waits until a worker controls it. */
+export async function registerWorker(page: Page, script = '/sw.js'): Promise<void> {
+  await page.evaluate(async (url) => {
     const { navigator } = globalThis as unknown as PageGlobals;
-    await navigator.serviceWorker.register('/sw.js');
+    await navigator.serviceWorker.register(url, { scope: '/' });
     if (navigator.serviceWorker.controller) return;
     await new Promise<void>((resolve) =>
       navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
     );
-  });
-  return page;
+  }, script);
 }
 
 /** Posts a message to the controlling worker and resolves with its reply on the MessageChannel. */
