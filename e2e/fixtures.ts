@@ -1,5 +1,6 @@
 import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
 import type { StrataClient } from '@strata/client';
+import { parseCacheStatus } from '../demo/src/layers.js';
 import { type Stack, startStack } from './stack.js';
 
 /** What one instance's `/api/v1/demo/counters` says: requests that reached its origin. */
@@ -104,9 +105,7 @@ export function pageFetch(page: Page, path: string, init: RequestInit = {}): Pro
 
 /** The cache that answered, from `Cache-Status` (RFC 9211): the last member that is a hit. */
 export function answeredBy(cacheStatus: string): string {
-  const members = cacheStatus.split(',').map((member) => member.trim());
-  const hit = members.filter((member) => member.split(';').some((param) => param.trim() === 'hit')).at(-1);
-  return hit ? (hit.split(';')[0] as string) : 'origin';
+  return parseCacheStatus(cacheStatus).findLast((member) => member.params.get('hit') === true)?.cache ?? 'origin';
 }
 
 /** Cache Storage entries (any cache of this origin) whose URL contains `fragment`. */

@@ -213,13 +213,12 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
 
   const origin = async (request: Request) => app.fetch(request);
   const canonical = config.origin;
+  const handle = (request: Request) => (config.cache ? strata.handle(request, origin) : origin(request));
   const fetch = (request: Request): Promise<Response> => {
     // One origin in cache keys, whichever name the client used (localhost, 127.0.0.1…).
-    const keyed =
-      canonical && !request.url.startsWith(`${canonical}/`)
-        ? new Request(new URL(new URL(request.url).pathname + new URL(request.url).search, canonical), request)
-        : request;
-    return config.cache ? strata.handle(keyed, origin) : origin(request);
+    if (!canonical || request.url.startsWith(`${canonical}/`)) return handle(request);
+    const { pathname, search } = new URL(request.url);
+    return handle(new Request(new URL(pathname + search, canonical), request));
   };
 
   // Warmers refill what a purge or a restart emptied, through the same path as a request.
