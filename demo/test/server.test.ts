@@ -172,7 +172,8 @@ describe('DEMO_CACHE=off', () => {
     } finally {
       await bare.close();
     }
-  });
+    // Starting a second PGlite database takes seconds on a loaded two-core machine.
+  }, 30_000);
 
   it('accepts only on or off', () => {
     expect(() => demoConfig({ DEMO_CACHE: 'maybe' })).toThrow(/DEMO_CACHE must be on or off/);
