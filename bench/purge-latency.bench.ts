@@ -12,7 +12,8 @@
  */
 import os from 'node:os';
 import { defineManifest, serverCache } from '@strata/policy';
-import { createStrata, redisBus, redisStore, type Strata } from '@strata/server';
+import { createStrata, type Strata } from '@strata/server';
+import { redisBus, redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { type Child, startFixture } from './lib/child.js';

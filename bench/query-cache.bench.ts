@@ -6,16 +6,9 @@
  * database load reduction is measured, not inferred from the hit ratio.
  */
 import { defineManifest, serverCache } from '@strata/policy';
-import {
-  createStrata,
-  memoryStore,
-  postgresDriver,
-  type QueryCache,
-  queryCache,
-  redisStore,
-  type SqlDriver,
-  type Store,
-} from '@strata/server';
+import { createStrata, memoryStore, type Store } from '@strata/server';
+import { redisStore } from '@strata/server/redis';
+import { postgresDriver, type QueryCache, queryCache, type SqlDriver } from '@strata/server/sql';
 import pg from 'pg';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { prng } from './lib/prng.js';

@@ -4,7 +4,8 @@
  * and deletes its members.
  */
 import { defineManifest, serverCache } from '@strata/policy';
-import { createStrata, redisStore } from '@strata/server';
+import { createStrata } from '@strata/server';
+import { redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { encodeEntry } from '../packages/server/src/cache/entry.js';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';

@@ -3,16 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { matchRoute } from '@strata/policy';
-import {
-  createStrata,
-  memoryBus,
-  memoryStore,
-  type Purger,
-  redisBus,
-  redisStore,
-  type Strata,
-  varnishPurger,
-} from '@strata/server';
+import { createStrata, memoryBus, memoryStore, type Purger, type Strata, varnishPurger } from '@strata/server';
+import { redisBus, redisStore } from '@strata/server/redis';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ROLES, TEAMS } from '../shared/api.js';

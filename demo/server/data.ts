@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import type { Strata } from '@strata/server';
 import {
   pgliteDriver,
   postgresDriver,
@@ -6,8 +7,7 @@ import {
   queryCache,
   type SqlConnection,
   type SqlDriver,
-  type Strata,
-} from '@strata/server';
+} from '@strata/server/sql';
 import { type Dashboard, ROLES, TEAMS, type User, type UserPage } from '../shared/api.js';
 
 /** What an edit may change. */

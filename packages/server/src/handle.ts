@@ -1,7 +1,9 @@
 import { CACHEABLE_METHODS, type Manifest, type Method, matchRoute } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
-import { type HeaderContext, policyHeaders, withHeaders } from './cache/policy-headers.js';
+import { handlerOverrideReporter } from './cache/override-warning.js';
+import { type HeaderContext, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
+import type { StrataLogger } from './logger.js';
 
 export interface HandlerDeps {
   manifest: Manifest;
@@ -9,6 +11,8 @@ export interface HandlerDeps {
   enabled: boolean;
   headers: Omit<HeaderContext, 'match'>;
   partition: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  /** Told once per route when a handler's Cache-Control replaces the policy's. */
+  logger: StrataLogger;
   /** Invalidates tags in the store, keeping them for later if the store is down. */
   invalidate: (tags: string[]) => Promise<void>;
 }
@@ -23,6 +27,11 @@ export interface Handlers {
 
 export function createHandler(deps: HandlerDeps): Handlers {
   const { manifest, cache, enabled } = deps;
+  const reportOverride = handlerOverrideReporter(deps.logger, deps.headers);
+  const headersOf = (response: ResponseView, ctx: HeaderContext) => {
+    reportOverride(response, ctx.match);
+    return policyHeaders(response, ctx);
+  };
   const serverCached = (url: string) =>
     enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
 
@@ -68,7 +77,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
       status: answer.status,
       headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
     };
-    for (const [name, value] of Object.entries(policyHeaders(response, { ...deps.headers, match }))) {
+    for (const [name, value] of Object.entries(headersOf(response, { ...deps.headers, match }))) {
       answer.headers.set(name, value);
     }
     return answer;
@@ -81,7 +90,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
       const response = await next(request);
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
       if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
-      return match ? withHeaders(response, policyHeaders(response, { ...deps.headers, match })) : response;
+      return match ? withHeaders(response, headersOf(response, { ...deps.headers, match })) : response;
     }
     if (!match) return next(request);
     const ctx = { ...deps.headers, match };
@@ -92,13 +101,13 @@ export function createHandler(deps: HandlerDeps): Handlers {
     // A private policy without a partition is never stored: there is no one to key it to.
     if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
       const response = await next(request);
-      return withHeaders(response, policyHeaders(response, ctx));
+      return withHeaders(response, headersOf(response, ctx));
     }
     const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
     const tags = [...match.tags, urlTag(url)];
     // The cache hands back responses it built itself, so their headers can be set in place.
     const response = await cache.serve(request, { match, key, tags, partition }, next);
-    for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
+    for (const [name, value] of Object.entries(headersOf(response, ctx))) response.headers.set(name, value);
     return response;
   }
 

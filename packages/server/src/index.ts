@@ -1,7 +1,6 @@
 export type { AdminAuth } from './admin/auth.js';
 export { compareIds, isValidId } from './bus/ids.js';
 export { type MemoryBusOptions, memoryBus } from './bus/memory.js';
-export { type RedisBusOptions, redisBus } from './bus/redis.js';
 export type { Bus, BusMessage, BusStats, PurgeEvent, Subscription } from './bus/types.js';
 export { cacheKey, normalizeUrl, urlTag } from './cache/key.js';
 export { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
@@ -14,25 +13,10 @@ export type { CdnPurge, Purger, PurgerReport } from './cdn/types.js';
 export { type VarnishPurgerOptions, varnishPurger } from './cdn/varnish.js';
 export { configFromEnv, type EnvConfig } from './config.js';
 export { type CachedOptions, type Codec, jsonCodec } from './data-cache.js';
+export type { StrataLogger } from './logger.js';
 export { type PurgeRequest, type PurgeResult, tableTag } from './purge-channel.js';
-export { pgliteDriver } from './query/pglite.js';
-export { type PostgresDriverOptions, postgresDriver } from './query/postgres.js';
-export {
-  type QueryCache,
-  type QueryCacheOptions,
-  type QueryCacheStats,
-  type QueryOptions,
-  type QueryStat,
-  queryCache,
-  sqlCodec,
-  type TableRule,
-} from './query/query-cache.js';
-export { loadSqlParser, tablesFromSql } from './query/sql.js';
-export type { Listening, ListenOptions, SqlConnection, SqlDriver, SqlResult } from './query/types.js';
-export { type TableWatch, type WatchOptions, watchTables } from './query/watch.js';
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory.js';
-export { type RedisStoreOptions, redisStore } from './store/redis.js';
 export {
   type CircuitState,
   type ResilienceOptions,

@@ -27,6 +27,10 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['route', 'outcome'],
     registers: [registry],
   });
+  // Lookups recorded before this registry existed (it is built on the first scrape) count too.
+  for (const [route, counters] of sources.stats.routes) {
+    for (const [outcome, count] of Object.entries(counters)) if (count > 0) lookups.inc({ route, outcome }, count);
+  }
   sources.stats.onRecord((route, outcome) => lookups.inc({ route, outcome }));
 
   const purgeDelivery = new Histogram({

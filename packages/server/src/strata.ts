@@ -1,4 +1,5 @@
-import { type Manifest, parseManifest } from '@strata/policy';
+import type { Manifest } from '@strata/policy';
+import { parseManifest } from '@strata/policy/validate';
 import type { AdminAuth } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
@@ -11,7 +12,8 @@ import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
 import { eventStream } from './events.js';
 import { createHandler } from './handle.js';
-import { createMetrics } from './metrics.js';
+import { LazyMetrics } from './lazy-metrics.js';
+import { consoleLogger, type StrataLogger } from './logger.js';
 import { privateNames } from './private-tags.js';
 import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -21,8 +23,12 @@ import type { Store } from './store/types.js';
 import { Warmer, type WarmJobStatus } from './warm.js';
 
 export interface StrataOptions {
-  /** The manifest: validated here with `parseManifest`, so a bad one fails at startup, listing every issue. */
-  manifest: Manifest | unknown;
+  /**
+   * The manifest, from `defineManifest` or `parseManifest` (untyped JSON goes through
+   * `parseManifest` from `@strata/policy/validate` first). Validated again here, so a bad one
+   * fails at startup, listing every issue.
+   */
+  manifest: Manifest;
   /** Server cache backend. Default: `memoryStore()`. */
   store?: Store;
   /** The purge log. Default: `memoryBus()` (one process); `redisBus()` to reach every instance. */
@@ -37,8 +43,14 @@ export interface StrataOptions {
   resilience?: ResilienceOptions;
   /** `false` turns the server and data caches off (everything goes to the origin); headers are still set. */
   enabled?: boolean;
-  /** Leave responses whose handler set Cache-Control alone. Default true. */
+  /**
+   * Leave responses whose handler set Cache-Control alone. Default true. When a handler's value
+   * overrides a route's policy, `logger` is told once per route (`express.static` and
+   * `res.sendFile` set one unless given `cacheControl: false`).
+   */
   respectHandlerCacheControl?: boolean;
+  /** Told about operational problems Strata handles itself. Default: `console.warn`. */
+  logger?: StrataLogger;
   /** Largest body the server cache keeps, in bytes. Default 8 MiB. */
   maxBodyBytes?: number;
   /** Statuses the server cache stores. Default 200, 203, 204, 300, 301, 404, 410. */
@@ -67,6 +79,8 @@ export interface StrataStats extends StatsSnapshot {
 
 export interface Strata {
   readonly manifest: Manifest;
+  /** The `logger` option (default `console.warn`), for adapters to report through. */
+  readonly logger: StrataLogger;
   /** Middleware: policy headers on every managed response, the server cache around `next`. */
   handle(request: Request, next: Next): Promise<Response>;
   /**
@@ -110,7 +124,15 @@ export function createStrata(options: StrataOptions): Strata {
   const connections = { open: 0, opened: 0 };
   const isPrivate = privateNames(manifest);
   const startedAt = now();
-  let metrics: ReturnType<typeof createMetrics> | undefined;
+  const logger = options.logger ?? consoleLogger;
+  // The sources are read at scrape time, when `channel` exists.
+  const metrics = new LazyMetrics({
+    stats,
+    outboxSize: () => channel.outboxSize,
+    sseConnections: () => connections.open,
+    storeHealth: () => store.health(),
+    busLagMs: () => bus.stats().lagMs,
+  });
   const channel = new PurgeChannel({
     store,
     bus,
@@ -120,7 +142,7 @@ export function createStrata(options: StrataOptions): Strata {
     onMessage: (message) => {
       // Purges replayed from before this instance started say nothing about delivery latency.
       if (message.type === 'purge' && message.event.at >= startedAt) {
-        metrics?.purgeDelivery.observe(Math.max(0, now() - message.event.at) / 1000);
+        metrics.observeDelivery(Math.max(0, now() - message.event.at) / 1000);
       }
     },
   });
@@ -147,6 +169,7 @@ export function createStrata(options: StrataOptions): Strata {
       respectHandlerCacheControl: options.respectHandlerCacheControl ?? true,
     },
     partition: options.partition,
+    logger,
     invalidate: (tags) => channel.bumpOrQueue(tags),
   });
 
@@ -164,13 +187,6 @@ export function createStrata(options: StrataOptions): Strata {
     };
   }
 
-  metrics = createMetrics({
-    stats,
-    outboxSize: () => channel.outboxSize,
-    sseConnections: () => connections.open,
-    storeHealth: () => store.health(),
-    busLagMs: () => bus.stats().lagMs,
-  });
   let queryStats: (() => unknown) | undefined;
   const { basePath, ...auth } = options.admin ?? {};
   const admin = adminApi(
@@ -191,6 +207,7 @@ export function createStrata(options: StrataOptions): Strata {
 
   return {
     manifest,
+    logger,
     handle,
     answerFromCache,
     purge: (request) => channel.purge(request),
@@ -212,7 +229,7 @@ export function createStrata(options: StrataOptions): Strata {
       queryStats = provider;
     },
     async metrics() {
-      const registry = (metrics as ReturnType<typeof createMetrics>).registry;
+      const registry = await metrics.registry();
       return new Response(await registry.metrics(), {
         headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
       });

@@ -1,3 +1,4 @@
+import type { Manifest } from '@strata/policy';
 import { describe, expect, it } from 'vitest';
 import { barrier, clock, get, manifest, origin, strataFor, strataPerTest } from './origin.js';
 
@@ -541,9 +542,17 @@ describe('stats', () => {
   });
 
   it('rejects a bad manifest at creation, listing every issue', () => {
-    expect(() => strataFor({ manifest: { version: 1, routes: [{ match: 'x', policy: { ttl: -1 } }] } })).toThrow(
+    // JSON that skipped parseManifest and was cast: createStrata still validates it at runtime.
+    const json = { version: 1, routes: [{ match: 'x', policy: { ttl: -1 } }] } as unknown as Manifest;
+    expect(() => strataFor({ manifest: json })).toThrow(
       /routes\[0\]\.match[\s\S]*routes\[0\]\.policy\.levels[\s\S]*routes\[0\]\.policy\.ttl/,
     );
     expect(manifest.routes.length).toBeGreaterThan(0);
+  });
+
+  it('types the manifest option: an object that is not a Manifest does not compile', () => {
+    // The directive fails the type check (`npm run typecheck`) if this line ever compiles.
+    // @ts-expect-error `{ nope: true }` is not a Manifest
+    expect(() => strataFor({ manifest: { nope: true } })).toThrow(/Invalid Strata manifest/);
   });
 });

@@ -111,7 +111,7 @@ export function writeResponse(res: ServerResponse, response: Response): Promise<
 }
 
 export interface NodeListenerOptions extends Omit<ToRequestOptions, 'response' | 'url'> {
-  /** Told about handler errors (which become a 500). Default: `console.error`. */
+  /** Told about handler errors (which become a 500). Default: the Strata instance's `logger`. */
   onError?: (error: unknown) => void;
 }
 
@@ -124,7 +124,8 @@ export function nodeListener(
   handler: Next,
   options: NodeListenerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const onError =
+    options.onError ?? ((error: unknown) => strata.logger.warn('Strata: the handler failed; answered 500', { error }));
   const full = (req: IncomingMessage, res: ServerResponse) => {
     let request: Request;
     try {

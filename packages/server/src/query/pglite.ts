@@ -1,11 +1,20 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { SqlConnection, SqlDriver, SqlResult } from './types.js';
 
-interface PgliteRunner {
+/**
+ * What the driver uses of a PGlite database or transaction. Declared here rather than imported,
+ * so these declarations type-check without `@electric-sql/pglite` installed (a `pg` user's case).
+ */
+export interface PgliteRunner {
   query<Row>(
     sql: string,
     params?: unknown[],
   ): Promise<{ rows: Row[]; affectedRows?: number; rowCount?: number; command?: string }>;
+}
+
+/** What the driver uses of a `PGlite` instance (`new PGlite()` or `await PGlite.create()`). */
+export interface PgliteDatabase extends PgliteRunner {
+  transaction<T>(fn: (tx: PgliteRunner) => Promise<T>): Promise<T>;
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 function connection(runner: PgliteRunner): SqlConnection {
@@ -25,7 +34,7 @@ function connection(runner: PgliteRunner): SqlConnection {
  * A driver over an embedded PGlite database. PGlite is one in-process connection: its LISTEN
  * cannot be cut off, so `onReconnect` is never called. The database stays open on `close()`.
  */
-export function pgliteDriver(db: PGlite): SqlDriver {
+export function pgliteDriver(db: PgliteDatabase): SqlDriver {
   const main = connection(db);
   const listeners = new Set<() => Promise<void>>();
   return {

@@ -1,4 +1,5 @@
-import type { Client, ClientConfig, Notification, Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig, Notification } from 'pg';
+import { loadPeer } from '../optional-peer.js';
 import type { Listening, SqlConnection, SqlDriver, SqlResult } from './types.js';
 
 export interface PostgresDriverOptions {
@@ -8,9 +9,23 @@ export interface PostgresDriverOptions {
   maxBackoffMs?: number;
 }
 
-type Queryable = Pick<PoolClient, 'query'>;
+/**
+ * What the driver uses of a node-postgres client. Declared here rather than imported from `pg`,
+ * so these declarations type-check without `@types/pg` (a PGlite user's case).
+ */
+export interface PgQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null; command: string }>;
+}
 
-function connection(client: Queryable): SqlConnection {
+/** What the driver uses of a node-postgres `Pool`. */
+export interface PgPool extends PgQueryable {
+  /** Copied for the dedicated LISTEN connection. */
+  readonly options: object;
+  connect(): Promise<PgQueryable & { release(error?: Error | boolean): void }>;
+  end(): Promise<void>;
+}
+
+function connection(client: PgQueryable): SqlConnection {
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
       const result = await client.query(sql, [...params]);
@@ -19,9 +34,9 @@ function connection(client: Queryable): SqlConnection {
   };
 }
 
-// `pg` is loaded on first use, so importing @strata/server does not pull it in.
+// `pg` is loaded on first use, so importing @strata/server/sql does not pull it in.
 async function loadPg() {
-  return (await import('pg')).default;
+  return (await loadPeer('pg', 'postgresDriver', () => import('pg'))).default;
 }
 
 function quoteIdent(name: string): string {
@@ -34,12 +49,12 @@ function quoteIdent(name: string): string {
  * client (a pooled one would be handed to someone else), reconnected with backoff.
  */
 export function postgresDriver(
-  source: Pool | { connectionString: string },
+  source: PgPool | { connectionString: string },
   options: PostgresDriverOptions = {},
 ): SqlDriver {
   const owned = !('query' in source);
-  let pool: Promise<Pool> | undefined = owned ? undefined : Promise.resolve(source as Pool);
-  const getPool = (): Promise<Pool> => {
+  let pool: Promise<PgPool> | undefined = owned ? undefined : Promise.resolve(source as PgPool);
+  const getPool = (): Promise<PgPool> => {
     pool ??= loadPg().then(
       (pg) => new pg.Pool({ connectionString: (source as { connectionString: string }).connectionString }),
     );
@@ -75,7 +90,7 @@ export function postgresDriver(
       const pg = await loadPg();
       const config: ClientConfig = owned
         ? { connectionString: (source as { connectionString: string }).connectionString }
-        : { ...(source as Pool).options };
+        : { ...((source as PgPool).options as ClientConfig) };
       const backoff = options.backoffMs ?? 100;
       const maxBackoff = options.maxBackoffMs ?? 5_000;
       let closed = false;

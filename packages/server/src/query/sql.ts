@@ -4,7 +4,7 @@
 // the parser rejects yields undefined and must not be cached.
 
 import { StrataError } from '@strata/policy';
-import { loadModule, parseSync } from 'libpg-query';
+import { loadPeer } from '../optional-peer.js';
 import { keyOf } from './sql-params.js';
 import { normalizeViews, TableWalker } from './sql-tables.js';
 
@@ -40,21 +40,21 @@ export interface SqlOptions {
   views?: Record<string, string[]>;
 }
 
-// The WebAssembly module is process-wide state inside libpg-query; this flag only mirrors it.
+// The WebAssembly module is process-wide state inside libpg-query; `parse` is set once it is loaded.
+// libpg-query is imported here, on first use, so importing the query cache does not load it.
 let loading: Promise<void> | undefined;
-let loaded = false;
+let parse: ((sql: string) => unknown) | undefined;
 
 /** Loads the PostgreSQL parser (libpg-query, WebAssembly) once; idempotent; call before the sync functions. */
 export async function loadSqlParser(): Promise<void> {
-  loading ??= loadModule().then(
-    () => {
-      loaded = true;
-    },
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
+  loading ??= (async () => {
+    const parser = await loadPeer('libpg-query', 'The SQL parser of the query cache', () => import('libpg-query'));
+    await parser.loadModule();
+    parse = parser.parseSync;
+  })().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
   return loading;
 }
 
@@ -117,12 +117,12 @@ export function queryKey(sql: string, params?: readonly unknown[]): string | und
 type Statement = Record<string, unknown>;
 
 function parseStatements(sql: string): Statement[] | undefined {
-  if (!loaded) {
+  if (!parse) {
     throw new StrataError('E_CONFIG_INVALID', 'the SQL parser is not loaded: await loadSqlParser() first');
   }
   let result: { stmts?: { stmt?: unknown }[] };
   try {
-    result = parseSync(sql) as { stmts?: { stmt?: unknown }[] };
+    result = parse(sql) as { stmts?: { stmt?: unknown }[] };
   } catch {
     return undefined;
   }

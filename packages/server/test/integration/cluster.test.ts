@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer } from 'node:net';
-import { createStrata, redisBus, redisStore, type Strata } from '@strata/server';
+import { createStrata, type Strata } from '@strata/server';
+import { redisBus, redisStore } from '@strata/server/redis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZERO_ID } from '../../src/bus/ids.js';

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BusMessage, createStrata, memoryStore, redisBus, redisStore, type Strata } from '@strata/server';
+import { type BusMessage, createStrata, memoryStore, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
+import { redisBus, redisStore } from '@strata/server/redis';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../helpers/use-services.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
-import { pgliteDriver, postgresDriver } from '@strata/server';
+import { pgliteDriver, postgresDriver } from '@strata/server/sql';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { queryCacheSuite } from '../helpers/query-cache-suite.js';

@@ -1,5 +1,6 @@
 import { defineManifest, noStore, serverCache } from '@strata/policy';
-import { createStrata, redisStore, type Strata } from '@strata/server';
+import { createStrata, type Strata } from '@strata/server';
+import { redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { redisUrlForTests, useRedisServer } from '../helpers/use-services.js';

@@ -1,4 +1,5 @@
-import { memoryStore, redisStore, type Store } from '@strata/server';
+import { memoryStore, type Store } from '@strata/server';
+import { redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
