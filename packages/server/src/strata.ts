@@ -1,4 +1,5 @@
-import { type Manifest, parseManifest } from '@strata/policy';
+import type { Manifest } from '@strata/policy';
+import { parseManifest } from '@strata/policy/validate';
 import type { AdminAuth } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
