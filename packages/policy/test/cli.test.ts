@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli.js';
-import { type App, appWith } from './helpers/app.js';
+import { type App, appWith, buildPackages } from './helpers/app.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -19,7 +19,7 @@ async function cli(...argv: string[]) {
 
 // TypeScript manifests import '@strata/policy', which Node resolves to the built package.
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-b', 'packages/policy'], { cwd: root });
+  buildPackages();
 }, 60_000);
 
 describe('strata check', () => {

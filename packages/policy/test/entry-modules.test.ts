@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, appWith, repo } from './helpers/app.js';
+import { type App, appWith, buildPackages, repo } from './helpers/app.js';
 
 const recorder = fileURLToPath(new URL('./fixtures/record-modules.mjs', import.meta.url));
 
@@ -13,7 +13,7 @@ function modulesLoaded(...specifiers: string[]): string[] {
 }
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-b', 'packages/policy', 'packages/client'], { cwd: repo });
+  buildPackages();
 }, 60_000);
 
 describe('what the page and the worker import', () => {
