@@ -4,7 +4,6 @@ import { loadManifestFile } from './cli/load.js';
 import { isManifestError, isStrataError } from './errors.js';
 import { headersForRequest } from './manifest.js';
 import type { Manifest } from './types.js';
-import { parseManifest } from './validate/index.js';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -16,9 +15,23 @@ const USAGE = `Usage:
   strata headers <manifest> <url> [--method M]    print the headers one request gets
 
 <manifest> is a .ts, .js or .json file exporting the manifest (default export or 'manifest').
+Validation needs zod installed; a .ts manifest also needs tsx.
 Exit codes: 0 ok, 1 invalid manifest or no matching route, 2 usage or load error.`;
 
+/** The validator, loaded on demand: it needs zod, an optional peer of @strata/policy. */
+async function validator(io: CliIo): Promise<((json: unknown) => Manifest) | undefined> {
+  try {
+    return (await import('./validate/index.js')).parseManifest;
+  } catch (error) {
+    if (!isStrataError(error) || error.code !== 'E_PEER_MISSING') throw error;
+    io.err('strata: validating a manifest needs zod: npm install -D zod');
+    return undefined;
+  }
+}
+
 async function load(file: string, io: CliIo): Promise<Manifest | number> {
+  const parseManifest = await validator(io);
+  if (!parseManifest) return 2;
   try {
     return parseManifest(await loadManifestFile(file));
   } catch (error) {

@@ -3,6 +3,7 @@ export type StrataErrorCode =
   | 'E_PATTERN_INVALID'
   | 'E_TAG_INVALID'
   | 'E_MANIFEST_LOAD'
+  | 'E_PEER_MISSING'
   | 'E_CONFIG_INVALID'
   | 'E_STORE_UNAVAILABLE'
   | 'E_STORE_TIMEOUT'

@@ -34,4 +34,3 @@ export type {
   RouteMatch,
 } from './types.js';
 export { CACHEABLE_METHODS, LEVELS, METHODS } from './types.js';
-export { manifestIssues, parseManifest } from './validate/index.js';

@@ -1,8 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli.js';
+import { type App, appWith, buildPackages } from './helpers/app.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -16,7 +19,7 @@ async function cli(...argv: string[]) {
 
 // TypeScript manifests import '@strata/policy', which Node resolves to the built package.
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-b', 'packages/policy'], { cwd: root });
+  buildPackages();
 }, 60_000);
 
 describe('strata check', () => {
@@ -122,5 +125,45 @@ describe('the strata bin', () => {
     );
     expect('code' in failed && failed.code).toBe(1);
     expect('stderr' in failed && failed.stderr).toContain('routes[0].policy.ttl');
+  });
+});
+
+describe('the strata bin with only the peers it needs', () => {
+  const apps: App[] = [];
+  afterAll(() => {
+    for (const app of apps) app.remove();
+  });
+  /** `strata check <fixture>` in an app where @strata/policy is installed with only `peers`. */
+  function check(peers: readonly ('zod' | 'tsx')[], name: string) {
+    const app = appWith(peers);
+    apps.push(app);
+    copyFileSync(fixture(name), join(app.dir, name));
+    return app.node('node_modules/@strata/policy/bin/strata.js', 'check', name);
+  }
+
+  it.each(['shop.manifest.json', 'shop.manifest.mjs'])('checks %s with zod and no tsx', (name) => {
+    const { status, stdout, stderr } = check(['zod'], name);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain('valid, version');
+  });
+
+  it('says to install tsx for a TypeScript manifest when tsx is missing', () => {
+    const { status, stdout, stderr } = check(['zod'], 'shop.manifest.ts');
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe('strata: loading a TypeScript manifest needs tsx: npm install -D tsx');
+  });
+
+  it('loads a TypeScript manifest when tsx is installed', () => {
+    const { status, stdout } = check(['zod', 'tsx'], 'shop.manifest.ts');
+    expect(status).toBe(0);
+    expect(stdout).toContain('valid, version shop-1');
+  });
+
+  it('says to install zod when it is missing, whatever the manifest', () => {
+    const { status, stderr } = check([], 'shop.manifest.json');
+    expect(status).toBe(2);
+    expect(stderr.trim()).toBe('strata: validating a manifest needs zod: npm install -D zod');
   });
 });

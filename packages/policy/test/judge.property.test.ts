@@ -14,11 +14,11 @@ import {
   headersFor,
   isValidTag,
   type Level,
-  manifestIssues,
   noStore,
   type Policy,
   serverCache,
 } from '@strata/policy';
+import { manifestIssues } from '@strata/policy/validate';
 import fc from 'fast-check';
 import CachePolicy from 'http-cache-semantics';
 import { describe, expect, it } from 'vitest';

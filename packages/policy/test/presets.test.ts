@@ -5,10 +5,10 @@ import {
   fullCache,
   levelTtl,
   noStore,
-  parseManifest,
   serverCache,
   storesAt,
 } from '@strata/policy';
+import { parseManifest } from '@strata/policy/validate';
 import { describe, expect, it } from 'vitest';
 
 describe('presets', () => {

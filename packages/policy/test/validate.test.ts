@@ -5,11 +5,10 @@ import {
   isStrataError,
   ManifestError,
   type ManifestIssue,
-  manifestIssues,
   noStore,
-  parseManifest,
   serverCache,
 } from '@strata/policy';
+import { manifestIssues, parseManifest } from '@strata/policy/validate';
 import { describe, expect, it } from 'vitest';
 
 const route = (match: string, policy: unknown, extra: Record<string, unknown> = {}) => ({ match, policy, ...extra });

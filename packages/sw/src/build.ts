@@ -2,7 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type Manifest, parseManifest, StrataError } from '@strata/policy';
+import { type Manifest, StrataError } from '@strata/policy';
+import { parseManifest } from '@strata/policy/validate';
 import { build, type Plugin, type Rolldown, runnerImport } from 'vite';
 
 /** `installStrata` options a built-in entry can take: the JSON-serializable ones. */

@@ -80,16 +80,28 @@ export function cacheKey(request: Request, vary: readonly string[], head: boolea
   return new Request(url, { headers: request.headers });
 }
 
-/** The page's response from a stored entry: metadata stripped, Age set, `member` appended to Cache-Status. */
+/**
+ * Fields a server cache sets to say how it answered one request (`X-Cache: MISS`,
+ * `X-Cache-Level: MEMORY`). Stored with the entry, they would describe the request that filled it,
+ * not the answer the worker gives now; Cache-Status keeps every layer's member instead.
+ */
+const UPSTREAM_VERDICTS = ['x-cache', 'x-cache-level'];
+
+/**
+ * The page's response from a stored entry: metadata and upstream verdicts stripped, Age set,
+ * `member` appended to Cache-Status.
+ */
 export function serve(cached: Response, member: string, residentMs: number, head: boolean): Response {
   return copy(
     cached,
     (headers) => {
       headers.delete(META);
+      for (const name of UPSTREAM_VERDICTS) headers.delete(name);
       // RFC 9111 §4.2.3, §5.1: a cache sends Age on a stored response, replacing the value it received
       // with that value plus the time the response has been resident here.
       const upstream = Number.parseInt(headers.get('age') ?? '', 10) || 0;
       headers.set('age', String(upstream + Math.max(0, Math.floor(residentMs / 1000))));
+      // RFC 9211 §2: the upstream members stay, in order; this cache's member goes last.
       headers.set('cache-status', appendCacheStatus(headers.get('cache-status'), member));
     },
     head ? null : cached.body,

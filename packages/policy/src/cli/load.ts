@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StrataError } from '../errors.js';
+import { importPeer } from '../peer.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /**
  * Reads a manifest from a `.json`, `.js`/`.mjs` or `.ts`/`.mts` file. Modules may export it as
- * `default` or as `manifest`. TypeScript is loaded through tsx, so no build step is needed.
+ * `default` or as `manifest`. TypeScript is loaded through tsx, an optional peer installed only by
+ * those who write their manifest in TypeScript; no build step is needed.
  * Returns the raw value: the caller validates it.
  */
 export async function loadManifestFile(file: string): Promise<unknown> {
@@ -24,7 +26,11 @@ export async function loadManifestFile(file: string): Promise<unknown> {
     }
     let mod: Record<string, unknown>;
     if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
-      const { tsImport } = await import('tsx/esm/api');
+      const { tsImport } = await importPeer(
+        'tsx',
+        () => import('tsx/esm/api'),
+        'strata: loading a TypeScript manifest needs tsx: npm install -D tsx',
+      );
       mod = await tsImport(pathToFileURL(path).href, import.meta.url);
     } else if (ext === '.js' || ext === '.mjs' || ext === '.cjs') {
       mod = await import(pathToFileURL(path).href);

@@ -91,4 +91,5 @@ export function parseManifest(json: unknown): Manifest {
   return defineManifest(manifestSchema.parse(json) as ManifestInput);
 }
 
+export { manifestJsonSchema } from './json-schema.js';
 export { manifestSchema };

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { manifestSchema } from './schema.js';
+import { z } from './zod.js';
 
 /**
  * The JSON Schema of a manifest file, published as `@strata/policy/schema.json` so editors

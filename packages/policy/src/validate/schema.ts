@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { LEVELS, METHODS } from '../types.js';
+import { z } from './zod.js';
 
 // RFC 9111 §1.2.2: delta-seconds beyond 2^31 are sent as 2147483648 anyway.
 export const MAX_SECONDS = 2_147_483_648;
@@ -78,4 +79,4 @@ export const manifestSchema = z
   })
   .describe('A Strata cache policy manifest.');
 
-export type ParsedRoute = z.infer<typeof routeSchema>;
+export type ParsedRoute = Zod.infer<typeof routeSchema>;

@@ -25,6 +25,24 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
     });
   });
 
+  it("drops the server's X-Cache and X-Cache-Level from a worker hit; Cache-Status keeps the server's member, then strata-sw", async () => {
+    await session(async (page) => {
+      const path = unique('/api/fresh/');
+      const route = server().api(path);
+      // What @strata/server sends on a miss it stored in its memory store.
+      route.headers = { 'x-cache': 'MISS', 'x-cache-level': 'MEMORY', 'cache-status': 'strata; fwd=uri-miss; stored' };
+      const first = await fill(page, path);
+      // From the network, they describe this answer and pass through.
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(first.headers['x-cache-level']).toBe('MEMORY');
+      const hit = await get(page, path);
+      expect(route.hits).toBe(1);
+      expect(hit.headers['x-cache']).toBeUndefined();
+      expect(hit.headers['x-cache-level']).toBeUndefined();
+      expect(hit.headers['cache-status']).toMatch(/^strata; fwd=uri-miss; stored, strata-sw; hit; ttl=(60|5\d)$/);
+    });
+  });
+
   it('answers HEAD from the stored GET', async () => {
     await session(async (page) => {
       const path = unique('/api/fresh/');

@@ -17,6 +17,8 @@ export interface ApiRoute {
   version: number;
   /** Answer with this status (and no caching), instead of 200. */
   failWith: number | undefined;
+  /** Response headers added to (or replacing) the manifest's and the default Cache-Status. */
+  headers: Record<string, string>;
   /** Hold the next request open until the test releases it. */
   hold(): Held;
 }
@@ -80,6 +82,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
         hits: 0,
         version: 1,
         failWith: undefined,
+        headers: {},
         holds,
         hold(): Held {
           let arrived!: () => void;
@@ -209,7 +212,12 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       };
       // The headers the manifest gives this route, as @strata/server would emit them.
       const headers = headersForRequest(manifest, path, req.method)?.headers ?? {};
-      res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-status': 'origin; fwd=uri-miss' });
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'application/json',
+        'cache-status': 'origin; fwd=uri-miss',
+        ...route.headers,
+      });
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
     };
     const hold = route.holds.shift();
