@@ -13,7 +13,7 @@ export async function loadPeer<T>(name: string, neededBy: string, load: () => Pr
       (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(error).includes(`'${name}'`);
     if (!missing) throw error;
     throw new StrataError(
-      'E_CONFIG_INVALID',
+      'E_PEER_MISSING',
       `${neededBy} needs the optional peer dependency '${name}', which is not installed: npm install ${name}`,
       { cause: error },
     );

@@ -110,8 +110,8 @@ describe('the built @strata/server in a fresh node process', () => {
       { cwd: app, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' },
     );
     const [parser, driver] = JSON.parse(out) as string[];
-    expect(parser).toMatch(/^StrataError E_CONFIG_INVALID: .*'libpg-query'.*npm install libpg-query/);
-    expect(driver).toMatch(/^StrataError E_CONFIG_INVALID: postgresDriver .*'pg'.*npm install pg/);
+    expect(parser).toMatch(/^StrataError E_PEER_MISSING: .*'libpg-query'.*npm install libpg-query/);
+    expect(driver).toMatch(/^StrataError E_PEER_MISSING: postgresDriver .*'pg'.*npm install pg/);
   });
 
   it('the declarations reachable from dist/index.d.ts reference none of the optional peers', () => {
