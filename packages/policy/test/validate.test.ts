@@ -240,6 +240,9 @@ describe('parseManifest', () => {
       ['/a b', /percent-encoded/],
       ['/café', /percent-encoded/],
       ['/a?x=1', /path only/],
+      ['/a%00', /holds %00/],
+      ['/a%FF', /not UTF-8/],
+      ['/files/x%00*', /holds %00/],
     ])('bad pattern %j', (match, message) => {
       expectIssue(issuesOf([route(match, valid)]), 'routes[0].match', message);
     });
@@ -252,6 +255,17 @@ describe('parseManifest', () => {
     it('duplicate routes', () => {
       const issues = issuesOf([route('/users/:id', valid), route('/users/:uid', valid)]);
       expectIssue(issues, 'routes[1].match', /duplicate of routes\[0\] \('\/users\/:id'\)/);
+    });
+
+    it('a percent-encoded spelling of an earlier literal is its duplicate (RFC 3986 §6.2.2)', () => {
+      const issues = issuesOf([
+        route('/api/me', valid),
+        route('/api/m%65', valid),
+        route('/caf%c3%a9', valid),
+        route('/caf%C3%A9', valid),
+      ]);
+      expectIssue(issues, 'routes[1].match', /duplicate of routes\[0\]/);
+      expectIssue(issues, 'routes[3].match', /duplicate of routes\[2\]/);
     });
 
     it.each([

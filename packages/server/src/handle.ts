@@ -1,6 +1,6 @@
-import { CACHEABLE_METHODS, type Manifest, type Method, matchRoute } from '@strata/policy';
+import { CACHEABLE_METHODS, canonicalPath, type Manifest, type Method, matchRoute } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
-import { type HeaderContext, policyHeaders, withHeaders } from './cache/policy-headers.js';
+import { type HeaderContext, NO_STORE, policyHeaders, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
 
 export interface HandlerDeps {
@@ -76,6 +76,9 @@ export function createHandler(deps: HandlerDeps): Handlers {
 
   async function handle(request: Request, next: Next): Promise<Response> {
     const url = new URL(request.url); // parsed once for matching, the key and the URL tag
+    // A path with an invalid escape, %00 or bytes that are not UTF-8 has no canonical form (RFC 3986
+    // §6.2.2): routers disagree on what it names, so it matches no route and no level may store it.
+    if (canonicalPath(url) === undefined) return withHeaders(await next(request), NO_STORE);
     const match = matchRoute(manifest, url, request.method);
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
       const response = await next(request);

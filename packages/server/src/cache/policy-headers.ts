@@ -3,7 +3,12 @@ import { headersFor, type Policy, type RouteMatch } from '@strata/policy';
 /** Statuses the server cache stores, and that get the policy's headers (RFC 9110 §15.1 heuristically cacheable). */
 export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 300, 301, 404, 410];
 
-const NO_STORE = { 'cache-control': 'no-store', 'cdn-cache-control': 'no-store', 'surrogate-control': 'no-store' };
+/** What a response no cache may keep carries at every level. */
+export const NO_STORE: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'cdn-cache-control': 'no-store',
+  'surrogate-control': 'no-store',
+};
 
 export interface HeaderContext {
   match: RouteMatch;
