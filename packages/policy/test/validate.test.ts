@@ -30,7 +30,7 @@ describe('parseManifest', () => {
     });
     expect(manifest).toEqual({
       version: '2',
-      defaults: { maxUnpurgeableAge: 60 },
+      defaults: { maxUnpurgeableAge: 60, credentialHeaders: ['authorization', 'cookie'], negativeTtl: 10 },
       routes: [
         {
           match: '/users/:id',
@@ -40,6 +40,27 @@ describe('parseManifest', () => {
       ],
     });
     expect(parseManifest(JSON.parse(JSON.stringify(manifest)))).toEqual(manifest);
+  });
+
+  it('reads credentialHeaders (lower-cased, each once) and negativeTtl, and rejects bad values', () => {
+    const manifest = parseManifest({
+      version: 1,
+      defaults: { credentialHeaders: ['Authorization', 'X-Session', 'authorization'], negativeTtl: 5 },
+      routes: [route('/a', valid)],
+    });
+    expect(manifest.defaults.credentialHeaders).toEqual(['authorization', 'x-session']);
+    expect(manifest.defaults.negativeTtl).toBe(5);
+    expect(
+      parseManifest({ version: 1, defaults: { credentialHeaders: [] }, routes: [] }).defaults.credentialHeaders,
+    ).toEqual([]);
+    const issues = manifestIssues({
+      version: 1,
+      defaults: { credentialHeaders: ['x y', '*'], negativeTtl: -1 },
+      routes: [],
+    });
+    expectIssue(issues, 'defaults.credentialHeaders[0]', /header name/);
+    expectIssue(issues, 'defaults.credentialHeaders[1]', /header name/);
+    expectIssue(issues, 'defaults.negativeTtl', /must not be negative/);
   });
 
   it('applies manifest defaults to storing routes only, never over mustRevalidate or the route’s own value', () => {

@@ -1,4 +1,11 @@
-import { CACHEABLE_METHODS, canonicalPath, type Manifest, type Method, matchRoute } from '@strata/policy';
+import {
+  CACHEABLE_METHODS,
+  canonicalPath,
+  type Manifest,
+  type Method,
+  manifestHeaderOptions,
+  matchRoute,
+} from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { type HeaderContext, NO_STORE, policyHeaders, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
@@ -23,6 +30,9 @@ export interface Handlers {
 
 export function createHandler(deps: HandlerDeps): Handlers {
   const { manifest, cache, enabled } = deps;
+  // The manifest's defaults (credential headers, negative TTL) complete the header context.
+  const { credentialHeaders, negativeTtl } = manifestHeaderOptions(manifest);
+  const context = { ...deps.headers, credentialHeaders, negativeTtl };
   const serverCached = (url: string) =>
     enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
 
@@ -62,13 +72,19 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const view = { get: header };
     const key = cacheKey(url, view, match.policy.vary ?? []);
     const tags = [...match.tags, urlTag(url)];
-    const answer = await cache.freshAnswer(method, header('if-none-match'), { match, key, tags, partition: undefined });
+    const answer = await cache.freshAnswer(method, header('if-none-match'), {
+      match,
+      key,
+      tags,
+      partition: undefined,
+      negativeTtl,
+    });
     if (!answer) return undefined;
     const response = {
       status: answer.status,
       headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
     };
-    for (const [name, value] of Object.entries(policyHeaders(response, { ...deps.headers, match }))) {
+    for (const [name, value] of Object.entries(policyHeaders(response, { ...context, match }))) {
       answer.headers.set(name, value);
     }
     return answer;
@@ -84,10 +100,10 @@ export function createHandler(deps: HandlerDeps): Handlers {
       const response = await next(request);
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
       if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
-      return match ? withHeaders(response, policyHeaders(response, { ...deps.headers, match })) : response;
+      return match ? withHeaders(response, policyHeaders(response, { ...context, match })) : response;
     }
     if (!match) return next(request);
-    const ctx = { ...deps.headers, match };
+    const ctx = { ...context, match };
 
     const { policy } = match;
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
@@ -100,7 +116,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
     const tags = [...match.tags, urlTag(url)];
     // The cache hands back responses it built itself, so their headers can be set in place.
-    const response = await cache.serve(request, { match, key, tags, partition }, next);
+    const response = await cache.serve(request, { match, key, tags, partition, negativeTtl }, next);
     for (const [name, value] of Object.entries(policyHeaders(response, ctx))) response.headers.set(name, value);
     return response;
   }
