@@ -72,7 +72,6 @@ export interface ResponseView {
  * - a response setting a cookie is never shared: the policy is applied as `private` without the
  *   CDN level (RFC 9111 §7.3 — Set-Cookie alone does not stop a shared cache).
  */
-
 export function policyHeaders(response: ResponseView, ctx: HeaderContext): Record<string, string> {
   const { policy, tags } = ctx.match;
   if (ctx.respectHandlerCacheControl && response.headers.has('cache-control')) {
