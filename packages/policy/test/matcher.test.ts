@@ -1,4 +1,5 @@
 import { defineManifest, type Manifest, matchRoute, noStore, parsePattern, serverCache } from '@strata/policy';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 const policy = serverCache(60);
@@ -61,6 +62,40 @@ describe('matchRoute', () => {
     expect(indexOf(m, '/a/b')).toBeUndefined();
     expect(matchRoute(m, '/api/v1/users/a%2Fb')?.params).toEqual({ id: 'a/b' });
     expect(matchRoute(m, '/api/v1/users/%33')?.params).toEqual({ id: '3' });
+  });
+
+  it('property: any percent-encoding of a path matches like the path itself (route, params, tags)', () => {
+    const m = defineManifest({
+      version: 1,
+      routes: [
+        { match: '/api/v1/me', policy: serverCache(60, { scope: 'private' }) },
+        { match: '/api/v1/users/:id', policy: serverCache(60, { tags: ['user:{id}'] }) },
+        { match: '/api/v1/users*', policy: serverCache(60, { tags: ['users'] }) },
+        { match: '/static/*', policy: serverCache(60) },
+      ],
+    });
+    const paths = ['/api/v1/me', '/api/v1/users/42', '/api/v1/users/a-b_c.d~e', '/api/v1/users-x', '/static/app.js'];
+    const hex = (c: string, upper: boolean) => {
+      const h = c.charCodeAt(0).toString(16).padStart(2, '0');
+      return `%${upper ? h.toUpperCase() : h}`;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...paths),
+        fc.array(fc.constantFrom('plain', 'upper', 'lower'), { minLength: 32, maxLength: 32 }),
+        (path, how) => {
+          const encoded = [...path]
+            .map((c, i) => (c === '/' || how[i] === 'plain' ? c : hex(c, how[i] === 'upper')))
+            .join('');
+          const expected = matchRoute(m, path);
+          const got = matchRoute(m, encoded);
+          expect(got?.index, encoded).toBe(expected?.index);
+          expect(got?.params, encoded).toEqual(expected?.params);
+          expect(got?.tags, encoded).toEqual(expected?.tags);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('treats empty segments as a miss, never an error (// is a path here, not a host)', () => {
