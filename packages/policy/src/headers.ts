@@ -3,12 +3,22 @@ import { tagHeaderValues } from './tags.js';
 import type { Policy } from './types.js';
 
 export const DEFAULT_MAX_UNPURGEABLE_AGE = 60;
+/** Request headers that carry a user's credentials, and so select a private answer's variant. */
+export const DEFAULT_CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie'];
+/** Seconds a cache may keep a 4xx/5xx answer it is allowed to store (404, 410…), at every level. */
+export const DEFAULT_NEGATIVE_TTL = 10;
 
 export interface HeaderOptions {
   /** Expanded tags of this response (from `matchRoute`). */
   tags?: readonly string[];
   /** The manifest's `defaults.maxUnpurgeableAge`. Default 60 s. */
   maxUnpurgeableAge?: number;
+  /** The manifest's `defaults.credentialHeaders`: every private answer varies on them. Default Authorization, Cookie. */
+  credentialHeaders?: readonly string[];
+  /** The response's status: 400 and above get `negativeTtl` at most, and never `immutable`. Default 200. */
+  status?: number;
+  /** The manifest's `defaults.negativeTtl`. Default 10 s. */
+  negativeTtl?: number;
 }
 
 // RFC 9111 §1.2.2: a delta-seconds value that overflows is sent as 2147483648.
@@ -21,11 +31,14 @@ interface Freshness {
   sie: number;
 }
 
-/** Fresh and stale windows of one level, with the stale windows dropped where they are forbidden. */
-function freshness(policy: Policy, ttl: number, cap: number | undefined): Freshness {
+/**
+ * Fresh and stale windows of one level, with the stale windows dropped where they are forbidden.
+ * `negative` (a 4xx/5xx answer) bounds the whole lifetime, stale windows included.
+ */
+function freshness(policy: Policy, ttl: number, cap: number | undefined, negative?: number): Freshness {
   // RFC 9111 §5.2.2.2: must-revalidate forbids serving stale, so no stale extensions at all.
   let swr = policy.mustRevalidate ? 0 : seconds(policy.staleWhileRevalidate ?? 0);
-  const sie = policy.mustRevalidate ? 0 : seconds(policy.staleIfError ?? 0);
+  let sie = policy.mustRevalidate ? 0 : seconds(policy.staleIfError ?? 0);
   let maxAge = seconds(ttl);
   if (cap !== undefined) {
     // A layer no purge reaches may serve the response for max-age plus its SWR window without
@@ -34,7 +47,32 @@ function freshness(policy: Policy, ttl: number, cap: number | undefined): Freshn
     maxAge = Math.min(maxAge, cap);
     swr = Math.min(swr, cap - maxAge);
   }
+  if (negative !== undefined) {
+    maxAge = Math.min(maxAge, negative);
+    swr = Math.min(swr, negative - maxAge);
+    sie = Math.min(sie, negative - maxAge);
+  }
   return { maxAge, swr, sie };
+}
+
+/** The `negativeTtl` bound for a response of `status`: undefined below 400, where the policy applies as is. */
+export function negativeBound(options: Pick<HeaderOptions, 'status' | 'negativeTtl'>): number | undefined {
+  return (options.status ?? 200) >= 400 ? seconds(options.negativeTtl ?? DEFAULT_NEGATIVE_TTL) : undefined;
+}
+
+/**
+ * The Vary names of a policy's answers: its `vary`, and for a private policy every credential
+ * header, which selects the user (the partition) whether or not the policy lists it.
+ */
+export function varyNamesFor(
+  policy: Policy,
+  credentialHeaders: readonly string[] = DEFAULT_CREDENTIAL_HEADERS,
+): string[] {
+  const names = (policy.vary ?? []).map((h) => h.toLowerCase());
+  if (policy.scope === 'private') {
+    for (const name of credentialHeaders) if (!names.includes(name.toLowerCase())) names.push(name.toLowerCase());
+  }
+  return names;
 }
 
 function staleDirectives(f: Freshness): string[] {
@@ -58,6 +96,9 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   const tags = options.tags ?? [];
   const isPrivate = policy.scope === 'private';
   const cdn = storesAt(policy, 'cdn') && !isPrivate;
+  // A 404 or 410 can turn into a 200 at any moment: a short life everywhere, never immutable.
+  const negative = negativeBound(options);
+  const vary = varyNamesFor(policy, options.credentialHeaders);
 
   // RFC 9111 §3.5: a shared cache reuses a response to a request with Authorization only when it
   // says `public` (or must-revalidate, s-maxage). Strata says so only when the policy varies on
@@ -67,11 +108,16 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   // Browser view. Without the CDN level, `private` keeps every shared cache out (RFC 9111 §5.2.2.7).
   // A tagged response is capped: purges reach the service worker but never the HTTP cache.
   if (storesAt(policy, 'browser')) {
-    const f = freshness(policy, levelTtl(policy, 'browser'), tags.length > 0 ? cap : undefined);
+    const f = freshness(policy, levelTtl(policy, 'browser'), tags.length > 0 ? cap : undefined, negative);
     const cc = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
     if (!cdn) cc.unshift('private');
     else if (shareAuthorized) cc.unshift('public');
-    if (policy.immutable) cc.push('immutable');
+    // RFC 9111 §4.1: the browser's HTTP cache is shared by every user of that browser. A private
+    // answer varies on the credential headers (below); with none configured, Vary cannot say who
+    // the answer is for, so the browser must ask the origin before each reuse (§5.2.2.4).
+    const credentials = options.credentialHeaders ?? DEFAULT_CREDENTIAL_HEADERS;
+    if (isPrivate && credentials.length === 0) cc.push('no-cache');
+    if (policy.immutable && negative === undefined) cc.push('immutable');
     if (policy.mustRevalidate) cc.push('must-revalidate');
     headers['cache-control'] = cc.join(', ');
   } else {
@@ -81,7 +127,7 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   if (cdn) {
     const tagValues = tagHeaderValues(tags);
     // Tags the CDN cannot be told about make the object unpurgeable there: cap it like the browser.
-    const f = freshness(policy, levelTtl(policy, 'cdn'), tagValues.dropped.length > 0 ? cap : undefined);
+    const f = freshness(policy, levelTtl(policy, 'cdn'), tagValues.dropped.length > 0 ? cap : undefined, negative);
     const directives = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
     if (shareAuthorized) directives.unshift('public');
     if (policy.mustRevalidate) directives.push('must-revalidate');
@@ -99,6 +145,6 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
     headers['surrogate-control'] = 'no-store';
   }
 
-  if (policy.vary && policy.vary.length > 0) headers.vary = policy.vary.map((h) => h.toLowerCase()).join(', ');
+  if (vary.length > 0) headers.vary = vary.join(', ');
   return headers;
 }

@@ -6,9 +6,18 @@ export {
   StrataError,
   type StrataErrorCode,
 } from './errors.js';
-export { DEFAULT_MAX_UNPURGEABLE_AGE, type HeaderOptions, headersFor } from './headers.js';
-export { defineManifest, headersForRequest, normalizeManifest } from './manifest.js';
+export {
+  DEFAULT_CREDENTIAL_HEADERS,
+  DEFAULT_MAX_UNPURGEABLE_AGE,
+  DEFAULT_NEGATIVE_TTL,
+  type HeaderOptions,
+  headersFor,
+  negativeBound,
+  varyNamesFor,
+} from './headers.js';
+export { defineManifest, headersForRequest, manifestHeaderOptions, normalizeManifest } from './manifest.js';
 export { compileManifest, matchRoute } from './matcher.js';
+export { canonicalPath } from './path.js';
 export { type Pattern, parsePattern } from './pattern.js';
 export { browserCache, cdnCache, fullCache, levelTtl, noStore, serverCache, storesAt } from './presets.js';
 export {

@@ -1,4 +1,10 @@
-import { DEFAULT_MAX_UNPURGEABLE_AGE, headersFor } from './headers.js';
+import {
+  DEFAULT_CREDENTIAL_HEADERS,
+  DEFAULT_MAX_UNPURGEABLE_AGE,
+  DEFAULT_NEGATIVE_TTL,
+  type HeaderOptions,
+  headersFor,
+} from './headers.js';
 import { compileManifest, matchRoute } from './matcher.js';
 import type { Manifest, ManifestInput, Method, Policy, RouteMatch } from './types.js';
 
@@ -41,7 +47,13 @@ function normalizePolicy(policy: Policy, defaults: ManifestInput['defaults']): P
 export function normalizeManifest(input: ManifestInput): Manifest {
   return {
     version: String(input.version),
-    defaults: { maxUnpurgeableAge: input.defaults?.maxUnpurgeableAge ?? DEFAULT_MAX_UNPURGEABLE_AGE },
+    defaults: {
+      maxUnpurgeableAge: input.defaults?.maxUnpurgeableAge ?? DEFAULT_MAX_UNPURGEABLE_AGE,
+      credentialHeaders: [
+        ...new Set((input.defaults?.credentialHeaders ?? DEFAULT_CREDENTIAL_HEADERS).map((h) => h.toLowerCase())),
+      ],
+      negativeTtl: input.defaults?.negativeTtl ?? DEFAULT_NEGATIVE_TTL,
+    },
     routes: input.routes.map((route) => ({
       match: route.match,
       methods: route.methods ? [...new Set(route.methods.map((m) => m.toUpperCase() as Method))] : [...DEFAULT_METHODS],
@@ -62,17 +74,28 @@ export function defineManifest(input: ManifestInput): Manifest {
   return manifest;
 }
 
-/** The route a request matches and the headers its response must carry. */
+/** The `headersFor` options a manifest's defaults set: the cap, the credential headers, the negative TTL. */
+export function manifestHeaderOptions(
+  manifest: Manifest,
+): Required<Pick<HeaderOptions, 'maxUnpurgeableAge' | 'credentialHeaders' | 'negativeTtl'>> {
+  const { maxUnpurgeableAge, credentialHeaders, negativeTtl } = manifest.defaults;
+  // A manifest normalized before these defaults existed (JSON inlined by an older build) gets them here.
+  return {
+    maxUnpurgeableAge,
+    credentialHeaders: credentialHeaders ?? DEFAULT_CREDENTIAL_HEADERS,
+    negativeTtl: negativeTtl ?? DEFAULT_NEGATIVE_TTL,
+  };
+}
+
+/** The route a request matches and the headers its response must carry (`status` default 200). */
 export function headersForRequest(
   manifest: Manifest,
   url: string | URL,
   method: string = 'GET',
+  status = 200,
 ): { match: RouteMatch; headers: Record<string, string> } | undefined {
   const match = matchRoute(manifest, url, method);
   if (!match) return undefined;
-  const headers = headersFor(match.policy, {
-    tags: match.tags,
-    maxUnpurgeableAge: manifest.defaults.maxUnpurgeableAge,
-  });
+  const headers = headersFor(match.policy, { ...manifestHeaderOptions(manifest), tags: match.tags, status });
   return { match, headers };
 }

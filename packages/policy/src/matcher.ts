@@ -106,17 +106,11 @@ function find(node: Node, segments: string[], i: number, best: number, ok: (inde
   return best;
 }
 
-function decode(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw; // malformed percent-encoding: keep the raw text rather than refuse the request
-  }
-}
-
 /**
  * The first route of the manifest matching `url` (a path, a path with query, or an absolute URL;
- * the query is ignored) and `method`, with its decoded params and expanded tags.
+ * the query is ignored) and `method`, with its decoded params and expanded tags. The path is
+ * compared in canonical form (`canonicalPath`): `/m%65` matches `/me`. A path no cache may store
+ * (invalid escape, `%00`, not UTF-8) matches no route.
  */
 export function matchRoute(
   manifest: Manifest,
@@ -125,6 +119,7 @@ export function matchRoute(
 ): RouteMatch | undefined {
   const { root, routes } = compileManifest(manifest);
   const segments = pathSegments(url);
+  if (!segments) return undefined;
   const upper = method.toUpperCase();
   const index = find(root, segments, 0, Infinity, (i) => allows(routes[i] as CompiledRoute, upper));
   if (index === Infinity) return undefined;
@@ -132,7 +127,7 @@ export function matchRoute(
   const route = manifest.routes[index];
   if (!route) return undefined;
   const params: Record<string, string> = {};
-  for (const [name, position] of compiled.paramAt) params[name] = decode(segments[position] as string);
+  for (const [name, position] of compiled.paramAt) params[name] = decodeURIComponent(segments[position] as string);
   const tags: string[] = [];
   for (const template of compiled.tags) {
     const tag = expandTemplate(template, params);

@@ -1,4 +1,5 @@
 import { StrataError } from './errors.js';
+import { canonicalPath, canonicalText } from './path.js';
 
 export type Segment = { kind: 'static'; value: string } | { kind: 'param'; name: string };
 
@@ -17,7 +18,8 @@ export interface Pattern {
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // RFC 3986 §3.3 pchar: unreserved / pct-encoded / sub-delims / ':' / '@'. Literal segments are
-// compared with the raw (still percent-encoded) request path, so they must be written encoded too.
+// compared in canonical form (see path.ts) with the canonical request path, so they must be written
+// encoded too; `/m%65` and `/me` are the same literal.
 const PCHARS = /^(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})*$/;
 
 /** Parses a route pattern, throwing `E_PATTERN_INVALID` with a message that says what is wrong. */
@@ -37,6 +39,7 @@ export function parsePattern(source: string): Pattern {
     prefix = parts.pop() ?? '';
     if (prefix.startsWith(':')) fail('a :param cannot be followed by *');
     if (!PCHARS.test(prefix)) fail(`'${prefix}' has characters that must be percent-encoded`);
+    prefix = canonicalText(prefix, true) ?? fail(`'${prefix}' holds %00`);
   }
 
   const segments: Segment[] = [];
@@ -53,23 +56,19 @@ export function parsePattern(source: string): Pattern {
     // An empty segment is only allowed last, where it is a trailing slash ('/' or '/users/').
     if (part === '' && (i !== parts.length - 1 || prefix !== undefined)) fail('empty path segment (//)');
     if (!PCHARS.test(part)) fail(`'${part}' has characters that must be percent-encoded`);
-    segments.push({ kind: 'static', value: part });
+    const value = canonicalText(part) ?? fail(`'${part}' holds %00 or escapes that are not UTF-8`);
+    segments.push({ kind: 'static', value });
   });
 
   return prefix === undefined ? { source, segments, params } : { source, segments, wildcard: { prefix }, params };
 }
 
-/** The pathname of a URL, path or path-with-query, split into raw segments. */
-export function pathSegments(url: string | URL): string[] {
-  let path: string;
-  if (typeof url !== 'string') path = url.pathname;
-  else if (url.startsWith('/') && !url.startsWith('//')) {
-    const end = url.search(/[?#]/);
-    path = end === -1 ? url : url.slice(0, end);
-    // Dot segments must resolve the same way a URL parser resolves them.
-    if (/\/\.\.?(?:\/|$)|%2e/i.test(path)) path = new URL(path, 'http://strata.invalid').pathname;
-  } else path = new URL(url).pathname;
-  return path.slice(1).split('/');
+/**
+ * The canonical path of a URL, path or path-with-query (see `canonicalPath`), split into segments.
+ * Undefined when the path is one no cache may store (invalid escape, NUL, not UTF-8).
+ */
+export function pathSegments(url: string | URL): string[] | undefined {
+  return canonicalPath(url)?.slice(1).split('/');
 }
 
 /**

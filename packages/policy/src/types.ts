@@ -61,6 +61,18 @@ export interface ManifestDefaults {
   staleWhileRevalidate?: number;
   /** Applied to every storing route that does not set its own. */
   staleIfError?: number;
+  /**
+   * Request headers that carry a user's credentials (lower-case). Every private answer varies on
+   * them, so the browser's HTTP cache, shared by every user of that browser, never hands one user's
+   * answer to another (RFC 9111 §4.1). An empty list makes private answers `no-cache` in the browser
+   * instead. Default `['authorization', 'cookie']`.
+   */
+  credentialHeaders?: string[];
+  /**
+   * Seconds any level may keep a 4xx/5xx answer it is allowed to store (404, 410…), stale windows
+   * included; such answers are never `immutable`. 2xx and 3xx answers keep the route's policy. Default 10.
+   */
+  negativeTtl?: number;
 }
 
 export interface ManifestInput {
@@ -82,7 +94,7 @@ export interface Route {
  */
 export interface Manifest {
   version: string;
-  defaults: { maxUnpurgeableAge: number };
+  defaults: { maxUnpurgeableAge: number; credentialHeaders: string[]; negativeTtl: number };
   routes: Route[];
 }
 

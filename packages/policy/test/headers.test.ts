@@ -238,3 +238,62 @@ describe('headersFor', () => {
     });
   });
 });
+
+describe('private answers in the browser HTTP cache (RFC 9111 §4.1)', () => {
+  it('vary on the credential headers, merged with the policy’s own vary', () => {
+    expect(headersFor(browserCache(60, { scope: 'private' }))).toMatchObject({
+      'cache-control': 'private, max-age=60',
+      vary: 'authorization, cookie',
+    });
+    expect(headersFor(serverCache(60, { scope: 'private', vary: ['Accept', 'Cookie'] })).vary).toBe(
+      'accept, cookie, authorization',
+    );
+    expect(headersFor(serverCache(60, { scope: 'private' }), { credentialHeaders: ['x-session'] }).vary).toBe(
+      'x-session',
+    );
+    // Public answers keep their own list.
+    expect(headersFor(cdnCache(60)).vary).toBeUndefined();
+  });
+
+  it('are no-cache in the browser when no credential header is configured', () => {
+    const headers = headersFor(browserCache(60, { scope: 'private' }), { credentialHeaders: [] });
+    expect(headers['cache-control']).toBe('private, max-age=60, no-cache');
+    expect(headers.vary).toBeUndefined();
+  });
+
+  it('take the manifest’s defaults through headersForRequest', () => {
+    const manifest = defineManifest({
+      version: 1,
+      defaults: { credentialHeaders: ['X-Session'], negativeTtl: 3 },
+      routes: [
+        { match: '/me', policy: browserCache(60, { scope: 'private' }) },
+        { match: '/static/*', policy: cdnCache(604800, { immutable: true }) },
+      ],
+    });
+    expect(headersForRequest(manifest, '/me')?.headers.vary).toBe('x-session');
+    expect(headersForRequest(manifest, '/static/x.js', 'GET', 404)?.headers['cache-control']).toBe('max-age=3');
+  });
+});
+
+describe('negative answers: a short lifetime at every level, never immutable', () => {
+  const statics = cdnCache(604800, { immutable: true, staleWhileRevalidate: 60, staleIfError: 600 });
+
+  it.each([404, 410])('%i under an immutable static policy', (status) => {
+    expect(headersFor(statics, { status })).toMatchObject({
+      'cache-control': 'max-age=10',
+      'cdn-cache-control': 'max-age=10',
+      'surrogate-control': 'max-age=10',
+    });
+    expect(headersFor(statics, { status, negativeTtl: 30 })['cache-control']).toBe('max-age=30');
+    // A shorter policy stays shorter; its stale windows fit in what is left of the bound.
+    expect(headersFor(cdnCache(4, { staleWhileRevalidate: 60 }), { status })['cdn-cache-control']).toBe(
+      'max-age=4, stale-while-revalidate=6',
+    );
+  });
+
+  it.each([200, 301])('%i keeps the policy', (status) => {
+    expect(headersFor(statics, { status })['cache-control']).toBe(
+      'max-age=604800, stale-while-revalidate=60, stale-if-error=600, immutable',
+    );
+  });
+});

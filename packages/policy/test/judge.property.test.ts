@@ -475,14 +475,17 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
     );
   });
 
-  it('emits Vary as the lower-cased policy list, and the judge matches an identical request', () => {
+  it('emits Vary as the lower-cased policy list (plus the credential headers when private), and the judge matches an identical request', () => {
     run(
       fc.property(
         caseArb.filter((c) => (c.policy.vary?.length ?? 0) > 0 && has(c.policy, 'browser')),
         (c) => {
           const h = emit(c);
-          expect(h.vary).toBe(c.policy.vary?.map((v) => v.toLowerCase()).join(', '));
-          const requestHeaders = Object.fromEntries((c.policy.vary ?? []).map((v) => [v.toLowerCase(), 'a']));
+          const names = (c.policy.vary ?? []).map((v) => v.toLowerCase());
+          if (isPrivate(c.policy))
+            for (const name of ['authorization', 'cookie']) if (!names.includes(name)) names.push(name);
+          expect(h.vary).toBe(names.join(', '));
+          const requestHeaders = Object.fromEntries(names.map((v) => [v, 'a']));
           const p = judge(h, 'cache-control', { shared: false, request: requestHeaders });
           const same = p.evaluateRequest(request(requestHeaders));
           const other = p.evaluateRequest(

@@ -1,4 +1,5 @@
 import { defineManifest, type Manifest, matchRoute, noStore, parsePattern, serverCache } from '@strata/policy';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 const policy = serverCache(60);
@@ -32,8 +33,77 @@ describe('matchRoute', () => {
     expect(indexOf(m, '/users/1/2')).toBeUndefined();
   });
 
-  it('keeps malformed percent-encoding raw instead of throwing', () => {
-    expect(matchRoute(manifestOf('/users/:id'), '/users/%E0%A4%A')?.params).toEqual({ id: '%E0%A4%A' });
+  it('matches no route for a path with an invalid escape, %00 or bytes that are not UTF-8, and never throws', () => {
+    // Formerly matched as-is (the raw text kept as the param): such a path is never stored anywhere.
+    const m = manifestOf('/users/:id', '/static/*');
+    for (const path of [
+      '/users/%E0%A4%A',
+      '/users/%zz',
+      '/users/100%',
+      '/users/a%00',
+      '/users/%FF',
+      '/static/%00.js',
+    ]) {
+      expect(indexOf(m, path), path).toBeUndefined();
+    }
+  });
+
+  it('matches percent-encoded unreserved characters like their decoded form (RFC 3986 §6.2.2.2)', () => {
+    const m = manifestOf('/api/v1/me', '/api/v1/users/:id', '/api/v1/files*', '/caf%C3%A9', '/a%2Fb');
+    expect(indexOf(m, '/api/v1/m%65')).toBe(0);
+    expect(indexOf(m, '/%61pi/%76%31/%6D%65')).toBe(0);
+    expect(indexOf(m, new URL('http://a.test/api/v1/m%65'))).toBe(0);
+    expect(matchRoute(m, '/api/v1/%75sers/3')?.params).toEqual({ id: '3' });
+    expect(indexOf(m, '/api/v1/%66iles-x')).toBe(2);
+    // Escapes of other characters stay escapes, compared without regard to the case of their hex.
+    expect(indexOf(m, '/caf%c3%a9')).toBe(3);
+    expect(indexOf(m, '/a%2fb')).toBe(4);
+    // %2F never becomes a separator; inside a param it is decoded as part of the one value.
+    expect(indexOf(m, '/a/b')).toBeUndefined();
+    expect(matchRoute(m, '/api/v1/users/a%2Fb')?.params).toEqual({ id: 'a/b' });
+    expect(matchRoute(m, '/api/v1/users/%33')?.params).toEqual({ id: '3' });
+  });
+
+  it('property: any percent-encoding of a path matches like the path itself (route, params, tags)', () => {
+    const m = defineManifest({
+      version: 1,
+      routes: [
+        { match: '/api/v1/me', policy: serverCache(60, { scope: 'private' }) },
+        { match: '/api/v1/users/:id', policy: serverCache(60, { tags: ['user:{id}'] }) },
+        { match: '/api/v1/users*', policy: serverCache(60, { tags: ['users'] }) },
+        { match: '/static/*', policy: serverCache(60) },
+      ],
+    });
+    const paths = ['/api/v1/me', '/api/v1/users/42', '/api/v1/users/a-b_c.d~e', '/api/v1/users-x', '/static/app.js'];
+    const hex = (c: string, upper: boolean) => {
+      const h = c.charCodeAt(0).toString(16).padStart(2, '0');
+      return `%${upper ? h.toUpperCase() : h}`;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...paths),
+        fc.array(fc.constantFrom('plain', 'upper', 'lower'), { minLength: 32, maxLength: 32 }),
+        (path, how) => {
+          const encoded = [...path]
+            .map((c, i) => (c === '/' || how[i] === 'plain' ? c : hex(c, how[i] === 'upper')))
+            .join('');
+          const expected = matchRoute(m, path);
+          const got = matchRoute(m, encoded);
+          expect(got?.index, encoded).toBe(expected?.index);
+          expect(got?.params, encoded).toEqual(expected?.params);
+          expect(got?.tags, encoded).toEqual(expected?.tags);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('treats empty segments as a miss, never an error (// is a path here, not a host)', () => {
+    const m = manifestOf('/api/v1/users/:id', '/api/*');
+    expect(indexOf(m, '//api/v1/users/1')).toBeUndefined();
+    expect(indexOf(m, '//api/v1/users/1?x=1')).toBeUndefined();
+    expect(indexOf(m, '/api//v1')).toBe(1);
+    expect(indexOf(m, '//api/../api/x')).toBeUndefined();
   });
 
   it('matches a trailing * against any rest, including slashes', () => {

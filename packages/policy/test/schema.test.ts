@@ -33,5 +33,11 @@ describe('schema.json', () => {
     expect(validate({ version: 1, routes: [{ match: '/a', policy: { ttl: -1, levels: ['browser'] } }] })).toBe(false);
     expect(validate({ version: 1, routes: [{ match: '/a', policy: { ttl: 1, levels: ['edge'] } }] })).toBe(false);
     expect(validate({ routes: [] })).toBe(false);
+    expect(validate({ version: 1, defaults: { credentialHeaders: ['x session'] }, routes: [] })).toBe(false);
+    expect(validate({ version: 1, defaults: { credentialHeaders: ['*'] }, routes: [] })).toBe(false);
+    expect(validate({ version: 1, defaults: { negativeTtl: 1.5 }, routes: [] })).toBe(false);
+    expect(validate({ version: 1, defaults: { credentialHeaders: ['X-Session'], negativeTtl: 0 }, routes: [] })).toBe(
+      true,
+    );
   });
 });

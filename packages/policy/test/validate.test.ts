@@ -29,7 +29,7 @@ describe('parseManifest', () => {
     });
     expect(manifest).toEqual({
       version: '2',
-      defaults: { maxUnpurgeableAge: 60 },
+      defaults: { maxUnpurgeableAge: 60, credentialHeaders: ['authorization', 'cookie'], negativeTtl: 10 },
       routes: [
         {
           match: '/users/:id',
@@ -39,6 +39,27 @@ describe('parseManifest', () => {
       ],
     });
     expect(parseManifest(JSON.parse(JSON.stringify(manifest)))).toEqual(manifest);
+  });
+
+  it('reads credentialHeaders (lower-cased, each once) and negativeTtl, and rejects bad values', () => {
+    const manifest = parseManifest({
+      version: 1,
+      defaults: { credentialHeaders: ['Authorization', 'X-Session', 'authorization'], negativeTtl: 5 },
+      routes: [route('/a', valid)],
+    });
+    expect(manifest.defaults.credentialHeaders).toEqual(['authorization', 'x-session']);
+    expect(manifest.defaults.negativeTtl).toBe(5);
+    expect(
+      parseManifest({ version: 1, defaults: { credentialHeaders: [] }, routes: [] }).defaults.credentialHeaders,
+    ).toEqual([]);
+    const issues = manifestIssues({
+      version: 1,
+      defaults: { credentialHeaders: ['x y', '*'], negativeTtl: -1 },
+      routes: [],
+    });
+    expectIssue(issues, 'defaults.credentialHeaders[0]', /header name/);
+    expectIssue(issues, 'defaults.credentialHeaders[1]', /header name/);
+    expectIssue(issues, 'defaults.negativeTtl', /must not be negative/);
   });
 
   it('applies manifest defaults to storing routes only, never over mustRevalidate or the route’s own value', () => {
@@ -239,6 +260,9 @@ describe('parseManifest', () => {
       ['/a b', /percent-encoded/],
       ['/café', /percent-encoded/],
       ['/a?x=1', /path only/],
+      ['/a%00', /holds %00/],
+      ['/a%FF', /not UTF-8/],
+      ['/files/x%00*', /holds %00/],
     ])('bad pattern %j', (match, message) => {
       expectIssue(issuesOf([route(match, valid)]), 'routes[0].match', message);
     });
@@ -251,6 +275,17 @@ describe('parseManifest', () => {
     it('duplicate routes', () => {
       const issues = issuesOf([route('/users/:id', valid), route('/users/:uid', valid)]);
       expectIssue(issues, 'routes[1].match', /duplicate of routes\[0\] \('\/users\/:id'\)/);
+    });
+
+    it('a percent-encoded spelling of an earlier literal is its duplicate (RFC 3986 §6.2.2)', () => {
+      const issues = issuesOf([
+        route('/api/me', valid),
+        route('/api/m%65', valid),
+        route('/caf%c3%a9', valid),
+        route('/caf%C3%A9', valid),
+      ]);
+      expectIssue(issues, 'routes[1].match', /duplicate of routes\[0\]/);
+      expectIssue(issues, 'routes[3].match', /duplicate of routes\[2\]/);
     });
 
     it.each([

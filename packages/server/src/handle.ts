@@ -1,7 +1,14 @@
-import { CACHEABLE_METHODS, type Manifest, type Method, matchRoute } from '@strata/policy';
+import {
+  CACHEABLE_METHODS,
+  canonicalPath,
+  type Manifest,
+  type Method,
+  manifestHeaderOptions,
+  matchRoute,
+} from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
-import { type HeaderContext, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
+import { type HeaderContext, NO_STORE, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
 import type { StrataLogger } from './logger.js';
 
@@ -27,7 +34,10 @@ export interface Handlers {
 
 export function createHandler(deps: HandlerDeps): Handlers {
   const { manifest, cache, enabled } = deps;
-  const reportOverride = handlerOverrideReporter(deps.logger, deps.headers);
+  // The manifest's defaults (credential headers, negative TTL) complete the header context.
+  const { credentialHeaders, negativeTtl } = manifestHeaderOptions(manifest);
+  const context = { ...deps.headers, credentialHeaders, negativeTtl };
+  const reportOverride = handlerOverrideReporter(deps.logger, context);
   const headersOf = (response: ResponseView, ctx: HeaderContext) => {
     reportOverride(response, ctx.match);
     return policyHeaders(response, ctx);
@@ -71,13 +81,19 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const view = { get: header };
     const key = cacheKey(url, view, match.policy.vary ?? []);
     const tags = [...match.tags, urlTag(url)];
-    const answer = await cache.freshAnswer(method, header('if-none-match'), { match, key, tags, partition: undefined });
+    const answer = await cache.freshAnswer(method, header('if-none-match'), {
+      match,
+      key,
+      tags,
+      partition: undefined,
+      negativeTtl,
+    });
     if (!answer) return undefined;
     const response = {
       status: answer.status,
       headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
     };
-    for (const [name, value] of Object.entries(headersOf(response, { ...deps.headers, match }))) {
+    for (const [name, value] of Object.entries(headersOf(response, { ...context, match }))) {
       answer.headers.set(name, value);
     }
     return answer;
@@ -85,15 +101,18 @@ export function createHandler(deps: HandlerDeps): Handlers {
 
   async function handle(request: Request, next: Next): Promise<Response> {
     const url = new URL(request.url); // parsed once for matching, the key and the URL tag
+    // A path with an invalid escape, %00 or bytes that are not UTF-8 has no canonical form (RFC 3986
+    // §6.2.2): routers disagree on what it names, so it matches no route and no level may store it.
+    if (canonicalPath(url) === undefined) return withHeaders(await next(request), NO_STORE);
     const match = matchRoute(manifest, url, request.method);
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
       const response = await next(request);
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
       if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
-      return match ? withHeaders(response, headersOf(response, { ...deps.headers, match })) : response;
+      return match ? withHeaders(response, headersOf(response, { ...context, match })) : response;
     }
     if (!match) return next(request);
-    const ctx = { ...deps.headers, match };
+    const ctx = { ...context, match };
 
     const { policy } = match;
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
@@ -106,7 +125,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
     const tags = [...match.tags, urlTag(url)];
     // The cache hands back responses it built itself, so their headers can be set in place.
-    const response = await cache.serve(request, { match, key, tags, partition }, next);
+    const response = await cache.serve(request, { match, key, tags, partition, negativeTtl }, next);
     for (const [name, value] of Object.entries(headersOf(response, ctx))) response.headers.set(name, value);
     return response;
   }

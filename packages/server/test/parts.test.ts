@@ -52,6 +52,14 @@ describe('keys', () => {
     expect(normalizeUrl('HTTP://App.Test/a/B?z=1&a=2&a=1#x')).toBe('http://app.test/a/B?a=2&a=1&z=1');
   });
 
+  it('keys the canonical path: unreserved escapes decoded, other hex upper-cased, %2F kept (RFC 3986 §6.2.2)', () => {
+    expect(normalizeUrl('http://a.test/api/v1/m%65')).toBe('http://a.test/api/v1/me');
+    expect(normalizeUrl('http://a.test/%7euser/caf%c3%a9/a%2fb')).toBe('http://a.test/~user/caf%C3%A9/a%2Fb');
+    for (const bad of ['http://a.test/a%zz', 'http://a.test/a%00', 'http://a.test/%FF']) {
+      expect(() => normalizeUrl(bad), bad).toThrow(expect.objectContaining({ code: 'E_KEY_INVALID' }));
+    }
+  });
+
   it('hashes vary values and the partition, never raw', () => {
     const headers = new Headers({ 'accept-language': 'fr' });
     const base = cacheKey('http://a.test/x', headers, []);
@@ -69,6 +77,10 @@ describe('keys', () => {
     expect(urlTag('http://a.test/x?b=1&a=2')).toBe(urlTag('/x?a=2&b=1'));
     expect(urlTag('/x')).not.toBe(urlTag('/x?a=1'));
     expect(urlTag('/x')).toMatch(/^url:[\w-]{22}$/);
+    expect(urlTag('/api/%75sers/3')).toBe(urlTag('http://a.test/api/users/3'));
+    // A path starting with // is a path, not a host: it is not the tag of /users/1.
+    expect(urlTag('//api/users/1')).toBe(urlTag(new URL('http://a.test//api/users/1')));
+    expect(urlTag('//api/users/1')).not.toBe(urlTag('/users/1'));
   });
 });
 

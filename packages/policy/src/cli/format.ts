@@ -1,4 +1,5 @@
 import { headersFor } from '../headers.js';
+import { manifestHeaderOptions } from '../manifest.js';
 import { levelTtl } from '../presets.js';
 import type { Level, Manifest, Route } from '../types.js';
 
@@ -42,10 +43,7 @@ export function describeManifest(manifest: Manifest, source: string): string {
     'Headers (tag templates shown unexpanded):',
   ];
   routes.forEach((route, i) => {
-    const headers = headersFor(route.policy, {
-      tags: route.policy.tags ?? [],
-      maxUnpurgeableAge: manifest.defaults.maxUnpurgeableAge,
-    });
+    const headers = headersFor(route.policy, { ...manifestHeaderOptions(manifest), tags: route.policy.tags ?? [] });
     out.push(`[${i}] ${route.methods.join(',')} ${route.match}`, headerLines(headers, '    '));
   });
   return out.join('\n');

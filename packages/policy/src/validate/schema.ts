@@ -73,6 +73,20 @@ export const manifestSchema = z
           .describe('Longest time a layer no purge reaches may keep a tagged response. Default 60.'),
         staleWhileRevalidate: seconds('staleWhileRevalidate').optional(),
         staleIfError: seconds('staleIfError').optional(),
+        credentialHeaders: z
+          .array(
+            z
+              .string({ error: 'a credential header must be a header name' })
+              // RFC 9110 §5.6.2 token, but not '*' (Vary: * stores nothing).
+              .regex(/^(?!\*$)[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: 'a credential header must be a header name' }),
+          )
+          .optional()
+          .describe(
+            "Request headers that carry credentials: every private answer varies on them; [] makes private answers no-cache in the browser. Default ['authorization', 'cookie'].",
+          ),
+        negativeTtl: seconds('negativeTtl')
+          .optional()
+          .describe('Longest time any level may keep a 4xx/5xx answer (404, 410), stale windows included. Default 10.'),
       })
       .optional(),
     routes: z.array(routeSchema, { error: 'routes must be a list of routes' }),

@@ -1,21 +1,29 @@
 import { createHash } from 'node:crypto';
+import { canonicalPath, StrataError } from '@strata/policy';
 
 /**
- * The URL part of a cache key: scheme and host lower-cased, path as sent, query parameters
- * sorted (stable for equal names), fragment dropped. `?b=2&a=1` and `?a=1&b=2` share an entry.
+ * The URL part of a cache key: scheme and host lower-cased, the path in canonical form (escapes of
+ * unreserved characters decoded, the others' hex upper-cased: RFC 3986 §6.2.2, `canonicalPath`),
+ * query parameters sorted (stable for equal names), fragment dropped. `?b=2&a=1` and `?a=1&b=2`
+ * share an entry, and so do `/m%65` and `/me`. Throws `E_KEY_INVALID` for a path no cache may
+ * store (invalid escape, `%00`, not UTF-8).
  */
 export function normalizeUrl(url: string | URL): string {
   const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${pathAndSortedQuery(parsed)}`;
+  const path = canonicalPath(parsed);
+  if (path === undefined) {
+    throw new StrataError('E_KEY_INVALID', `${JSON.stringify(parsed.pathname)} has an invalid escape: never cached`);
+  }
+  return `${parsed.protocol}//${parsed.host}${path}${sortedQuery(parsed)}`;
 }
 
-/** The path and the query with its parameters sorted (stable for equal names), no fragment. */
-function pathAndSortedQuery(parsed: URL): string {
-  if (parsed.search === '' || parsed.search === '?') return parsed.pathname;
+/** The query with its parameters sorted (stable for equal names), `?` included; empty when none. */
+function sortedQuery(parsed: URL): string {
+  if (parsed.search === '' || parsed.search === '?') return '';
   const params = new URLSearchParams(parsed.search);
   params.sort();
   const search = params.toString();
-  return `${parsed.pathname}${search ? `?${search}` : ''}`;
+  return search ? `?${search}` : '';
 }
 
 /** Field values compared after trimming and folding inner whitespace (RFC 9111 §4.1). */
@@ -44,7 +52,10 @@ export function cacheKey(
  * reaches `/a` on every host name the app answers to.
  */
 export function urlTag(url: string | URL): string {
-  const target = pathAndSortedQuery(typeof url === 'string' ? new URL(url, 'http://strata.invalid') : url);
+  // A path is appended to a base, never resolved against it: `//a/b` is a path, not host `a`.
+  const parsed = typeof url !== 'string' ? url : new URL(url.startsWith('/') ? `http://strata.invalid${url}` : url);
+  // A path no cache stores keeps its raw text: nothing is stored under its tag anyway.
+  const target = `${canonicalPath(parsed) ?? parsed.pathname}${sortedQuery(parsed)}`;
   let tag = recentUrlTags.get(target);
   if (tag === undefined) {
     tag = `url:${createHash('sha256').update(target).digest('base64url').slice(0, 22)}`;

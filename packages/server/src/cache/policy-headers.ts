@@ -1,9 +1,14 @@
-import { headersFor, type Policy, type RouteMatch } from '@strata/policy';
+import { headersFor, negativeBound, type Policy, type RouteMatch, varyNamesFor } from '@strata/policy';
 
 /** Statuses the server cache stores, and that get the policy's headers (RFC 9110 §15.1 heuristically cacheable). */
 export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 300, 301, 404, 410];
 
-const NO_STORE = { 'cache-control': 'no-store', 'cdn-cache-control': 'no-store', 'surrogate-control': 'no-store' };
+/** What a response no cache may keep carries at every level. */
+export const NO_STORE: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'cdn-cache-control': 'no-store',
+  'surrogate-control': 'no-store',
+};
 
 export interface HeaderContext {
   match: RouteMatch;
@@ -11,18 +16,30 @@ export interface HeaderContext {
   cacheableStatuses: ReadonlySet<number>;
   /** Leave a response alone when its handler set Cache-Control itself (default). */
   respectHandlerCacheControl: boolean;
+  /** The manifest's `defaults.credentialHeaders`: private answers vary on them. Default Authorization, Cookie. */
+  credentialHeaders?: readonly string[];
+  /** The manifest's `defaults.negativeTtl`: the longest life of a 4xx/5xx answer. Default 10 s. */
+  negativeTtl?: number;
 }
 
 // Most policies emit the same headers for every request: only CDN-level policies name their
 // tags, and otherwise tags matter only through the browser cap (whether there are any).
 const memo = new WeakMap<Policy, Map<string, Record<string, string>>>();
 
-function derived(policy: Policy, tags: readonly string[], maxUnpurgeableAge: number): Record<string, string> {
-  if (policy.levels.includes('cdn') && tags.length > 0) return headersFor(policy, { tags, maxUnpurgeableAge });
-  const variant = `${tags.length > 0 ? 't' : '-'}${maxUnpurgeableAge}`;
+function derived(policy: Policy, tags: readonly string[], ctx: HeaderContext, status: number): Record<string, string> {
+  const options = {
+    tags,
+    maxUnpurgeableAge: ctx.maxUnpurgeableAge,
+    status,
+    ...(ctx.credentialHeaders ? { credentialHeaders: ctx.credentialHeaders } : {}),
+    ...(ctx.negativeTtl !== undefined ? { negativeTtl: ctx.negativeTtl } : {}),
+  };
+  if (policy.levels.includes('cdn') && tags.length > 0) return headersFor(policy, options);
+  const negative = negativeBound(options);
+  const variant = `${tags.length > 0 ? 't' : '-'}${ctx.maxUnpurgeableAge}/${negative ?? ''}/${ctx.credentialHeaders?.join() ?? ''}`;
   const byVariant = memo.get(policy) ?? new Map<string, Record<string, string>>();
   memo.set(policy, byVariant);
-  const headers = byVariant.get(variant) ?? headersFor(policy, { tags, maxUnpurgeableAge });
+  const headers = byVariant.get(variant) ?? headersFor(policy, options);
   byVariant.set(variant, headers);
   return headers;
 }
@@ -39,25 +56,27 @@ export function mergeVary(existing: string | null, names: readonly string[]): st
   return fields.length > 0 ? fields.join(', ') : null;
 }
 
-/**
- * The headers a response leaves with. The handler wins where it decided for itself: a
- * Cache-Control it set is kept as is (only Vary is merged, so every cache keys it as Strata does).
- * Otherwise the policy's headers are set, with two safety rules:
- * - a status no cache should keep (5xx, 206, temporary redirects…) gets no-store everywhere;
- * - a response setting a cookie is never shared: the policy is applied as `private` without the
- *   CDN level (RFC 9111 §7.3 — Set-Cookie alone does not stop a shared cache).
- */
 /** What the header rules read of a response: a Response, or a stored answer on the fast path. */
 export interface ResponseView {
   status: number;
   headers: { has(name: string): boolean; get(name: string): string | null };
 }
 
+/**
+ * The headers a response leaves with. The handler wins where it decided for itself: a
+ * Cache-Control it set is kept as is (only Vary is merged, so every cache keys it as Strata does,
+ * private answers on the credential headers included). Otherwise the policy's headers are set,
+ * with these safety rules:
+ * - a status no cache should keep (5xx, 206, temporary redirects…) gets no-store everywhere;
+ * - a cacheable 4xx/5xx (404, 410) lives at most `negativeTtl` at every level, never immutable;
+ * - a response setting a cookie is never shared: the policy is applied as `private` without the
+ *   CDN level (RFC 9111 §7.3 — Set-Cookie alone does not stop a shared cache).
+ */
 export function policyHeaders(response: ResponseView, ctx: HeaderContext): Record<string, string> {
   const { policy, tags } = ctx.match;
-  const vary = policy.vary ?? [];
   if (ctx.respectHandlerCacheControl && response.headers.has('cache-control')) {
-    const merged = mergeVary(response.headers.get('vary'), vary);
+    // A private answer varies on the credential headers whoever chose its Cache-Control.
+    const merged = mergeVary(response.headers.get('vary'), varyNamesFor(policy, ctx.credentialHeaders));
     return merged ? { vary: merged } : {};
   }
   if (!ctx.cacheableStatuses.has(response.status) && response.status !== 304) return { ...NO_STORE };
@@ -65,8 +84,8 @@ export function policyHeaders(response: ResponseView, ctx: HeaderContext): Recor
   if (response.headers.has('set-cookie') && policy.levels.includes('cdn')) {
     effective = { ...policy, scope: 'private', levels: policy.levels.filter((level) => level !== 'cdn') };
   }
-  const headers = { ...derived(effective, tags, ctx.maxUnpurgeableAge) };
-  const merged = mergeVary(response.headers.get('vary'), vary);
+  const headers = { ...derived(effective, tags, ctx, response.status) };
+  const merged = mergeVary(response.headers.get('vary'), varyNamesFor(effective, ctx.credentialHeaders));
   if (merged) headers.vary = merged;
   return headers;
 }

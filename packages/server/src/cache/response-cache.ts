@@ -18,6 +18,8 @@ export interface Lookup {
   tags: string[];
   /** The partition for private policies. */
   partition: string | undefined;
+  /** Seconds a 4xx/5xx answer may be kept, stale windows included (the manifest's `defaults.negativeTtl`). */
+  negativeTtl: number;
 }
 
 export interface ResponseCacheOptions {
@@ -148,6 +150,9 @@ export class ResponseCache {
 
     const policy = lookup.match.policy;
     const stale = policy.mustRevalidate ? 0 : 1;
+    // A 404 or 410 may turn into a 200 at any moment: its whole stored life fits in negativeTtl.
+    const bound = response.status >= 400 ? lookup.negativeTtl : Number.POSITIVE_INFINITY;
+    const ttl = Math.min(levelTtl(policy, 'server'), bound);
     const headers: [string, string][] = [];
     response.headers.forEach((value, name) => {
       if (!UNSTORED_FIELDS.has(name)) headers.push([name, value]);
@@ -166,9 +171,9 @@ export class ResponseCache {
       body: body.bytes,
       storedAt: this.#o.now(),
       age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
-      ttl: levelTtl(policy, 'server'),
-      swr: stale * (policy.staleWhileRevalidate ?? 0),
-      sie: stale * (policy.staleIfError ?? 0),
+      ttl,
+      swr: Math.min(stale * (policy.staleWhileRevalidate ?? 0), bound - ttl),
+      sie: Math.min(stale * (policy.staleIfError ?? 0), bound - ttl),
       tags: Object.fromEntries(lookup.tags.map((tag, i) => [tag, versions[i] ?? 0])),
     };
     let stored = false;
