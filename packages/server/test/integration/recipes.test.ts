@@ -23,13 +23,13 @@ const manifest = defineManifest({
 });
 const TOKEN = 'recipe-admin-token';
 
-const RECIPES: { name: string; start: (strata: Strata, dir: string) => Promise<RecipeApp>; statics: boolean }[] = [
-  { name: 'Express 5', start: expressRecipe, statics: true },
-  { name: 'Fastify 5', start: fastifyRecipe, statics: false },
-  { name: 'Hono 4', start: honoRecipe, statics: true },
+const RECIPES: { name: string; start: (strata: Strata, dir: string) => Promise<RecipeApp> }[] = [
+  { name: 'Express 5', start: expressRecipe },
+  { name: 'Fastify 5', start: fastifyRecipe },
+  { name: 'Hono 4', start: honoRecipe },
 ];
 
-describe.each(RECIPES)('the $name recipe', ({ start, statics }) => {
+describe.each(RECIPES)('the $name recipe', ({ start }) => {
   const warnings: string[] = [];
   let strata: Strata;
   let app: RecipeApp;
@@ -106,7 +106,7 @@ describe.each(RECIPES)('the $name recipe', ({ start, statics }) => {
     expect(await res.text()).toContain('strata_cache_lookups_total{route="/api/items",outcome="hit"}');
   });
 
-  it.runIf(statics)('serves static files with the manifest policy, and nothing to warn about', async () => {
+  it('serves static files with the manifest policy, and nothing to warn about', async () => {
     const res = await fetch(`${base}/static/assets/app.js`);
     expect(await res.text()).toBe('console.log("app");\n');
     expect(res.headers.get('cache-control')).toBe(`max-age=${7 * DAY}, immutable`);

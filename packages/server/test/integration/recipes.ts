@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import fastifyStatic from '@fastify/static';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Strata } from '@strata/server';
 import { strataExpress } from '@strata/server/express';
@@ -61,7 +62,7 @@ export async function expressRecipe(strata: Strata, dir: string): Promise<Recipe
   return { server, close: () => closeServer(server) };
 }
 
-export async function fastifyRecipe(strata: Strata): Promise<RecipeApp> {
+export async function fastifyRecipe(strata: Strata, dir: string): Promise<RecipeApp> {
   const app = Fastify();
   await app.register(strataFastify, { strata }); // its hooks apply to the whole app: register it first
 
@@ -87,6 +88,9 @@ export async function fastifyRecipe(strata: Strata): Promise<RecipeApp> {
   });
 
   app.get('/api/items', async () => items);
+  // @fastify/static sets `Cache-Control: public, max-age=0` unless told not to, and a handler's
+  // Cache-Control wins over the manifest (respectHandlerCacheControl).
+  await app.register(fastifyStatic, { root: dir, prefix: '/static/', cacheControl: false });
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { server: app.server, close: () => app.close() };
