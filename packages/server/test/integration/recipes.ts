@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import fastifyStatic from '@fastify/static';
+import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Strata } from '@strata/server';
 import { strataExpress } from '@strata/server/express';
