@@ -10,6 +10,11 @@ export interface MemoryStoreOptions {
   maxBytes?: number;
   /** How long a tag counter outlives its entries (covers origin fetches in flight). Default 600 s. */
   tagGraceSeconds?: number;
+  /**
+   * Matching work a pattern scan (`keys`, pattern purges) does per event-loop turn, in 32-bit
+   * word steps (a key costs its length × ⌈pattern length / 32⌉). Default 100,000 (about 1 ms).
+   */
+  scanStepsPerTurn?: number;
   /** Clock in ms, for tests. */
   now?: () => number;
 }
@@ -44,6 +49,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     now,
   });
   const version = (tag: string) => tags.version(tag);
+  const scanStepsPerTurn = options.scanStepsPerTurn ?? 100_000;
 
   return {
     level: 'MEMORY',
@@ -72,11 +78,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return deleted;
     },
     async keys(pattern, limit) {
+      // A scan gives the event loop back every `scanStepsPerTurn` steps of matching: a long
+      // pattern over many long keys never holds it for more than about a millisecond.
       const matches = globMatcher(pattern);
       const out: string[] = [];
-      for (const key of entries.keys()) {
+      let yielded = 0;
+      for (const key of [...entries.keys()]) {
         if (out.length >= limit) break;
         if (matches(key)) out.push(key);
+        if (matches.steps - yielded >= scanStepsPerTurn) {
+          yielded = matches.steps;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       return out;
     },
