@@ -45,6 +45,13 @@ export interface StrataOptions {
   cacheableStatuses?: readonly number[];
   /** TTL for `cached()` calls that give none, in seconds. Default 300. */
   defaultTtl?: number;
+  /**
+   * How long a cache miss waits for the origin (`next`, or a `cached()` function) before every
+   * request waiting on it gets the stale-if-error copy, when the policy allows one, or else a
+   * 504 (`E_ORIGIN_TIMEOUT`; `cached()` rejects with that StrataError). The next request tries
+   * the origin again. Default 30,000.
+   */
+  originTimeoutMs?: number;
   /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
   heartbeatMs?: number;
   /** The store's byte budget, for the performance report's memory advice. */
@@ -126,6 +133,7 @@ export function createStrata(options: StrataOptions): Strata {
   });
   channel.start();
   const bypass = () => channel.storeBehind;
+  const originTimeoutMs = options.originTimeoutMs ?? 30_000;
   const cache = new ResponseCache({
     store,
     stats,
@@ -134,8 +142,18 @@ export function createStrata(options: StrataOptions): Strata {
     cacheableStatuses,
     track,
     bypass,
+    originTimeoutMs,
   });
-  const data = new DataCache({ store, stats, now, enabled, defaultTtl: options.defaultTtl ?? 300, track, bypass });
+  const data = new DataCache({
+    store,
+    stats,
+    now,
+    enabled,
+    defaultTtl: options.defaultTtl ?? 300,
+    track,
+    bypass,
+    originTimeoutMs,
+  });
   const warm = new Warmer({ now });
   const { handle, answerFromCache } = createHandler({
     manifest,
