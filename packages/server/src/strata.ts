@@ -1,5 +1,5 @@
 import { type Manifest, parseManifest } from '@strata/policy';
-import type { AdminAuth } from './admin/auth.js';
+import { type AdminAuth, checkAdmin } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
 import { memoryBus } from './bus/memory.js';
@@ -29,8 +29,13 @@ export interface StrataOptions {
   bus?: Bus;
   /** CDNs told about every purge. Their failures are retried and reported, never thrown. */
   cdn?: Purger[];
-  /** Who may use the admin API. Without it the admin API answers 404. */
+  /** Who may use the admin API (and `/metrics`, see `metrics`). Without it the admin API answers 404. */
   admin?: AdminAuth & { basePath?: string };
+  /**
+   * `/metrics` access. With `admin` configured, `strata.metrics(request)` requires the same
+   * authorization (401/403 otherwise); `public: true` opens it anyway. Without `admin`, it is open.
+   */
+  metrics?: { public?: boolean };
   /** The user a request belongs to, for `private` policies. A private route without one is never stored. */
   partition?: (request: Request) => string | undefined | Promise<string | undefined>;
   /** Timeout and circuit breaker around the store. */
@@ -92,7 +97,10 @@ export interface Strata {
   events(request: Request): Promise<Response>;
   /** The admin API, mounted at `admin.basePath` (default `/api/v1/cache`). */
   admin(request: Request): Promise<Response>;
-  /** Prometheus text exposition. */
+  /**
+   * Prometheus text exposition. With `admin` auth configured (and `metrics.public` unset), pass
+   * the request: it is checked like an admin API call, and a call without one answers 401.
+   */
   metrics(request?: Request): Promise<Response>;
   /** Lets the SQL query cache report in the admin API's `/query-stats` (queryCache() calls it). */
   useQueryStats(provider: () => unknown): void;
@@ -191,6 +199,7 @@ export function createStrata(options: StrataOptions): Strata {
   });
   let queryStats: (() => unknown) | undefined;
   const { basePath, ...auth } = options.admin ?? {};
+  const adminAuth = options.admin ? (auth as AdminAuth) : undefined;
   const admin = adminApi(
     adminBackend({
       store,
@@ -204,7 +213,7 @@ export function createStrata(options: StrataOptions): Strata {
       busLagMs: () => bus.stats().lagMs,
       queryStats: () => queryStats?.(),
     }),
-    { auth: options.admin ? (auth as AdminAuth) : undefined, ...(basePath ? { basePath } : {}) },
+    { auth: adminAuth, ...(basePath ? { basePath } : {}) },
   );
 
   return {
@@ -229,7 +238,11 @@ export function createStrata(options: StrataOptions): Strata {
     useQueryStats(provider) {
       queryStats = provider;
     },
-    async metrics() {
+    async metrics(request) {
+      if (adminAuth && !options.metrics?.public) {
+        const denied = await checkAdmin(request ?? new Request('http://strata.invalid/metrics'), adminAuth);
+        if (denied) return denied;
+      }
       const registry = (metrics as ReturnType<typeof createMetrics>).registry;
       return new Response(await registry.metrics(), {
         headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },
