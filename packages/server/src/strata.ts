@@ -9,7 +9,7 @@ import { type Next, ResponseCache, type StoredAnswer } from './cache/response-ca
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
-import { eventStream } from './events.js';
+import { eventStream, SseConnections } from './events.js';
 import { createHandler } from './handle.js';
 import { createMetrics } from './metrics.js';
 import { privateNames } from './private-tags.js';
@@ -59,6 +59,12 @@ export interface StrataOptions {
   originTimeoutMs?: number;
   /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
   heartbeatMs?: number;
+  /**
+   * Purge stream limits. `maxConnections` (default 10,000): open streams allowed, one more gets
+   * a 503 with Retry-After. `maxBufferedBytes` (default 65,536): bytes queued for a client that
+   * does not read them; past it the stream waits for the client and then resumes from the log.
+   */
+  events?: { maxConnections?: number; maxBufferedBytes?: number };
   /** The store's byte budget, for the performance report's memory advice. */
   storeMaxBytes?: number;
   /** Clock in ms, for tests. */
@@ -71,7 +77,7 @@ export interface StrataStats extends StatsSnapshot {
   store: StoreHealth & { entries?: number; bytes?: number };
   bus: BusStats;
   outbox: number;
-  sse: { open: number; opened: number };
+  sse: ReturnType<SseConnections['snapshot']>;
   warming: WarmJobStatus[];
   cdn: PurgerReport[];
   purges: number;
@@ -122,7 +128,7 @@ export function createStrata(options: StrataOptions): Strata {
     background.add(work);
     void work.finally(() => background.delete(work));
   };
-  const connections = { open: 0, opened: 0 };
+  const connections = new SseConnections();
   const isPrivate = privateNames(manifest);
   const startedAt = now();
   let metrics: ReturnType<typeof createMetrics> | undefined;
@@ -183,7 +189,7 @@ export function createStrata(options: StrataOptions): Strata {
       store: { ...store.health(), ...size },
       bus: bus.stats(),
       outbox: channel.outboxSize,
-      sse: { ...connections },
+      sse: connections.snapshot(),
       warming: warm.status(),
       cdn: [...channel.reports],
       purges: channel.purges,
@@ -232,6 +238,7 @@ export function createStrata(options: StrataOptions): Strata {
         partition: options.partition ?? (() => undefined),
         isPrivate,
         connections,
+        ...options.events,
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     admin,
