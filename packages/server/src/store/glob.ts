@@ -76,6 +76,39 @@ export function globMatcher(glob: string): GlobMatcher {
   return matcher;
 }
 
+/** The literal characters a glob starts with, before its first `*` or `?`: every match starts with them. */
+export function globPrefix(glob: string): string {
+  const wild = glob.search(/[*?]/);
+  return wild === -1 ? glob : glob.slice(0, wild);
+}
+
+/**
+ * The keys of `batches` that match `glob`, at most `limit`, giving the event loop back (one
+ * `setImmediate`) every `stepsPerTurn` steps of matching: a long pattern over many long keys
+ * never holds the loop for longer than about one key's worth of work past that budget.
+ */
+export async function matchKeys(
+  batches: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
+  glob: string,
+  limit: number,
+  stepsPerTurn: number,
+): Promise<string[]> {
+  const matches = globMatcher(glob);
+  const out: string[] = [];
+  let yielded = 0;
+  for await (const batch of batches) {
+    for (const key of batch) {
+      if (out.length >= limit) return out;
+      if (matches(key)) out.push(key);
+      if (matches.steps - yielded >= stepsPerTurn) {
+        yielded = matches.steps;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+  return out;
+}
+
 /** The glob in Redis `MATCH` syntax: `*` and `?` kept, Redis's other specials escaped. */
 export function globToRedisMatch(glob: string): string {
   return glob.replace(/[\\[\]^-]/g, '\\$&');

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { globMatcher } from './glob.js';
+import { matchKeys } from './glob.js';
 import { TagCounters } from './tag-counters.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
@@ -78,20 +78,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return deleted;
     },
     async keys(pattern, limit) {
-      // A scan gives the event loop back every `scanStepsPerTurn` steps of matching: a long
-      // pattern over many long keys never holds it for more than about a millisecond.
-      const matches = globMatcher(pattern);
-      const out: string[] = [];
-      let yielded = 0;
-      for (const key of [...entries.keys()]) {
-        if (out.length >= limit) break;
-        if (matches(key)) out.push(key);
-        if (matches.steps - yielded >= scanStepsPerTurn) {
-          yielded = matches.steps;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-      return out;
+      // A snapshot: the scan yields to the event loop, and the LRU may change meanwhile.
+      return matchKeys([[...entries.keys()]], pattern, limit, scanStepsPerTurn);
     },
     async clear() {
       // Tag counters stay: resetting them could let an entry written in flight, under an old
