@@ -16,8 +16,8 @@ export interface StoreRead {
  * Tag bookkeeping stays bounded: a tag's counter lives only as long as the longest-lived entry
  * written with it (plus a grace period covering writes still in flight), so tags of expired
  * entries disappear with them. A store may bound its counters further (the memory store does, by
- * its own limits) provided a tag whose counter it dropped never reads, nor bumps to, a version
- * an entry written before the drop could hold unless that entry is still current.
+ * its own limits) provided a purge of a tag whose counter it dropped still makes every entry
+ * written before under that tag a miss.
  */
 export interface Store {
   /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`). */
