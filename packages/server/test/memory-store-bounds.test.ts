@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { memoryStore } from '@strata/server';
+import { createStrata, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { get, manifest, origin } from './origin.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -33,7 +34,22 @@ describe('memoryStore tag bookkeeping is bounded by the store’s limits', () =>
     // 95,000 more counters kept would be well over 10 MB of heap; bounded, the heap stays put.
     expect(after - before).toBeLessThan(4 * 1024 * 1024);
     await store.close();
-  });
+  }, 30_000);
+
+  it('5,000 unique query strings through handle keep the counters within the store’s limits', async () => {
+    const store = memoryStore({ maxEntries: 100 });
+    const strata = createStrata({ manifest, store });
+    const app = origin();
+    for (let i = 0; i < 5_000; i++) await (await strata.handle(get(`/api/users?nonce=${i}`), app)).arrayBuffer();
+    expect(app.calls).toBe(5_000);
+    expect((await store.size()).entries).toBe(100);
+    expect(store.tagBookkeeping().counters).toBeLessThanOrEqual(2 * 100 + 1_024);
+    // …and a purge still reaches what is stored.
+    expect((await strata.handle(get('/api/users?nonce=4999'), app)).headers.get('x-cache')).toBe('HIT');
+    await strata.purge({ tags: ['users'] });
+    expect((await strata.handle(get('/api/users?nonce=4999'), app)).headers.get('x-cache')).toBe('MISS');
+    await strata.close();
+  }, 30_000);
 
   it('long tag names are bounded in characters by maxBytes', async () => {
     const store = memoryStore({ maxBytes: 1024 * 1024 });

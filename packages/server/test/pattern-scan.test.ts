@@ -29,7 +29,7 @@ describe('pattern scans give the event loop back', () => {
     // scan yields after every key. Holding the loop, it would let the ticker run at most once.
     expect(turns).toBeGreaterThanOrEqual(KEYS - 1);
     await store.close();
-  });
+  }, 30_000);
 
   it('an ordinary pattern finds the same keys, in few turns', async () => {
     const store = memoryStore();
@@ -50,5 +50,5 @@ describe('pattern scans give the event loop back', () => {
     expect((await store.size()).entries).toBe(0);
     expect(turns).toBeGreaterThanOrEqual(KEYS / 4);
     await strata.close();
-  });
+  }, 30_000);
 });
