@@ -1,19 +1,9 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createStrata, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { heapAfterGc as collect } from './helpers/heap.js';
 import { get, manifest, origin } from './origin.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-/** A full collection, exposed at run time (no `--expose-gc` needed on the command line). */
-function collect(): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 describe('memoryStore tag bookkeeping is bounded by the store’s limits', () => {
   it('100,000 unique URLs keep the counters and the heap bounded', async () => {

@@ -4,6 +4,7 @@ import { createStrata, memoryBus, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareIds } from '../../src/bus/ids.js';
+import { heapAfterGc } from '../helpers/heap.js';
 import { manifest } from '../origin.js';
 
 const servers: { close(): Promise<void> }[] = [];
@@ -86,6 +87,28 @@ describe('purge stream limits (real HTTP, clients that stop reading)', () => {
       expect(ids(client.text()).filter((id) => published.includes(id))).toEqual(published);
     }
   });
+
+  it('100 stalled readers and 5,000 purges: queued bytes bounded, heap far below queuing every purge', async () => {
+    /** Heap growth over 5,000 small purges with `readers` stalled clients connected. */
+    const growth = async (readers: number) => {
+      const { strata, port } = await serve({ events: { maxBufferedBytes: 16 * 1024 } });
+      for (let i = 0; i < readers; i++) rawClient(port);
+      await expect.poll(async () => (await strata.stats()).sse.open).toBe(readers);
+      const before = heapAfterGc();
+      for (let i = 0; i < 5_000; i++) await strata.purge({ tags: [`user:${i}`] });
+      const grown = heapAfterGc() - before;
+      // Counted in bytes: every reader holds at most its limit plus one frame.
+      expect((await strata.stats()).sse.queuedBytes).toBeLessThanOrEqual(readers * (16 * 1024 + 128));
+      for (const socket of sockets.splice(0)) socket.destroy();
+      return grown;
+    };
+    const alone = await growth(0); // the log itself: 5,000 events retained
+    const stalled = await growth(100);
+    // Measured on this test: the log alone +2 MB; 100 stalled readers +12 MB bounded (frames
+    // encoded for them, socket buffers, 1.6 MB queued), +35 MB unbounded (every purge queued for
+    // every reader). The bound must keep the readers' share well under the unbounded one.
+    expect(stalled - alone).toBeLessThan(16 * 1024 * 1024);
+  }, 120_000);
 
   it('a reader that falls behind what the log retains gets a reset, never a silent gap', async () => {
     const { strata, port } = await serve({ bus: memoryBus({ retain: 100 }), events: { maxBufferedBytes: 16 * 1024 } });
