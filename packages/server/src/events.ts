@@ -17,9 +17,9 @@ export interface EventStreamOptions {
    * the last event it handled: the log replays what came meanwhile, or sends `event: reset` when
    * it no longer reaches back. Nothing is lost and nothing more is held. Default 65,536.
    */
-  maxBufferedBytes?: number;
+  maxBufferedBytes?: number | undefined;
   /** Open streams allowed; one more is answered 503 with Retry-After. Default 10,000. */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /** Counts open streams, for stats and metrics. */
   connections: SseConnections;
 }

@@ -12,6 +12,7 @@ import { type CachedOptions, DataCache } from './data-cache.js';
 import { eventStream, SseConnections } from './events.js';
 import { createHandler } from './handle.js';
 import { createMetrics } from './metrics.js';
+import { positiveOption } from './options.js';
 import { privateNames } from './private-tags.js';
 import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -129,6 +130,10 @@ export function createStrata(options: StrataOptions): Strata {
     void work.finally(() => background.delete(work));
   };
   const connections = new SseConnections();
+  const events = {
+    maxConnections: positiveOption('events.maxConnections', options.events?.maxConnections, true),
+    maxBufferedBytes: positiveOption('events.maxBufferedBytes', options.events?.maxBufferedBytes, true),
+  };
   const isPrivate = privateNames(manifest);
   const startedAt = now();
   let metrics: ReturnType<typeof createMetrics> | undefined;
@@ -147,7 +152,7 @@ export function createStrata(options: StrataOptions): Strata {
   });
   channel.start();
   const bypass = () => channel.storeBehind;
-  const originTimeoutMs = options.originTimeoutMs ?? 30_000;
+  const originTimeoutMs = positiveOption('originTimeoutMs', options.originTimeoutMs, false) ?? 30_000;
   const cache = new ResponseCache({
     store,
     stats,
@@ -238,7 +243,7 @@ export function createStrata(options: StrataOptions): Strata {
         partition: options.partition ?? (() => undefined),
         isPrivate,
         connections,
-        ...options.events,
+        ...events,
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     admin,

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { positiveOption } from '../options.js';
 import { matchKeys } from './glob.js';
 import { TagCounters } from './tag-counters.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
@@ -49,7 +50,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     now,
   });
   const version = (tag: string) => tags.version(tag);
-  const scanStepsPerTurn = options.scanStepsPerTurn ?? 100_000;
+  const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
 
   return {
     level: 'MEMORY',

@@ -1,4 +1,5 @@
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
+import { positiveOption } from '../options.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
@@ -47,7 +48,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
-  const scanStepsPerTurn = options.scanStepsPerTurn ?? 100_000;
+  const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
   const entryKey = (key: string) => `${prefix}:e:${key}`;
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
