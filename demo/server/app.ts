@@ -16,6 +16,12 @@ import { type DemoData, openData } from './data.js';
 /** The page routes the front end answers (a single-page app: each is index.html). */
 const PAGES = ['/', '/users', '/users/:id', '/users/:id/edit', '/dashboard', '/login', '/admin'];
 const PER_PAGE_MAX = 100;
+/** Methods counted by name; any other counts as `OTHER`. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Most distinct counters kept (routes × methods stay far below it); beyond, `(other)`. */
+const MAX_COUNTERS = 256;
+/** A user id as the demo writes it: decimal, no sign, no leading zero, no exponent. */
+const CANONICAL_ID = /^[1-9][0-9]{0,15}$/;
 
 export interface Demo {
   strata: Strata;
@@ -24,7 +30,10 @@ export interface Demo {
   fetch(request: Request): Promise<Response>;
   /** The Hono routes alone, without Strata (the origin). */
   origin(request: Request): Promise<Response>;
-  /** Requests that reached the origin, per manifest route (`/api/v1/users/:id`…). */
+  /**
+   * Requests that reached the origin, per method and manifest route (`GET /api/v1/users/:id`…);
+   * paths no route matches, and methods outside the standard ones, count under `(other)`.
+   */
   readonly originHits: Record<string, number>;
   close(): Promise<void>;
 }
@@ -68,16 +77,22 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     queryCache: config.cache,
   });
 
-  const originHits: Record<string, number> = {};
+  const originHits: Record<string, number> = Object.create(null);
+  // Counted by route pattern, never by raw path: unique paths cannot grow the counters.
+  const countOriginHit = (method: string, path: string) => {
+    const route = matchRoute(manifest, path, 'GET')?.route.match;
+    if (route?.startsWith('/api/v1/demo')) return;
+    let name = `${METHODS.has(method) ? method : 'OTHER'} ${route ?? '(other)'}`;
+    if (!(name in originHits) && Object.keys(originHits).length >= MAX_COUNTERS) name = '(other)';
+    originHits[name] = (originHits[name] ?? 0) + 1;
+  };
   const app = new Hono();
 
   // Counts what reaches the origin, per manifest route: the e2e suite and the benchmarks prove
   // which layer answered by these counters staying put.
   app.use('/api/v1/*', async (c, next) => {
     // Writes are not in the manifest's methods: name them by the route their GET matches.
-    const route = matchRoute(manifest, c.req.path, 'GET')?.route.match ?? c.req.path;
-    if (!route.startsWith('/api/v1/demo'))
-      originHits[`${c.req.method} ${route}`] = (originHits[`${c.req.method} ${route}`] ?? 0) + 1;
+    countOriginHit(c.req.method, c.req.path);
     await next();
   });
 
@@ -91,9 +106,13 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
     return c.json(await data.usersPage(page, perPage));
   });
 
+  // Only the canonical form names a user: `01`, `1e0` or `+1` would be cached under tags of
+  // their own (`user:01`) that a purge of `user:1` never reaches, so they are not users at all.
   const userId = (c: Context): number | undefined => {
-    const id = Number(c.req.param('id'));
-    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+    const raw = c.req.param('id') ?? '';
+    if (!CANONICAL_ID.test(raw)) return undefined;
+    const id = Number(raw);
+    return Number.isSafeInteger(id) ? id : undefined;
   };
 
   app.get('/api/v1/users/:id', async (c) => {

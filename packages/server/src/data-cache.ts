@@ -39,6 +39,8 @@ export interface DataCacheOptions {
   track: (work: Promise<unknown>) => void;
   /** True while purges could not reach the store: call the function instead. */
   bypass: () => boolean;
+  /** How long a miss waits for `fn` before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
+  originTimeoutMs?: number;
 }
 
 /** Hit and miss counts per data key, for `/query-stats`; bounded to the most recent keys. */
@@ -55,13 +57,14 @@ const MAX_TRACKED_KEYS = 1_000;
  */
 export class DataCache {
   readonly #o: DataCacheOptions;
-  readonly #flights = new SingleFlight<unknown>();
+  readonly #flights: SingleFlight<unknown>;
   readonly keyStats = new Map<string, KeyStats>();
 
   readonly #reader: EntryReader;
 
   constructor(options: DataCacheOptions) {
     this.#o = options;
+    this.#flights = new SingleFlight<unknown>(options.originTimeoutMs);
     this.#reader = new EntryReader(options.stats);
   }
 

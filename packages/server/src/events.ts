@@ -1,5 +1,5 @@
 import { isValidId, ZERO_ID } from './bus/ids.js';
-import type { Bus, BusMessage } from './bus/types.js';
+import type { Bus, BusMessage, Subscription } from './bus/types.js';
 import { jsonError } from './http.js';
 
 export interface EventStreamOptions {
@@ -11,8 +11,45 @@ export interface EventStreamOptions {
   heartbeatMs?: number;
   /** The reconnection delay suggested to clients, in ms. Default 3,000. */
   retryMs?: number;
+  /**
+   * Bytes a stream may hold queued for a client that does not read them. Past it, the stream
+   * stops listening to the purge log until the client has read half of them, then resumes from
+   * the last event it handled: the log replays what came meanwhile, or sends `event: reset` when
+   * it no longer reaches back. Nothing is lost and nothing more is held. Default 65,536.
+   */
+  maxBufferedBytes?: number | undefined;
+  /** Open streams allowed; one more is answered 503 with Retry-After. Default 10,000. */
+  maxConnections?: number | undefined;
   /** Counts open streams, for stats and metrics. */
-  connections: { open: number; opened: number };
+  connections: SseConnections;
+}
+
+/** The purge streams of one instance: how many, what they hold, and who was turned away. */
+export class SseConnections {
+  open = 0;
+  opened = 0;
+  /** Times a stream stopped listening to the log because its client was `maxBufferedBytes` behind. */
+  pauses = 0;
+  /** Connections answered 503 because `maxConnections` streams were open. */
+  refused = 0;
+  readonly #queues = new Set<() => number>();
+
+  /** Bytes queued for clients and not read yet, over every open stream. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const queued of this.#queues) total += queued();
+    return total;
+  }
+
+  track(queued: () => number): () => void {
+    this.#queues.add(queued);
+    return () => this.#queues.delete(queued);
+  }
+
+  snapshot() {
+    const { open, opened, pauses, refused, queuedBytes } = this;
+    return { open, opened, pauses, refused, queuedBytes };
+  }
 }
 
 const encoder = new TextEncoder();
@@ -62,13 +99,15 @@ function frame(fields: { event?: string; id?: string; data: unknown }): Uint8Arr
  * keys — never a response body. A client resumes from `Last-Event-ID`, or from `?since=` (an
  * EventSource forgets its last id on reload, so pages pass it in the URL); a resume point the log
  * can no longer honour gets `event: reset`. Purges of private content reach only the browsers of
- * their partition. The stream cleans up after itself when the client goes.
+ * their partition. The stream cleans up after itself when the client goes. A client that stops
+ * reading holds at most `maxBufferedBytes` (the log keeps the rest), and streams beyond
+ * `maxConnections` are refused with a 503.
  */
 export async function eventStream(request: Request, options: EventStreamOptions): Promise<Response> {
   const url = new URL(request.url);
-  const resume = request.headers.get('last-event-id') ?? url.searchParams.get('since') ?? undefined;
+  const resumeFrom = request.headers.get('last-event-id') ?? url.searchParams.get('since') ?? undefined;
   // An empty Last-Event-ID means "no id" (HTML §9.2.4); anything else must be a valid purge id.
-  const from = resume === '' ? undefined : resume;
+  const from = resumeFrom === '' ? undefined : resumeFrom;
   if (from !== undefined && !isValidId(from)) {
     return jsonError(
       400,
@@ -77,68 +116,122 @@ export async function eventStream(request: Request, options: EventStreamOptions)
     );
   }
   const partition = await options.partition(request);
+  const { connections } = options;
+  if (connections.open >= (options.maxConnections ?? 10_000)) {
+    connections.refused++;
+    const retrySeconds = Math.max(1, Math.ceil((options.retryMs ?? 3_000) / 1000));
+    return jsonError(503, 'E_TOO_MANY_STREAMS', 'too many purge streams are open: retry later', {
+      'retry-after': String(retrySeconds), // RFC 9110 §10.2.3
+    });
+  }
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  let cleanup: () => void = () => {};
+  const maxBuffered = options.maxBufferedBytes ?? 65_536;
 
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let closed = false;
-      const send = (chunk: Uint8Array) => {
-        if (closed) return;
-        try {
-          controller.enqueue(chunk);
-        } catch {
+  // Backpressure: the log is the buffer. At most `maxBuffered` bytes wait for a client; when the
+  // next purge does not fit, the stream stops listening to the log and remembers the last event
+  // it handled. Once the client has read half of its queue (`pull`), it listens again from that
+  // id: the log replays what came meanwhile, or resets the client if it has moved past.
+  let cleanup: () => void = () => {};
+  let resume: () => void = () => {};
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        let closed = false;
+        // Bytes enqueued and not yet read by the client (the adapter reads only as the socket drains).
+        const queued = () => Math.max(0, maxBuffered - (controller.desiredSize ?? maxBuffered));
+        const untrack = connections.track(queued);
+        // One frame always fits an empty queue, however large.
+        const fits = (chunk: Uint8Array) => queued() === 0 || queued() + chunk.byteLength <= maxBuffered;
+        const send = (chunk: Uint8Array) => {
+          if (closed) return;
+          try {
+            controller.enqueue(chunk);
+          } catch {
+            cleanup();
+          }
+        };
+        send(encoder.encode(`retry: ${options.retryMs ?? 3_000}\n\n`));
+        // A client without a resume point learns where it joined the log (`event: position`), and
+        // is replayed everything after that id: a tab closed before any purge reached it still
+        // catches up from there when it comes back, instead of from whenever it reconnects.
+        // (An empty log, or one this instance has not read yet, is joined at its start.)
+        const head = from === undefined ? (options.bus.stats().lastId ?? ZERO_ID) : undefined;
+        if (head !== undefined) send(frame({ event: 'position', id: head, data: {} }));
+        /** The last event handled (sent, or not for this client): where listening resumes. */
+        let handled = from ?? head;
+        let subscription: Subscription | undefined;
+        const handle = (id: string | undefined, chunk: Uint8Array | undefined) => {
+          if (closed || !subscription) return;
+          if (chunk && !fits(chunk)) {
+            subscription.close(); // this event and the later ones wait in the log
+            subscription = undefined;
+            connections.pauses++;
+            return;
+          }
+          if (chunk) send(chunk);
+          if (id !== undefined) handled = id;
+        };
+        const onMessage = (message: BusMessage) => {
+          if (message.type === 'reset') {
+            const data = { reason: message.reason };
+            handle(message.id, frame({ event: 'reset', ...(message.id ? { id: message.id } : {}), data }));
+            return;
+          }
+          const { event } = message;
+          if (event.all) {
+            handle(event.id, frame({ event: 'reset', id: event.id, data: { reason: 'clear-all' } }));
+            return;
+          }
+          // A private purge names its partition; other users' browsers must not learn its tags.
+          if (event.partition !== undefined && event.partition !== partition) handle(event.id, undefined);
+          else
+            handle(
+              event.id,
+              event.partition === undefined ? broadcastFrame(event, options.isPrivate) : purgeFrame(event),
+            );
+        };
+        const listen = () => {
+          subscription = options.bus.subscribe(handled, onMessage);
+        };
+        listen();
+        resume = () => {
+          if (!closed && !subscription && queued() <= maxBuffered / 2) listen();
+        };
+        const beat = encoder.encode(': heartbeat\n\n');
+        const heartbeat = setInterval(() => {
+          if (fits(beat)) send(beat); // a client with a full queue needs no keep-alive
+        }, heartbeatMs);
+        heartbeat.unref?.();
+        connections.open++;
+        connections.opened++;
+        const onAbort = () => {
           cleanup();
-        }
-      };
-      send(encoder.encode(`retry: ${options.retryMs ?? 3_000}\n\n`));
-      const onMessage = (message: BusMessage) => {
-        if (message.type === 'reset') {
-          send(frame({ event: 'reset', ...(message.id ? { id: message.id } : {}), data: { reason: message.reason } }));
-          return;
-        }
-        const { event } = message;
-        if (event.all) {
-          send(frame({ event: 'reset', id: event.id, data: { reason: 'clear-all' } }));
-          return;
-        }
-        // A private purge names its partition; other users' browsers must not learn its tags.
-        if (event.partition !== undefined && event.partition !== partition) return;
-        send(event.partition === undefined ? broadcastFrame(event, options.isPrivate) : purgeFrame(event));
-      };
-      // A client without a resume point learns where it joined the log (`event: position`), and
-      // is replayed everything after that id: a tab closed before any purge reached it still
-      // catches up from there when it comes back, instead of from whenever it reconnects.
-      // (An empty log, or one this instance has not read yet, is joined at its start.)
-      const head = from === undefined ? (options.bus.stats().lastId ?? ZERO_ID) : undefined;
-      if (head !== undefined) send(frame({ event: 'position', id: head, data: {} }));
-      const subscription = options.bus.subscribe(from ?? head, onMessage);
-      const heartbeat = setInterval(() => send(encoder.encode(': heartbeat\n\n')), heartbeatMs);
-      heartbeat.unref?.();
-      options.connections.open++;
-      options.connections.opened++;
-      const onAbort = () => {
+          try {
+            controller.close();
+          } catch {
+            // already closed or errored
+          }
+        };
+        cleanup = () => {
+          if (closed) return;
+          closed = true;
+          subscription?.close();
+          clearInterval(heartbeat);
+          request.signal.removeEventListener('abort', onAbort);
+          untrack();
+          connections.open--;
+        };
+        request.signal.addEventListener('abort', onAbort, { once: true });
+      },
+      pull() {
+        resume();
+      },
+      cancel() {
         cleanup();
-        try {
-          controller.close();
-        } catch {
-          // already closed or errored
-        }
-      };
-      cleanup = () => {
-        if (closed) return;
-        closed = true;
-        subscription.close();
-        clearInterval(heartbeat);
-        request.signal.removeEventListener('abort', onAbort);
-        options.connections.open--;
-      };
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      },
     },
-    cancel() {
-      cleanup();
-    },
-  });
+    { highWaterMark: maxBuffered, size: (chunk) => chunk.byteLength },
+  );
 
   return new Response(body, {
     headers: {

@@ -16,7 +16,7 @@ export { type CachedOptions, type Codec, jsonCodec } from './data-cache.js';
 export type { StrataLogger } from './logger.js';
 export { type PurgeRequest, type PurgeResult, tableTag } from './purge-channel.js';
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
-export { type MemoryStoreOptions, memoryStore } from './store/memory.js';
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './store/memory.js';
 export {
   type CircuitState,
   type ResilienceOptions,

@@ -1,6 +1,6 @@
 import type { Manifest } from '@strata/policy';
 import { parseManifest } from '@strata/policy/validate';
-import type { AdminAuth } from './admin/auth.js';
+import { type AdminAuth, checkAdmin } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
 import { memoryBus } from './bus/memory.js';
@@ -10,10 +10,11 @@ import { type Next, ResponseCache, type StoredAnswer } from './cache/response-ca
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
-import { eventStream } from './events.js';
+import { eventStream, SseConnections } from './events.js';
 import { createHandler } from './handle.js';
 import { LazyMetrics } from './lazy-metrics.js';
 import { consoleLogger, type StrataLogger } from './logger.js';
+import { positiveOption } from './options.js';
 import { privateNames } from './private-tags.js';
 import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -35,8 +36,13 @@ export interface StrataOptions {
   bus?: Bus;
   /** CDNs told about every purge. Their failures are retried and reported, never thrown. */
   cdn?: Purger[];
-  /** Who may use the admin API. Without it the admin API answers 404. */
+  /** Who may use the admin API (and `/metrics`, see `metrics`). Without it the admin API answers 404. */
   admin?: AdminAuth & { basePath?: string };
+  /**
+   * `/metrics` access. With `admin` configured, `strata.metrics(request)` requires the same
+   * authorization (401/403 otherwise); `public: true` opens it anyway. Without `admin`, it is open.
+   */
+  metrics?: { public?: boolean };
   /** The user a request belongs to, for `private` policies. A private route without one is never stored. */
   partition?: (request: Request) => string | undefined | Promise<string | undefined>;
   /** Timeout and circuit breaker around the store. */
@@ -57,8 +63,21 @@ export interface StrataOptions {
   cacheableStatuses?: readonly number[];
   /** TTL for `cached()` calls that give none, in seconds. Default 300. */
   defaultTtl?: number;
+  /**
+   * How long a cache miss waits for the origin (`next`, or a `cached()` function) before every
+   * request waiting on it gets the stale-if-error copy, when the policy allows one, or else a
+   * 504 (`E_ORIGIN_TIMEOUT`; `cached()` rejects with that StrataError). The next request tries
+   * the origin again. Default 30,000.
+   */
+  originTimeoutMs?: number;
   /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
   heartbeatMs?: number;
+  /**
+   * Purge stream limits. `maxConnections` (default 10,000): open streams allowed, one more gets
+   * a 503 with Retry-After. `maxBufferedBytes` (default 65,536): bytes queued for a client that
+   * does not read them; past it the stream waits for the client and then resumes from the log.
+   */
+  events?: { maxConnections?: number; maxBufferedBytes?: number };
   /** The store's byte budget, for the performance report's memory advice. */
   storeMaxBytes?: number;
   /** Clock in ms, for tests. */
@@ -71,7 +90,7 @@ export interface StrataStats extends StatsSnapshot {
   store: StoreHealth & { entries?: number; bytes?: number };
   bus: BusStats;
   outbox: number;
-  sse: { open: number; opened: number };
+  sse: ReturnType<SseConnections['snapshot']>;
   warming: WarmJobStatus[];
   cdn: PurgerReport[];
   purges: number;
@@ -99,7 +118,10 @@ export interface Strata {
   events(request: Request): Promise<Response>;
   /** The admin API, mounted at `admin.basePath` (default `/api/v1/cache`). */
   admin(request: Request): Promise<Response>;
-  /** Prometheus text exposition. */
+  /**
+   * Prometheus text exposition. With `admin` auth configured (and `metrics.public` unset), pass
+   * the request: it is checked like an admin API call, and a call without one answers 401.
+   */
   metrics(request?: Request): Promise<Response>;
   /** Lets the SQL query cache report in the admin API's `/query-stats` (queryCache() calls it). */
   useQueryStats(provider: () => unknown): void;
@@ -121,7 +143,11 @@ export function createStrata(options: StrataOptions): Strata {
     background.add(work);
     void work.finally(() => background.delete(work));
   };
-  const connections = { open: 0, opened: 0 };
+  const connections = new SseConnections();
+  const events = {
+    maxConnections: positiveOption('events.maxConnections', options.events?.maxConnections, true),
+    maxBufferedBytes: positiveOption('events.maxBufferedBytes', options.events?.maxBufferedBytes, true),
+  };
   const isPrivate = privateNames(manifest);
   const startedAt = now();
   const logger = options.logger ?? consoleLogger;
@@ -148,6 +174,7 @@ export function createStrata(options: StrataOptions): Strata {
   });
   channel.start();
   const bypass = () => channel.storeBehind;
+  const originTimeoutMs = positiveOption('originTimeoutMs', options.originTimeoutMs, false) ?? 30_000;
   const cache = new ResponseCache({
     store,
     stats,
@@ -156,8 +183,18 @@ export function createStrata(options: StrataOptions): Strata {
     cacheableStatuses,
     track,
     bypass,
+    originTimeoutMs,
   });
-  const data = new DataCache({ store, stats, now, enabled, defaultTtl: options.defaultTtl ?? 300, track, bypass });
+  const data = new DataCache({
+    store,
+    stats,
+    now,
+    enabled,
+    defaultTtl: options.defaultTtl ?? 300,
+    track,
+    bypass,
+    originTimeoutMs,
+  });
   const warm = new Warmer({ now });
   const { handle, answerFromCache } = createHandler({
     manifest,
@@ -180,7 +217,7 @@ export function createStrata(options: StrataOptions): Strata {
       store: { ...store.health(), ...size },
       bus: bus.stats(),
       outbox: channel.outboxSize,
-      sse: { ...connections },
+      sse: connections.snapshot(),
       warming: warm.status(),
       cdn: [...channel.reports],
       purges: channel.purges,
@@ -189,6 +226,7 @@ export function createStrata(options: StrataOptions): Strata {
 
   let queryStats: (() => unknown) | undefined;
   const { basePath, ...auth } = options.admin ?? {};
+  const adminAuth = options.admin ? (auth as AdminAuth) : undefined;
   const admin = adminApi(
     adminBackend({
       store,
@@ -202,7 +240,7 @@ export function createStrata(options: StrataOptions): Strata {
       busLagMs: () => bus.stats().lagMs,
       queryStats: () => queryStats?.(),
     }),
-    { auth: options.admin ? (auth as AdminAuth) : undefined, ...(basePath ? { basePath } : {}) },
+    { auth: adminAuth, ...(basePath ? { basePath } : {}) },
   );
 
   return {
@@ -222,13 +260,18 @@ export function createStrata(options: StrataOptions): Strata {
         partition: options.partition ?? (() => undefined),
         isPrivate,
         connections,
+        ...events,
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     admin,
     useQueryStats(provider) {
       queryStats = provider;
     },
-    async metrics() {
+    async metrics(request) {
+      if (adminAuth && !options.metrics?.public) {
+        const denied = await checkAdmin(request ?? new Request('http://strata.invalid/metrics'), adminAuth);
+        if (denied) return denied;
+      }
       const registry = await metrics.registry();
       return new Response(await registry.metrics(), {
         headers: { 'content-type': registry.contentType, 'cache-control': 'no-store' },

@@ -1,11 +1,12 @@
 import { levelTtl, type RouteMatch } from '@strata/policy';
+import { jsonError } from '../http.js';
 import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
 import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
 import { mutable } from './policy-headers.js';
-import { flightKey, SingleFlight } from './single-flight.js';
+import { flightKey, isOriginTimeout, SingleFlight } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
@@ -32,6 +33,8 @@ export interface ResponseCacheOptions {
   track: (work: Promise<unknown>) => void;
   /** True while purges could not reach the store: its entries cannot be trusted, so go to the origin. */
   bypass: () => boolean;
+  /** How long a miss waits for the origin before its callers get stale-if-error or a 504. Default: no limit. */
+  originTimeoutMs?: number;
 }
 
 type Fetched = { entry: Entry; stored: boolean } | { response: Response };
@@ -63,12 +66,13 @@ const isServerError = (status: number) => status >= 500 && status <= 599;
  */
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
-  readonly #flights = new SingleFlight<Fetched>();
+  readonly #flights: SingleFlight<Fetched>;
 
   readonly #reader: EntryReader;
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
+    this.#flights = new SingleFlight<Fetched>(options.originTimeoutMs);
     this.#reader = new EntryReader(options.stats);
   }
 
@@ -115,7 +119,11 @@ export class ResponseCache {
       fetched = await flight.promise;
     } catch (error) {
       if (entry && canFallBack) return this.#errorFallback(request, entry, route);
-      throw error;
+      if (!isOriginTimeout(error)) throw error;
+      // RFC 9110 §15.6.5: the origin did not answer in time.
+      stats.record(route, 'miss');
+      const timedOut = jsonError(504, 'E_ORIGIN_TIMEOUT', (error as Error).message);
+      return this.#decorate(timedOut, 'MISS', { fwd: entry ? 'stale' : 'uri-miss', detail: 'origin-timeout' });
     }
 
     if ('response' in fetched) {

@@ -1,5 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { globMatcher } from './glob.js';
+import { positiveOption } from '../options.js';
+import { matchKeys } from './glob.js';
+import { TagCounters } from './tag-counters.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -9,55 +11,46 @@ export interface MemoryStoreOptions {
   maxBytes?: number;
   /** How long a tag counter outlives its entries (covers origin fetches in flight). Default 600 s. */
   tagGraceSeconds?: number;
+  /**
+   * Matching work a pattern scan (`keys`, pattern purges) does per event-loop turn, in 32-bit
+   * word steps (a key costs its length × ⌈pattern length / 32⌉). Default 100,000 (about 1 ms).
+   */
+  scanStepsPerTurn?: number;
   /** Clock in ms, for tests. */
   now?: () => number;
 }
 
-interface TagCounter {
-  version: number;
-  /** When no entry written with this tag can still be alive (ms). */
-  expiresAt: number;
+/** The memory store, with a view of its tag bookkeeping (for tests and stats). */
+export interface MemoryStore extends Store {
+  /** Tag counters held, the characters of their names, and the version tags without one read as. */
+  tagBookkeeping(): { counters: number; chars: number; floor: number };
 }
 
-/** The embedded default: an in-process LRU bounded in entries and bytes. */
-export function memoryStore(options: MemoryStoreOptions = {}): Store {
+/**
+ * The embedded default: an in-process LRU bounded in entries and bytes. Its tag counters are
+ * bounded by the same limits: at most `2 × maxEntries + 1024` counters and `maxBytes / 8`
+ * characters of tag names (see `TagCounters` for why an evicted counter cannot let a purged
+ * entry match again).
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const grace = options.tagGraceSeconds ?? TAG_GRACE_SECONDS;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const entries = new LRUCache<string, Uint8Array>({
-    max: options.maxEntries ?? 10_000,
-    maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+    max: maxEntries,
+    maxSize: maxBytes,
     sizeCalculation: (value) => Math.max(1, value.byteLength),
     ttlAutopurge: false,
     perf: { now },
   });
-  const tags = new Map<string, TagCounter>();
-  let sweepAt = 1024;
-
-  const version = (tag: string): number => {
-    const counter = tags.get(tag);
-    if (!counter) return 0;
-    if (counter.expiresAt <= now()) {
-      tags.delete(tag);
-      return 0;
-    }
-    return counter.version;
-  };
-
-  // Expired counters are dropped whenever the map doubles since the last sweep: amortized O(1).
-  const sweep = () => {
-    if (tags.size < sweepAt) return;
-    const t = now();
-    for (const [tag, counter] of tags) if (counter.expiresAt <= t) tags.delete(tag);
-    sweepAt = Math.max(1024, tags.size * 2);
-  };
-
-  const keep = (tag: string, until: number, bump: boolean): number => {
-    const counter = tags.get(tag);
-    const alive = counter && counter.expiresAt > now() ? counter : undefined;
-    const next = { version: (alive?.version ?? 0) + (bump ? 1 : 0), expiresAt: Math.max(alive?.expiresAt ?? 0, until) };
-    tags.set(tag, next);
-    return next.version;
-  };
+  const tags = new TagCounters({
+    maxTags: 2 * maxEntries + 1024,
+    maxTagChars: Math.max(64 * 1024, Math.floor(maxBytes / 8)),
+    now,
+  });
+  const version = (tag: string) => tags.version(tag);
+  const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
 
   return {
     level: 'MEMORY',
@@ -67,17 +60,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async write(key, value, ttlSeconds, entryTags) {
       const until = now() + (ttlSeconds + grace) * 1000;
-      for (const tag of entryTags) keep(tag, until, false);
+      for (const tag of entryTags) tags.keep(tag, until, false);
       entries.set(key, value, { ttl: ttlSeconds * 1000 });
-      sweep();
+      tags.sweep();
     },
     async versions(wanted) {
       return wanted.map(version);
     },
     async bump(bumped) {
       const until = now() + grace * 1000;
-      const versions = bumped.map((tag) => keep(tag, until, true));
-      sweep();
+      const versions = bumped.map((tag) => tags.keep(tag, until, true));
+      tags.sweep();
       return versions;
     },
     async delete(keys) {
@@ -86,13 +79,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return deleted;
     },
     async keys(pattern, limit) {
-      const matches = globMatcher(pattern);
-      const out: string[] = [];
-      for (const key of entries.keys()) {
-        if (out.length >= limit) break;
-        if (matches(key)) out.push(key);
-      }
-      return out;
+      // A snapshot: the scan yields to the event loop, and the LRU may change meanwhile.
+      return matchKeys([[...entries.keys()]], pattern, limit, scanStepsPerTurn);
     },
     async clear() {
       // Tag counters stay: resetting them could let an entry written in flight, under an old
@@ -102,6 +90,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async size() {
       entries.purgeStale();
       return { entries: entries.size, bytes: entries.calculatedSize };
+    },
+    tagBookkeeping() {
+      return { counters: tags.size, chars: tags.chars, floor: tags.floor };
     },
     async close() {
       entries.clear();

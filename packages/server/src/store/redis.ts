@@ -1,5 +1,6 @@
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
-import { globToRedisMatch } from './glob.js';
+import { positiveOption } from '../options.js';
+import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
@@ -25,6 +26,8 @@ export type RedisStoreOptions = (
   maxValueBytes?: number;
   /** How long a tag counter outlives its entries (covers origin fetches in flight). Default 600 s. */
   tagGraceSeconds?: number;
+  /** Matching work a pattern scan (`keys`) does per event-loop turn; see `memoryStore`. Default 100,000. */
+  scanStepsPerTurn?: number;
 };
 
 /**
@@ -45,6 +48,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
+  const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
   const entryKey = (key: string) => `${prefix}:e:${key}`;
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
@@ -163,15 +167,18 @@ export function redisStore(options: RedisStoreOptions): Store {
     async keys(pattern, limit) {
       const out: string[] = [];
       const start = entryKey('').length;
+      // Redis's own MATCH backtracks: it only narrows the scan to the pattern's literal prefix,
+      // and the full pattern is matched here, linearly and yielding (see `matchKeys`).
+      const match = `${scanBase}${globToRedisMatch(globPrefix(pattern))}*`;
       // One master after another, until `limit` keys are found.
       for (const node of await nodes(await client())) {
-        if (out.length >= limit) return out;
-        for await (const batch of node.scanIterator({ MATCH: scanBase + globToRedisMatch(pattern), COUNT: 500 })) {
-          for (const key of batch as unknown as string[]) {
-            if (out.length >= limit) return out;
-            out.push(key.slice(start));
+        if (out.length >= limit) break;
+        const batches = (async function* () {
+          for await (const batch of node.scanIterator({ MATCH: match, COUNT: 500 })) {
+            yield (batch as unknown as string[]).map((key) => key.slice(start));
           }
-        }
+        })();
+        out.push(...(await matchKeys(batches, pattern, limit - out.length, scanStepsPerTurn)));
       }
       return out;
     },

@@ -33,10 +33,14 @@ export interface ResilientStore extends Store {
   health(): StoreHealth;
 }
 
-const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'keys', 'clear'] as const;
+const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear'] as const;
 
-/** `size()` feeds monitoring; it may be slow (a SCAN) and must never trip the breaker. */
-const SIZE_TIMEOUT_MS = 2_000;
+/**
+ * `size()` feeds monitoring and `keys()` serves pattern purges: both scan the whole store (a
+ * SCAN, or a memory scan that yields to the event loop as it goes), so they get longer timeouts
+ * of their own and never trip the breaker.
+ */
+const SCAN_TIMEOUT_MS = { size: 2_000, keys: 30_000 };
 
 /**
  * Wraps any store with a per-operation timeout and a circuit breaker, so drivers stay simple
@@ -148,20 +152,20 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       guard(() => original.apply(store, args));
   }
-  wrapped.size = async () => {
+  const scan = async <T>(name: keyof typeof SCAN_TIMEOUT_MS, operation: () => Promise<T>): Promise<T> => {
     if (circuit !== 'closed') {
       health.shortCircuited++;
       throw new StrataError('E_CIRCUIT_OPEN', `${store.level} store circuit is not closed`);
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = SCAN_TIMEOUT_MS[name];
     try {
       return await Promise.race([
-        store.size(),
+        operation(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () =>
-              reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store size took over ${SIZE_TIMEOUT_MS} ms`)),
-            SIZE_TIMEOUT_MS,
+            () => reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store ${name} took over ${limit} ms`)),
+            limit,
           );
           timer.unref?.();
         }),
@@ -170,6 +174,8 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
       clearTimeout(timer);
     }
   };
+  wrapped.size = () => scan('size', () => store.size());
+  wrapped.keys = (pattern, limit) => scan('keys', () => store.keys(pattern, limit));
   wrapped.health = () => ({ level: store.level, circuit, healthy: circuit === 'closed', ...health });
   return wrapped;
 }

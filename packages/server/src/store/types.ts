@@ -1,7 +1,10 @@
 /** What a read returns: the entry's bytes (if present) and the current version of each tag asked for. */
 export interface StoreRead {
   value: Uint8Array | undefined;
-  /** Current versions, in the order of the `tags` argument; 0 for a tag never bumped (or long gone). */
+  /**
+   * Current versions, in the order of the `tags` argument; 0 for a tag never bumped (or long
+   * gone) — or, in a store that bounds its counters, the floor its evicted counters folded into.
+   */
   versions: number[];
 }
 
@@ -12,7 +15,9 @@ export interface StoreRead {
  *
  * Tag bookkeeping stays bounded: a tag's counter lives only as long as the longest-lived entry
  * written with it (plus a grace period covering writes still in flight), so tags of expired
- * entries disappear with them.
+ * entries disappear with them. A store may bound its counters further (the memory store does, by
+ * its own limits) provided a purge of a tag whose counter it dropped still makes every entry
+ * written before under that tag a miss.
  */
 export interface Store {
   /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`). */

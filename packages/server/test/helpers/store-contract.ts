@@ -235,6 +235,18 @@ export function storeContract(name: string, create: StoreFactory): void {
         expect(sorted(await store.keys('x?y', 100))).toEqual(['x\\y', 'xay']);
       });
 
+      it('matches patterns with several stars, and long pathological ones, like before', async () => {
+        const store = open();
+        await fill(store);
+        expect(sorted(await store.keys('*/*1*', 100))).toEqual(['GET /a/1', 'GET /a/10', 'GET /b/1']);
+        expect(sorted(await store.keys('G*a*?', 100))).toEqual(['GET /a/1', 'GET /a/10', 'GET /a/2']);
+        expect(sorted(await store.keys('*a*b*', 100))).toEqual(['a.b', 'a^b-c', 'axb']);
+        const long = `GET /long/${'a'.repeat(8_192)}`;
+        await store.write(long, bytes('long'), 60, []);
+        expect(await store.keys(`*${'a'.repeat(1_022)}b`, 100)).toEqual([]);
+        expect(await store.keys(`GET /long/*${'a'.repeat(1_000)}`, 100)).toEqual([long]);
+      });
+
       it('honours the limit', async () => {
         const store = open();
         await fill(store);

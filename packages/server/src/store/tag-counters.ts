@@ -1,0 +1,111 @@
+export interface TagCountersOptions {
+  /** Most counters kept; the least recently used beyond that fold into the floor. */
+  maxTags: number;
+  /** Most characters of tag names kept, summed over the counters; same eviction. */
+  maxTagChars: number;
+  now: () => number;
+}
+
+interface Counter {
+  version: number;
+  /** When no entry written with this tag can still be alive (ms). */
+  expiresAt: number;
+}
+
+/**
+ * The memory store's tag version counters, bounded in count and in name characters.
+ *
+ * A counter is kept while entries written with its tag may be alive (their TTL plus a grace
+ * period covering writes still in flight). Beyond the bounds, the least recently used counter is
+ * evicted and its version folds into a store-wide floor: a tag without a counter reads as the
+ * floor, and a bump of it starts above the floor. The floor is at least every version ever
+ * handed out for an evicted tag, so an entry written under an evicted counter's version can
+ * never match again after a purge (it is at worst a spurious miss, never a stale hit).
+ */
+export class TagCounters {
+  readonly #o: TagCountersOptions;
+  /** Insertion order is recency: a touched counter is re-inserted last. */
+  readonly #counters = new Map<string, Counter>();
+  #chars = 0;
+  #floor = 0;
+  #sweepAt = 1024;
+
+  constructor(options: TagCountersOptions) {
+    this.#o = options;
+  }
+
+  /** Counters held now (for tests and stats). */
+  get size(): number {
+    return this.#counters.size;
+  }
+
+  /** Characters of tag names held now. */
+  get chars(): number {
+    return this.#chars;
+  }
+
+  /** The version every tag without a counter reads as. */
+  get floor(): number {
+    return this.#floor;
+  }
+
+  /** The current version of a tag; a read keeps its counter recently used. */
+  version(tag: string): number {
+    const counter = this.#live(tag);
+    if (!counter) return this.#floor;
+    this.#counters.delete(tag);
+    this.#counters.set(tag, counter);
+    return counter.version;
+  }
+
+  /** Keeps a counter alive until `until` (ms) at least, bumping it first if asked; returns its version. */
+  keep(tag: string, until: number, bump: boolean): number {
+    const alive = this.#live(tag);
+    if (alive) this.#remove(tag);
+    const next = {
+      version: (alive?.version ?? this.#floor) + (bump ? 1 : 0),
+      expiresAt: Math.max(alive?.expiresAt ?? 0, until),
+    };
+    this.#counters.set(tag, next);
+    this.#chars += tag.length;
+    this.#bound();
+    return next.version;
+  }
+
+  /** Drops expired counters once the map has doubled since the last sweep: amortized O(1). */
+  sweep(): void {
+    if (this.#counters.size < this.#sweepAt) return;
+    const t = this.#o.now();
+    for (const [tag, counter] of this.#counters) if (counter.expiresAt <= t) this.#remove(tag);
+    this.#sweepAt = Math.max(1024, this.#counters.size * 2);
+  }
+
+  clear(): void {
+    this.#counters.clear();
+    this.#chars = 0;
+  }
+
+  #live(tag: string): Counter | undefined {
+    const counter = this.#counters.get(tag);
+    if (!counter) return undefined;
+    // An expired counter outlived every entry written under it (and the grace): nothing can
+    // match its versions any more, so it goes without raising the floor.
+    if (counter.expiresAt > this.#o.now()) return counter;
+    this.#remove(tag);
+    return undefined;
+  }
+
+  #remove(tag: string): void {
+    if (this.#counters.delete(tag)) this.#chars -= tag.length;
+  }
+
+  #bound(): void {
+    while (this.#counters.size > this.#o.maxTags || (this.#chars > this.#o.maxTagChars && this.#counters.size > 1)) {
+      const [oldest, counter] = this.#counters.entries().next().value as [string, Counter];
+      this.#remove(oldest);
+      // Entries written under this counter may still be alive: the floor keeps them from
+      // matching a purge's recreated counter (see the class comment).
+      if (counter.expiresAt > this.#o.now()) this.#floor = Math.max(this.#floor, counter.version);
+    }
+  }
+}
