@@ -9,6 +9,7 @@ export {
 export { DEFAULT_MAX_UNPURGEABLE_AGE, type HeaderOptions, headersFor } from './headers.js';
 export { defineManifest, headersForRequest, normalizeManifest } from './manifest.js';
 export { compileManifest, matchRoute } from './matcher.js';
+export { PARTITION_HEADER, partitionHash, sha256Hex } from './partition-header.js';
 export { type Pattern, parsePattern } from './pattern.js';
 export { browserCache, cdnCache, fullCache, levelTtl, noStore, serverCache, storesAt } from './presets.js';
 export {
