@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { headersForRequest, type Manifest } from '@strata/policy';
+import { headersForRequest, type Manifest, PARTITION_HEADER, partitionHash } from '@strata/policy';
 
 /**
  * A real HTTP/1.1 server on 127.0.0.1 for the browser tests: the fixture page, the service
@@ -192,11 +192,13 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
     if (!path.startsWith('/api/')) return void res.writeHead(404).end();
     const route = api(path);
     route.hits++;
-    const respond = (): void => {
+    const respond = async (): Promise<void> => {
       if (route.failWith !== undefined) {
         return void res.writeHead(route.failWith, { 'content-type': 'text/plain' }).end('origin failure');
       }
-      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? null;
+      // The user: a `user=` cookie, or a bearer token `<user>.<secret>`.
+      const bearer = /^Bearer ([^.\s]+)\./.exec(req.headers.authorization ?? '')?.[1];
+      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? null;
       const body = {
         path,
         query: url.search,
@@ -208,13 +210,19 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
         pad: path.startsWith('/api/big/') ? 'x'.repeat(256 * 1024) : undefined,
       };
       // The headers the manifest gives this route, as @strata/server would emit them.
-      const headers = headersForRequest(manifest, path, req.method)?.headers ?? {};
+      const derived = headersForRequest(manifest, path, req.method);
+      const headers = { ...derived?.headers };
+      // As @strata/server does: a private answer names its partition, hashed.
+      if (derived?.match.policy.scope === 'private' && user !== null) {
+        headers[PARTITION_HEADER] = await partitionHash(user);
+      }
       res.writeHead(200, { ...headers, 'content-type': 'application/json', 'cache-status': 'origin; fwd=uri-miss' });
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
     };
     const hold = route.holds.shift();
-    if (hold) hold(respond);
-    else respond();
+    const answer = (): void => void respond();
+    if (hold) hold(answer);
+    else answer();
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
