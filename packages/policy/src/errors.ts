@@ -16,7 +16,8 @@ export type StrataErrorCode =
   | 'E_SW_UNAVAILABLE'
   | 'E_SW_REPLY'
   | 'E_BUS_UNAVAILABLE'
-  | 'E_PURGE_FAILED';
+  | 'E_PURGE_FAILED'
+  | 'E_STREAM_FAILED';
 
 /** Every error Strata throws on purpose. `code` is stable; match on it, not on the message. */
 export class StrataError extends Error {
