@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Page } from '@playwright/test';
+import { type StoredEntry, storedEntries } from '../packages/sw/test/browser/helpers/browser.js';
 import { expect, pageFetch, sessionToken, signIn, swEntries, test } from './fixtures.js';
 
 // The next person on a shared browser, or any later script of the origin, reads Cache Storage and
@@ -8,7 +9,7 @@ import { expect, pageFetch, sessionToken, signIn, swEntries, test } from './fixt
 
 interface Trace {
   /** Every Cache Storage entry: cache name, key URL, stored request and response headers. */
-  entries: { cache: string; url: string; request: string[][]; response: string[][] }[];
+  entries: StoredEntry[];
   /** The worker's IndexedDB records (`strata:index`): the cache each entry was stored in. */
   records: { cache: string; key: string; url: string }[];
   /** The user the worker persisted. */
@@ -16,21 +17,9 @@ interface Trace {
 }
 
 /** What the browser holds at rest, read from the page as a later script could. */
-function browserTrace(page: Page): Promise<Trace> {
-  return page.evaluate(async () => {
-    const entries: Trace['entries'] = [];
-    for (const name of await caches.keys()) {
-      const cache = await caches.open(name);
-      for (const request of await cache.keys()) {
-        const response = await cache.match(request, { ignoreVary: true });
-        entries.push({
-          cache: name,
-          url: request.url,
-          request: [...request.headers],
-          response: [...(response?.headers ?? new Headers())],
-        });
-      }
-    }
+async function browserTrace(page: Page): Promise<Trace> {
+  const entries = await storedEntries(page);
+  const rest = await page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open('strata:index');
       open.onsuccess = () => resolve(open.result);
@@ -46,8 +35,9 @@ function browserTrace(page: Page): Promise<Trace> {
     const records = (await read('entries', () => db.transaction('entries').objectStore('entries').getAll())) ?? [];
     const user = await read('meta', () => db.transaction('meta').objectStore('meta').get('user'));
     db.close();
-    return { entries, records: records as Trace['records'], user };
+    return { records: records as Trace['records'], user };
   });
+  return { entries, ...rest };
 }
 
 /** Alice signed in, her private record and her token-varied dashboard stored by the worker. */
@@ -80,7 +70,7 @@ function expectNoTrace(trace: Trace, token: string, user: string): void {
   expect(trace.entries.map((e) => e.cache)).not.toContainEqual(expect.stringMatching(new RegExp(`:user:${user}$`)));
   expect(trace.records.map((r) => r.cache)).not.toContainEqual(expect.stringMatching(new RegExp(`:user:${user}$`)));
   for (const entry of trace.entries) {
-    expect(entry.request.map(([name]) => name)).not.toContain('authorization');
+    expect(entry.requestHeaders.map(([name]) => name)).not.toContain('authorization');
   }
 }
 
@@ -93,7 +83,7 @@ test('account switch: bob never sees alice’s data, and nothing of alice stays 
   // Even while she is signed in, no stored request carries her token; her entries carry its digest.
   const signedIn = await browserTrace(page);
   for (const entry of signedIn.entries) {
-    expect(entry.request.map(([name]) => name)).not.toContain('authorization');
+    expect(entry.requestHeaders.map(([name]) => name)).not.toContain('authorization');
   }
   expect(JSON.stringify(signedIn)).toContain(tokenDigest(aliceToken));
 

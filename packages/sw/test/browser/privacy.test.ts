@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ask, entries, get } from './helpers/browser.js';
+import { ask, entries, get, storedEntries } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
@@ -13,34 +13,6 @@ const server = () => suite.server;
 
 const SECRET = 's3cret-token-Zq9';
 const bearer = (user: string) => ({ authorization: `Bearer ${user}.${SECRET}-${user}` });
-
-interface Stored {
-  cache: string;
-  url: string;
-  requestHeaders: [string, string][];
-  responseHeaders: [string, string][];
-}
-
-/** Everything Cache Storage holds, read from the page as a later script of the origin could. */
-function storedEntries(page: Page): Promise<Stored[]> {
-  return page.evaluate(async () => {
-    const { caches } = globalThis as unknown as PageGlobals;
-    const all: Stored[] = [];
-    for (const name of await caches.keys()) {
-      const cache = await caches.open(name);
-      for (const request of await cache.keys()) {
-        const response = await cache.match(request, { ignoreVary: true });
-        all.push({
-          cache: name,
-          url: request.url,
-          requestHeaders: [...request.headers],
-          responseHeaders: [...(response?.headers ?? new Headers())],
-        });
-      }
-    }
-    return all;
-  });
-}
 
 const setUser = async (page: Page, user: string | null) =>
   expect(await ask(page, { type: 'strata:set-user', user })).toMatchObject({ type: 'strata:user', user });
