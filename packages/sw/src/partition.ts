@@ -72,6 +72,14 @@ export class Partitions {
     return credentialed ? CREDENTIAL : PUBLIC;
   }
 
+  /** Whether a cache of this version is the partition of a user other than the current one. */
+  isOtherUser(cache: string): boolean {
+    return (
+      cache.startsWith(this.cacheOf(userPartition(''))) &&
+      this.partitionFor('private') !== cache.slice(this.current.length)
+    );
+  }
+
   /** Whether a cache of this version holds one person's data: a user's, or the credential cache. */
   isPersonal(cache: string): boolean {
     return cache.startsWith(this.cacheOf(userPartition(''))) || cache === this.cacheOf(CREDENTIAL);
