@@ -41,6 +41,8 @@ export interface SseStandIn {
   readonly total: number;
   /** The `since` parameter of each connection, in order (null when absent). */
   readonly since: (string | null)[];
+  /** The Authorization and Last-Event-ID request headers of each connection, in order. */
+  readonly requests: { authorization: string | null; lastEventId: string | null }[];
   /** Appends to the replay log and sends to every open connection. */
   publish(event: Omit<PurgeEvent, 'id'>): string;
   /** Closes every open connection (the browser reconnects). */
@@ -114,6 +116,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
   let total = 0;
   let forgotten = 0;
   const since: (string | null)[] = [];
+  const requests: SseStandIn['requests'] = [];
   const notify = (): void => {
     for (const check of [...waiters]) check();
   };
@@ -127,6 +130,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       return total;
     },
     since,
+    requests,
     publish(event) {
       const full = { ...event, id: String(log.length + 1) };
       log.push(full);
@@ -154,6 +158,10 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
   const events = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     const from = url.searchParams.get('since');
     since.push(from);
+    requests.push({
+      authorization: req.headers.authorization ?? null,
+      lastEventId: (req.headers['last-event-id'] as string | undefined) ?? null,
+    });
     total++;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(': stand-in for the @strata/server purge stream\nretry: 200\n\n');
