@@ -71,6 +71,11 @@ export class PurgeStream {
     this.open();
   }
 
+  /** True once closed, by `close()` or by a 204: no connection or reconnection is pending then. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
