@@ -217,7 +217,10 @@ describe('@strata/client in Chromium', () => {
         [applied, `strata:last-purge-id:${server.origin}/strata/events`] as const,
       );
 
-      // The same user again keeps the stream; another one reopens it with the new token.
+      // This tab's first setUser reopens the stream; the same user again keeps it; another user
+      // reopens it with the new token.
+      await page.evaluate(() => (globalThis as unknown as ClientPage).strata.setUser('alice'));
+      await server.sse.waitFor((s) => s.total === before + 2 && s.open === 1);
       await page.evaluate(async () => {
         const g = globalThis as unknown as ClientPage & PageGlobals;
         await g.strata.setUser('alice');
@@ -225,7 +228,6 @@ describe('@strata/client in Chromium', () => {
         await g.strata.setUser('bob');
       });
       await server.sse.waitFor((s) => s.requests.at(-1)?.authorization === 'Bearer bob.t2' && s.open === 1);
-      // `alice` was this tab's first setUser (the stream then reopened once more), `bob` the next.
       expect(server.sse.requests.slice(before).map((r) => r.authorization)).toEqual([
         'Bearer alice.t1',
         'Bearer alice.t1',
