@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { type StoredEntry, storedEntries } from '../packages/sw/test/browser/helpers/browser.js';
-import { expect, pageFetch, sessionToken, signIn, swEntries, test } from './fixtures.js';
+import { expect, pageFetch, purgesSeen, recordPurges, sessionToken, signIn, swEntries, test } from './fixtures.js';
 
 // The next person on a shared browser, or any later script of the origin, reads Cache Storage and
 // IndexedDB directly: after an account switch or a sign-out, nothing of the previous user may be
@@ -131,4 +131,36 @@ test('sign-out leaves no trace of the user at rest, and the next user sees nothi
   expect(JSON.parse(asBob.body).username).toBe('bob');
   const dashboard = await pageFetch(page, '/api/v1/dashboard', { headers: { authorization: `Bearer ${bobToken}` } });
   expect((JSON.parse(dashboard.body) as { viewer: string }).viewer).toMatch(/^Bob/);
+});
+
+test('a private purge reaches the browser of its owner, whose stream carries her token, and no other user’s', async ({
+  demo,
+}) => {
+  const { stack } = demo;
+  const signedIn = async (user: 'alice' | 'bob'): Promise<Page> => {
+    const page = await demo.open(`${stack.entry(0)}/users`);
+    await signIn(page, user);
+    await page.goto(`${stack.entry(0)}/dashboard`);
+    await expect(page.getByTestId('me')).toContainText(new RegExp(user, 'i'));
+    await expect.poll(() => swEntries(page, '/api/v1/me')).toHaveLength(1);
+    await recordPurges(page);
+    return page;
+  };
+  const alice = await signedIn('alice');
+  const bob = await signedIn('bob');
+  const invalidate = async (body: unknown): Promise<string> => {
+    const response = await demo.admin(0, '/invalidate', body);
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  };
+  const seen = async (page: Page, id: string) => (await purgesSeen(page)).some((p) => p.id === id);
+
+  const hers = await invalidate({ tags: ['me'], partition: 'alice' });
+  await expect.poll(() => seen(alice, hers)).toBe(true);
+  await expect.poll(() => swEntries(alice, '/api/v1/me')).toHaveLength(0);
+  // A public purge published after hers reaches bob: by then hers would have too.
+  const everyone = await invalidate({ tags: ['nothing-stored'] });
+  await expect.poll(() => seen(bob, everyone)).toBe(true);
+  expect(await seen(bob, hers)).toBe(false);
+  expect(await swEntries(bob, '/api/v1/me')).toHaveLength(1);
 });
