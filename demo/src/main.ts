@@ -54,7 +54,16 @@ const router = createRouter({
 
 /** Registers the service worker and puts it in the signed-in user's partition before any private request. */
 async function register(): Promise<StrataClient> {
-  const registered = await registerStrata({ swUrl: '/sw.js', events: '/strata/events' });
+  const registered = await registerStrata({
+    swUrl: '/sw.js',
+    events: '/strata/events',
+    // The purge stream carries the signed-in user's token, so their private purges (`me`) reach
+    // this browser; read on every (re)connect, and the client reconnects on sign-in and sign-out.
+    headers: (): Record<string, string> => {
+      const token = session.current()?.token;
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+  });
   await registered
     .setUser(session.current()?.username ?? null)
     .catch((error: unknown) => console.warn('[demo] the service worker did not take the user', error));
@@ -100,16 +109,19 @@ function start(strata: StrataClient): void {
   router.start();
 }
 
-/** Forgets the user everywhere: their private cache partition, the token, the server session. */
+/**
+ * Forgets the user everywhere: the token, everything personal the service worker stored (their
+ * partition and the entries that varied on their token), the server session. The token goes
+ * first, so the purge stream the client reopens on logout is anonymous.
+ */
 async function signOut(): Promise<void> {
   const token = session.current()?.token;
+  session.signOut();
   try {
     await client?.logout();
   } catch (error) {
     console.warn('[demo] the service worker could not drop the private partition', error);
   }
-  session.signOut();
-  await client?.setUser(null).catch(() => undefined);
   // Tokens are stateless: the server has nothing to forget, so an offline sign-out is still complete.
   if (token) await api.request('/api/v1/auth/logout', { method: 'POST', token }).catch(() => undefined);
   notices.notify('Signed out');

@@ -1,5 +1,5 @@
 /**
- * One purge stream per browser, not per tab: over HTTP/1.1 each open EventSource holds one of the
+ * One purge stream per browser, not per tab: over HTTP/1.1 each open stream holds one of the
  * ~6 connections a browser allows per host (HTML §9.2.7), so tabs that each held one would stall
  * every other request. Tabs elect a leader with the Web Locks API; only the leader holds the
  * stream. The lock is released when the leader closes (or its tab goes away), and the next tab

@@ -11,6 +11,14 @@ export interface RegisterOptions {
   swUrl: string;
   /** The purge stream (Server-Sent Events), e.g. `/strata/events`. */
   events: string;
+  /**
+   * Headers of the purge stream's request: the app's credential (`{ authorization: 'Bearer …' }`),
+   * so the server knows the user and sends their private purges. A function is called on every
+   * (re)connect, so a refreshed token applies. Default: none (an anonymous stream: public purges only).
+   */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  /** The purge stream's `credentials` mode (cookie sessions). Default `'same-origin'`. */
+  credentials?: RequestCredentials;
   /** The registration scope. Default: the script's directory. */
   scope?: string;
   /** Reconnection backoff of the purge stream, in ms. Default 1,000 doubling to 30,000. */
@@ -21,7 +29,11 @@ export interface RegisterOptions {
   controlTimeout?: number;
 }
 
-type Broadcast = { type: 'purge'; event: PurgeEvent } | { type: 'reset'; event: ResetEvent };
+type Broadcast =
+  | { type: 'purge'; event: PurgeEvent }
+  | { type: 'reset'; event: ResetEvent }
+  /** The user changed in some tab: the leader reopens the stream with the new credential. */
+  | { type: 'restart' };
 
 /**
  * Registers the Strata service worker, waits until it controls the page, and — in the one tab
@@ -51,7 +63,19 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   const ask = (message: WorkerMessage): Promise<WorkerReply> => askWorker(worker(), message, ackTimeout);
   // Tabs learn of purges the leader applied; the channel never carries work for the worker.
   const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(`strata:${events}`);
-  channel?.addEventListener('message', ({ data }: MessageEvent<Broadcast>) => emitter.emit(data.type, data.event));
+  let stream: PurgeStream | undefined;
+  channel?.addEventListener('message', ({ data }: MessageEvent<Broadcast>) => {
+    if (data.type === 'restart') stream?.restart();
+    else emitter.emit(data.type, data.event);
+  });
+  // After a user change the stream must carry the new credential: this tab's stream, or the leader's.
+  const restartStream = (): void => {
+    stream?.restart();
+    channel?.postMessage({ type: 'restart' } satisfies Broadcast);
+  };
+  const { headers = {}, credentials = 'same-origin' } = options;
+  /** The user this tab last set; unknown at first, so the first `setUser` reopens the stream too. */
+  let lastUser: string | null | undefined;
 
   const apply = async (frame: PurgeFrame): Promise<void> => {
     // The first stream of this origin learns where it joined the log: from then on a closed tab
@@ -91,20 +115,27 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   container.addEventListener('controllerchange', onControllerChange);
 
   const leadership =
-    typeof EventSource === 'undefined'
+    typeof ReadableStream === 'undefined'
       ? undefined
       : electLeader(`strata:purge-stream:${events}`, () => {
-          const stream = new PurgeStream({
+          const held = new PurgeStream({
             url: () => streamUrl(events, resume.get(), location.href),
+            headers: typeof headers === 'function' ? headers : () => headers,
+            credentials,
+            lastEventId: () => resume.get(),
             apply,
             onOffline: () => emitter.emit('offline', { reason: 'stream' }),
             initialDelay: options.reconnect?.initialDelay ?? 1000,
             maxDelay: options.reconnect?.maxDelay ?? 30_000,
           });
-          stream.open();
-          return () => stream.close();
+          stream = held;
+          held.open();
+          return () => {
+            held.close();
+            stream = undefined;
+          };
         });
-  if (!leadership) console.warn('[strata] no EventSource here: purges from the server are not received');
+  if (!leadership) console.warn('[strata] no streaming fetch here: purges from the server are not received');
 
   return {
     on: (type, listener) => emitter.on(type, listener),
@@ -114,8 +145,16 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
     },
     setUser: async (user) => {
       await ask({ type: 'strata:set-user', user });
+      // The same user again (a page load confirming the session) keeps the stream it has.
+      if (user !== lastUser) restartStream();
+      lastUser = user;
     },
-    logout: async () => ((await ask({ type: 'strata:logout' })) as { evicted: number }).evicted,
+    logout: async () => {
+      const { evicted } = (await ask({ type: 'strata:logout' })) as { evicted: number };
+      restartStream();
+      lastUser = null;
+      return evicted;
+    },
     get leader() {
       return leadership?.leading ?? false;
     },

@@ -1,8 +1,8 @@
 /**
  * Where the purge stream resumes: the id of the last purge the service worker acknowledged.
- * An EventSource's last event id lives in the object and is lost on reload (HTML §9.2.3;
- * STANDARDS.md §4), so it is kept in localStorage, shared by every tab of the origin, and sent as
- * `?since=` when a stream opens.
+ * A stream's last event id lives in the page and is lost on reload (HTML §9.2.3), so it is kept
+ * in localStorage, shared by every tab of the origin, and sent as `?since=` and `Last-Event-ID`
+ * when a stream opens.
  */
 export interface ResumePoint {
   get(): string | null;

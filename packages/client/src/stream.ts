@@ -1,3 +1,6 @@
+import { clientError } from './errors.js';
+import { type SseEvent, SseParser } from './sse.js';
+
 /** One purge as it arrives on the stream. */
 export interface PurgeFrame {
   /** The SSE event id ('' when the server sent none). */
@@ -11,6 +14,11 @@ export interface PurgeFrame {
 export interface StreamOptions {
   /** The URL to connect to, built afresh for each connection (it carries the resume point). */
   url: () => string;
+  /** The app's headers (its credential), asked afresh for each connection, so a refreshed token applies. */
+  headers: () => HeadersInit | Promise<HeadersInit>;
+  credentials: RequestCredentials;
+  /** The resume point sent as Last-Event-ID (the last applied id), or null. */
+  lastEventId: () => string | null;
   /** Applies one frame (forwards it to the worker and records it). Throwing makes the stream reconnect. */
   apply: (frame: PurgeFrame) => Promise<void>;
   /** The stream is down: purges made meanwhile are replayed on reconnect. */
@@ -19,21 +27,25 @@ export interface StreamOptions {
   maxDelay: number;
 }
 
+const KINDS: Record<string, PurgeFrame['kind']> = { message: 'purge', reset: 'reset', position: 'position' };
+
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /**
- * The purge stream, held by the leader tab. Frames are applied one at a time, in order. On an
- * error — the connection dropped, a non-200 answer (which would end an EventSource for good,
- * HTML §9.2.3), a purge the worker could not apply — the stream closes and reconnects after a
- * growing, jittered delay from the last applied id, so nothing is skipped and nothing waits on a
- * dead connection. (A server `retry:` hint is not readable through the EventSource API; the
- * backoff replaces it.)
+ * The purge stream, held by the leader tab and read with `fetch` rather than `EventSource`, so
+ * it carries the app's credential (an `Authorization` header, or cookies) and the server can
+ * send the user's own private purges. Frames are applied one at a time, in order. On an error —
+ * the connection dropped or ended, an answer other than a 200 `text/event-stream`, a purge the
+ * worker could not apply — the stream reconnects after a growing, jittered delay (based on the
+ * server's `retry:` once it sent one) with `Last-Event-ID` set to the last applied id, so nothing
+ * is skipped. A 204 means the server wants no stream: it is not reopened (HTML §9.2.3).
  */
 export class PurgeStream {
   readonly #options: StreamOptions;
-  #source: EventSource | undefined;
+  #abort: AbortController | undefined;
   #queue: Promise<void> = Promise.resolve();
+  #base: number;
   #delay: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #generation = 0;
@@ -41,31 +53,77 @@ export class PurgeStream {
 
   constructor(options: StreamOptions) {
     this.#options = options;
+    this.#base = options.initialDelay;
     this.#delay = options.initialDelay;
   }
 
   open(): void {
     if (this.#closed) return;
-    const generation = ++this.#generation;
-    const source = new EventSource(this.#options.url());
-    this.#source = source;
-    source.onopen = () => {
-      this.#delay = this.#options.initialDelay;
-    };
-    source.onmessage = (event) => this.#enqueue(generation, event, 'purge');
-    source.addEventListener('reset', (event) => this.#enqueue(generation, event as MessageEvent, 'reset'));
-    source.addEventListener('position', (event) => this.#enqueue(generation, event as MessageEvent, 'position'));
-    source.onerror = () => this.#reconnect(generation);
+    void this.#connect(++this.#generation);
+  }
+
+  /** Drops the connection and opens a new one now, with fresh headers (the user changed). */
+  restart(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#abort?.abort();
+    this.#delay = this.#base;
+    this.open();
+  }
+
+  /** True once closed, by `close()` or by a 204: no connection or reconnection is pending then. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#source?.close();
+    this.#abort?.abort();
   }
 
-  #enqueue(generation: number, event: MessageEvent, kind: PurgeFrame['kind']): void {
-    const id = event.lastEventId;
+  async #connect(generation: number): Promise<void> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    const current = () => !this.#closed && generation === this.#generation;
+    try {
+      const { url, headers: appHeaders, credentials, lastEventId } = this.#options;
+      const headers = new Headers(await appHeaders());
+      headers.set('accept', 'text/event-stream');
+      const last = lastEventId();
+      if (last !== null) headers.set('last-event-id', last);
+      if (!current()) return;
+      const response = await fetch(url(), { headers, credentials, cache: 'no-store', signal: abort.signal });
+      if (response.status === 204) return void this.close();
+      const type = response.headers.get('content-type') ?? '';
+      if (response.status !== 200 || !/^text\/event-stream\b/i.test(type) || !response.body) {
+        void response.body?.cancel();
+        throw clientError('E_STREAM_FAILED', `the purge stream answered ${response.status} ${type}`);
+      }
+      this.#delay = this.#base;
+      const parser = new SseParser({
+        event: (event) => this.#enqueue(generation, event),
+        retry: (ms) => {
+          this.#base = Math.min(ms, this.#options.maxDelay);
+        },
+      });
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (!current()) return void reader.cancel().catch(() => undefined);
+        parser.push(value);
+      }
+      parser.end();
+      throw clientError('E_STREAM_FAILED', 'the purge stream ended');
+    } catch {
+      this.#reconnect(generation);
+    }
+  }
+
+  #enqueue(generation: number, event: SseEvent): void {
+    const kind = KINDS[event.type];
+    if (kind === undefined) return; // an event type the client does not know
     this.#queue = this.#queue.then(async () => {
       // Frames of a replaced connection are skipped: the new one replays them from the resume point.
       if (this.#closed || generation !== this.#generation) return;
@@ -76,7 +134,7 @@ export class PurgeStream {
         // not JSON: a purge of nothing; the worker answers it and the id is recorded
       }
       try {
-        await this.#options.apply({ id, kind, tags: strings(data.tags), keys: strings(data.keys) });
+        await this.#options.apply({ id: event.lastEventId, kind, tags: strings(data.tags), keys: strings(data.keys) });
       } catch {
         this.#reconnect(generation);
       }
@@ -86,7 +144,7 @@ export class PurgeStream {
   #reconnect(generation: number): void {
     if (this.#closed || generation !== this.#generation) return;
     this.#generation++; // frames still queued from this connection are dropped
-    this.#source?.close();
+    this.#abort?.abort();
     this.#options.onOffline();
     const delay = this.#delay * (0.5 + Math.random() / 2);
     this.#delay = Math.min(this.#delay * 2, this.#options.maxDelay);

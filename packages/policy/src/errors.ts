@@ -18,7 +18,8 @@ export type StrataErrorCode =
   | 'E_SW_REPLY'
   | 'E_BUS_UNAVAILABLE'
   | 'E_PURGE_FAILED'
-  | 'E_ORIGIN_TIMEOUT';
+  | 'E_ORIGIN_TIMEOUT'
+  | 'E_STREAM_FAILED';
 
 /** Every error Strata throws on purpose. `code` is stable; match on it, not on the message. */
 export class StrataError extends Error {

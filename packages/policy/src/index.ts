@@ -17,6 +17,7 @@ export {
 } from './headers.js';
 export { defineManifest, headersForRequest, manifestHeaderOptions, normalizeManifest } from './manifest.js';
 export { compileManifest, matchRoute } from './matcher.js';
+export { PARTITION_HEADER, partitionHash, sha256Hex } from './partition-header.js';
 export { canonicalPath } from './path.js';
 export { type Pattern, parsePattern } from './pattern.js';
 export { browserCache, cdnCache, fullCache, levelTtl, noStore, serverCache, storesAt } from './presets.js';

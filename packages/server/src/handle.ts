@@ -5,6 +5,8 @@ import {
   type Method,
   manifestHeaderOptions,
   matchRoute,
+  PARTITION_HEADER,
+  partitionHash,
 } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
@@ -116,17 +118,21 @@ export function createHandler(deps: HandlerDeps): Handlers {
 
     const { policy } = match;
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
+    // A private answer names its partition, hashed: a service worker refuses to store it under another user.
+    const named = partition === undefined ? {} : { [PARTITION_HEADER]: await partitionHash(partition) };
     const serverLevel = enabled && policy.levels.includes('server');
     // A private policy without a partition is never stored: there is no one to key it to.
     if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
       const response = await next(request);
-      return withHeaders(response, headersOf(response, ctx));
+      return withHeaders(response, { ...headersOf(response, ctx), ...named });
     }
     const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
     const tags = [...match.tags, urlTag(url)];
     // The cache hands back responses it built itself, so their headers can be set in place.
     const response = await cache.serve(request, { match, key, tags, partition, negativeTtl }, next);
-    for (const [name, value] of Object.entries(headersOf(response, ctx))) response.headers.set(name, value);
+    for (const [name, value] of Object.entries({ ...headersOf(response, ctx), ...named })) {
+      response.headers.set(name, value);
+    }
     return response;
   }
 

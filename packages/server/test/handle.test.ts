@@ -1,4 +1,4 @@
-import type { Manifest } from '@strata/policy';
+import { type Manifest, PARTITION_HEADER, partitionHash } from '@strata/policy';
 import { describe, expect, it } from 'vitest';
 import { barrier, clock, get, manifest, origin, strataFor, strataPerTest } from './origin.js';
 
@@ -409,8 +409,23 @@ describe('keys and partitions', () => {
     const strata = make({ partition });
     const app = origin();
     await strata.handle(get('/api/me'), app);
-    await strata.handle(get('/api/me'), app);
+    const anonymous = await strata.handle(get('/api/me'), app);
     expect(app.calls).toBe(2);
+    expect(anonymous.headers.get(PARTITION_HEADER)).toBeNull();
+  });
+
+  it('names the partition of a private answer, hashed, on a miss and a hit (Strata-Partition)', async () => {
+    const strata = make({ partition });
+    const app = origin();
+    const alice = { authorization: 'Bearer alice' };
+    const miss = await strata.handle(get('/api/me', alice), app);
+    const hit = await strata.handle(get('/api/me', alice), app);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    const expected = await partitionHash('alice');
+    expect(expected).toBe('2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90');
+    expect([miss.headers.get(PARTITION_HEADER), hit.headers.get(PARTITION_HEADER)]).toEqual([expected, expected]);
+    // Public answers name none.
+    expect((await strata.handle(get('/api/users/1', alice), app)).headers.get(PARTITION_HEADER)).toBeNull();
   });
 
   it('does not let a client switch caching off with request directives', async () => {

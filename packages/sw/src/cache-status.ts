@@ -8,7 +8,13 @@
 export type Forward = 'uri-miss' | 'stale' | 'bypass';
 
 /** Why a stale or bypassed response was used; always an sf-token (RFC 8941 §3.3.4). */
-export type Detail = 'stale-while-revalidate' | 'stale-if-error' | 'no-user' | 'navigation-fallback';
+export type Detail =
+  | 'stale-while-revalidate'
+  | 'stale-if-error'
+  | 'no-user'
+  | 'navigation-fallback'
+  /** A private answer the server named for another partition (`Strata-Partition`): not stored. */
+  | 'partition-mismatch';
 
 /** `hit` and `fwd` are mutually exclusive (§2.1, §2.2), so they are two shapes. */
 export type CacheStatus =

@@ -1,23 +1,50 @@
+import { sha256Hex } from '@strata/policy';
 import { appendCacheStatus } from './cache-status.js';
 
 /**
  * What a stored entry carries besides the origin's response. Cache Storage keeps no metadata
  * (SW spec §5.2; STANDARDS.md §5) and the hit path must not wait on IndexedDB, so everything a
- * hit needs travels in one header of the stored copy, `x-strata: <stored-at> <partition> <tags…>`
- * (tags and partitions never hold spaces): one `caches.match` answers a request. The page never
- * sees the header; `serve` strips it.
+ * hit needs travels in one header of the stored copy,
+ * `x-strata: <stored-at> <partition> <credential> <variant> <tags…>` (none of them holds a
+ * space): one `caches.match` answers a request. The page never sees the header; `serve` strips it.
  */
 export const META = 'x-strata';
+
+/** A digest field that does not apply to the entry. */
+export const NONE = '-';
+
+/** Request headers that carry a credential: never stored, only their digest (docs/threat-model.md). */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Whether a policy's `vary` (lower-case, as manifests are normalized) names a credential header. */
+export const variesOnCredential = (vary: readonly string[]): boolean =>
+  vary.some((name) => CREDENTIAL_HEADERS.includes(name));
 
 export interface EntryMeta {
   /** When the worker stored it (ms since the epoch, the worker's clock). */
   storedAt: number;
-  /** `public` or the user partition. */
+  /** `public`, `credential` or the user partition. */
   partition: string;
+  /**
+   * For private and credential-varied entries, the digest of the request's Authorization
+   * (`credentialDigest`): a hit needs the same one. `NONE` for other entries.
+   */
+  credential: string;
+  /** The digest of the request's values of the stored Vary's fields (`headerDigest`), or `NONE`. */
+  variant: string;
   tags: readonly string[];
-  /** Request headers the cache key splits on (the policy's `vary`), merged into the stored Vary. */
-  vary: readonly string[];
 }
+
+/**
+ * SHA-256 of a request's values of `names` (lower-case), in hex: what a key or an entry keeps of the headers
+ * that select it, never the values (a token would outlive sign-out in a key, docs/threat-model.md).
+ */
+export function headerDigest(request: Request, names: readonly string[]): Promise<string> {
+  return sha256Hex(JSON.stringify(names.map((name) => [name, request.headers.get(name)])));
+}
+
+/** The digest of the request's Authorization (absent and present hash differently). */
+export const credentialDigest = (request: Request): Promise<string> => headerDigest(request, ['authorization']);
 
 // Fetch §2.2.3: a null body status cannot be given a body, not even an empty stream.
 const NULL_BODY = [101, 103, 204, 205, 304];
@@ -46,38 +73,57 @@ export function varyNames(value: string | null): string[] {
   return value ? value.split(',').flatMap((name) => name.trim().toLowerCase() || []) : [];
 }
 
+/**
+ * The Vary a stored copy (and the page) gets: the origin's fields plus the policy's `vary`.
+ * RFC 9110 §12.5.5: Vary extends the cache key, so the policy's vary must be in it even when the
+ * origin forgot to send it — for the browser's HTTP cache and any cache the response reaches.
+ */
+export function storedVary(origin: string | null, vary: readonly string[]): string[] {
+  const names = varyNames(origin);
+  return [...names, ...vary.filter((name) => !names.includes(name))];
+}
+
 /** The copy that goes into Cache Storage, stamped with its metadata. Consumes `response`'s body. */
-export function stamp(response: Response, meta: EntryMeta): Response {
+export function stamp(response: Response, meta: EntryMeta, vary: readonly string[]): Response {
   return copy(response, (headers) => {
-    headers.set(META, [meta.storedAt, meta.partition, ...meta.tags].join(' '));
-    // RFC 9110 §12.5.5: Vary extends the cache key. Cache Storage only splits on the response's Vary,
-    // so the policy's vary must be in it even when the origin forgot to send it.
-    const vary = varyNames(headers.get('vary'));
-    const names = [...vary, ...meta.vary.filter((name) => !vary.includes(name))];
-    if (names.length > 0) headers.set('vary', names.join(', '));
+    headers.set(META, [meta.storedAt, meta.partition, meta.credential, meta.variant, ...meta.tags].join(' '));
+    if (vary.length > 0) headers.set('vary', vary.join(', '));
   });
 }
 
-/** The stored-at time of an entry, or undefined when it is not an entry of `partition`. */
-export function storedAtOf(cached: Response, partition: string): number | undefined {
-  const [at, owner] = (cached.headers.get(META) ?? '').split(' ');
+/**
+ * Whether a stored entry answers `request`, and when it was stored. Variants are selected here,
+ * not by Cache Storage's Vary matching (the stored request keeps no headers to match): the entry
+ * must be of `partition`, stored for the same credential digest, and the request's values of the
+ * stored Vary's fields must hash to the entry's variant (RFC 9111 §4.1).
+ */
+export async function storedAtFor(
+  cached: Response,
+  request: Request,
+  partition: string,
+  credential: string,
+): Promise<number | undefined> {
+  const [at, owner, stored, variant] = (cached.headers.get(META) ?? '').split(' ');
   const storedAt = Number(at);
-  return owner === partition && storedAt > 0 ? storedAt : undefined;
+  // A field missing (no metadata, an older format) compares unequal: the entry is not served.
+  if (!(storedAt > 0) || owner !== partition || stored !== credential) return undefined;
+  const names = varyNames(cached.headers.get('vary'));
+  return variant === (names.length === 0 ? NONE : await headerDigest(request, names)) ? storedAt : undefined;
 }
 
 /**
- * The Cache Storage key of a request: the request itself, or for a policy with `vary`, the URL
- * with the varied header values appended. Chromium's `Cache.put` replaces every entry of a URL
- * whatever their Vary (the SW spec, §5.4 Batch Cache Operations, replaces only the Vary-matching
- * ones), so variants live under distinct key URLs. The request's headers still go along, so a Vary
- * the origin sends for other headers is honoured on lookup too.
+ * The Cache Storage key of a request: its URL without the fragment and, for a policy with `vary`,
+ * a `strata-vary` parameter holding the digest of the varied values. Chromium's `Cache.put`
+ * replaces every entry of a URL whatever their Vary (the SW spec, §5.4 Batch Cache Operations,
+ * replaces only the Vary-matching ones), so variants live under distinct key URLs. The key is a
+ * GET with no headers: Cache Storage keeps the key request's headers with the entry, readable by
+ * any script of the origin, and the page's request may carry Authorization or Cookie.
  */
-export function cacheKey(request: Request, vary: readonly string[], head: boolean): Request {
-  if (vary.length === 0 && !head) return request;
+export async function cacheKey(request: Request, vary: readonly string[]): Promise<Request> {
   const url = new URL(request.url);
   url.hash = '';
-  if (vary.length > 0) url.searchParams.append('strata-vary', JSON.stringify(vary.map((h) => request.headers.get(h))));
-  return new Request(url, { headers: request.headers });
+  if (vary.length > 0) url.searchParams.append('strata-vary', await headerDigest(request, vary));
+  return new Request(url.href);
 }
 
 /**

@@ -6,9 +6,10 @@ import { serve } from './entry.js';
 import { Epochs } from './epochs.js';
 import { swError } from './errors.js';
 import { Expiration } from './expiration.js';
+import { Identity } from './identity.js';
 import { invalidateOnWrite } from './invalidate.js';
 import { errorReply, parseMessage, type StrataMessage, type StrataReply } from './messages.js';
-import { Partitions, userPartition } from './partition.js';
+import { Partitions } from './partition.js';
 import { Evictor } from './purge.js';
 import { type ReconcileResult, reconcile } from './reconcile.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -47,8 +48,12 @@ export interface StrataWorker {
   readonly router: Router;
   purge(tags: readonly string[], keys?: readonly string[]): Promise<number>;
   reset(): Promise<number>;
+  /** Sets the user; another user than the current one first drops every personal cache. */
   setUser(user: string | null): Promise<void>;
-  /** Deletes the partition of `user` (default: the current user); the user is unset if current. */
+  /**
+   * Logs `user` out (default: the current user): for the current user, the user is unset and every
+   * personal cache (user partitions, credential-varied entries) dropped; for another, their partition.
+   */
   logout(user?: string | null): Promise<number>;
   stats(): Promise<StatsSnapshot>;
   /** Runs expiration now. Resolves false if it failed (the next run starts afresh). */
@@ -124,22 +129,14 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
   }
   router.addFetchListener();
 
-  const setUser = async (user: string | null): Promise<void> => {
-    partitions.user = user;
-    await index.setMeta('user', user);
-  };
+  const identity = new Identity({ caches, partitions, index, evictor });
+  const setUser = async (user: string | null): Promise<void> => void (await identity.setUser(user));
   const worker: StrataWorker = {
     router,
     purge: (tags, keys = []) => evictor.purge(tags, keys),
     reset: () => evictor.reset(),
     setUser,
-    async logout(user) {
-      await partitions.ready;
-      const who = user === undefined ? partitions.user : user;
-      if (who === null) return 0;
-      if (partitions.user === who) await setUser(null);
-      return evictor.dropCache(partitions.cacheOf(userPartition(who)));
-    },
+    logout: (user) => identity.logout(user),
     stats: () => stats.snapshot(),
     cleanup: () => expiration.run(),
     reconcile: () => reconcile(caches, index, partitions),

@@ -1,7 +1,16 @@
-import type { RouteMatch } from '@strata/policy';
+import { PARTITION_HEADER, partitionHash, type RouteMatch } from '@strata/policy';
 import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
-import { annotate, cacheKey, isStorable, serve, storedAtOf } from './entry.js';
+import {
+  annotate,
+  cacheKey,
+  credentialDigest,
+  isStorable,
+  NONE,
+  serve,
+  storedAtFor,
+  variesOnCredential,
+} from './entry.js';
 import type { Epochs, Ticket } from './epochs.js';
 import { freshness, isServerError, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
 import type { Partitions } from './partition.js';
@@ -27,6 +36,10 @@ interface Lookup {
   windows: Windows;
   cache: string;
   partition: string;
+  /** The user whose partition a private lookup uses, else null. */
+  user: string | null;
+  /** See `WriteJob.credential`. */
+  credential: string;
 }
 
 /**
@@ -55,18 +68,25 @@ export class StrataStrategy extends Strategy {
     const { partitions, caches, now } = this.#ctx;
     const match = handler.params as RouteMatch;
     const windows = windowsOf(match.policy);
-    if (match.policy.scope === 'private') await partitions.ready;
-    const partition = partitions.partitionFor(match.policy.scope);
+    const { scope, vary = [] } = match.policy;
+    const credentialed = variesOnCredential(vary);
+    // One person's entries: wait until the user is known and no user change is dropping caches.
+    const personal = scope === 'private' || credentialed;
+    if (personal) await partitions.settled();
+    const partition = partitions.partitionFor(scope, credentialed);
     if (partition === undefined) {
       // A private response with no user set has no partition to go to: neither stored nor served.
       return annotate(await handler.fetch(request), cacheStatusMember({ fwd: 'bypass', detail: 'no-user' }));
     }
     const head = request.method === 'HEAD';
     // RFC 9110 §9.3.2: HEAD is answered from the stored GET response (the key is a GET request).
-    const key = cacheKey(request, match.policy.vary ?? [], head);
-    const lookup: Lookup = { request, key, handler, match, windows, cache: partitions.cacheOf(partition), partition };
-    const cached = await caches.match(key, { cacheName: lookup.cache });
-    const storedAt = cached && storedAtOf(cached, partition);
+    const [key, credential] = await Promise.all([cacheKey(request, vary), personal ? credentialDigest(request) : NONE]);
+    const cache = partitions.cacheOf(partition);
+    const user = scope === 'private' ? partitions.user : null;
+    const lookup: Lookup = { request, key, handler, match, windows, cache, partition, user, credential };
+    // ignoreVary: the stored request has no headers to match; `storedAtFor` selects the variant.
+    const cached = await caches.match(key, { cacheName: cache, ignoreVary: true });
+    const storedAt = cached && (await storedAtFor(cached, request, partition, credential));
     if (!cached || storedAt === undefined) return head ? handler.fetch(request) : this.#fetch(lookup);
 
     const age = now() - storedAt;
@@ -108,7 +128,8 @@ export class StrataStrategy extends Strategy {
       return fallback(response.status);
     }
     this.#count(lookup, 'miss');
-    const stored = isStorable(response);
+    const owned = await ownedBy(response, lookup.user);
+    const stored = owned && isStorable(response);
     if (stored) handler.waitUntil(this.#ctx.writer.store(this.#job(lookup, response.clone(), ticket)));
     else ticket.end();
     const fwd = stale ? 'stale' : 'uri-miss';
@@ -117,6 +138,7 @@ export class StrataStrategy extends Strategy {
       fwdStatus: response.status,
       stored,
       ...(stale && { ttl: ttlLeft(age, windows) }),
+      ...(!owned && { detail: 'partition-mismatch' as const }),
     };
     return annotate(response, cacheStatusMember(status));
   }
@@ -131,7 +153,7 @@ export class StrataStrategy extends Strategy {
       try {
         const response = await handler.fetch(request);
         // A failed revalidation keeps the stale entry: the next request past the window retries.
-        if (!isStorable(response)) return void response.body?.cancel();
+        if (!isStorable(response) || !(await ownedBy(response, lookup.user))) return void response.body?.cancel();
         const result = await this.#ctx.writer.store(this.#job(lookup, response, ticket));
         if (result !== 'failed') this.#count(lookup, result === 'stored' ? 'revalidated' : 'discarded');
       } catch {
@@ -144,15 +166,43 @@ export class StrataStrategy extends Strategy {
     handler.waitUntil(done);
   }
 
-  #job({ request, key, match, cache, partition, windows }: Lookup, response: Response, ticket: Ticket): WriteJob {
+  #job(
+    { request, key, match, cache, partition, windows, credential }: Lookup,
+    response: Response,
+    ticket: Ticket,
+  ): WriteJob {
     const { tags, policy, route } = match;
     const vary = policy.vary ?? [];
     const life = lifetime(windows);
-    return { request, key, response, cache, partition, tags, vary, route: route.match, lifetime: life, ticket };
+    return {
+      request,
+      key,
+      response,
+      cache,
+      partition,
+      tags,
+      vary,
+      credential,
+      route: route.match,
+      lifetime: life,
+      ticket,
+    };
   }
 
   #count({ handler, match }: Lookup, counter: Counter): void {
     this.#ctx.stats.bump(match.route.match, counter);
     handler.waitUntil(this.#ctx.stats.saveSoon());
   }
+}
+
+/**
+ * Whether a private answer may go to `user`'s partition: when the server names the answer's
+ * partition (`Strata-Partition`, a hash), it must be `user`'s. A cookie session the worker cannot
+ * see, or a page that told the worker another user, would otherwise file one user's answer under
+ * another. Answers without the header (and public lookups, `user` null) are not judged here.
+ */
+async function ownedBy(response: Response, user: string | null): Promise<boolean> {
+  const named = response.headers.get(PARTITION_HEADER);
+  if (user === null || named === null) return true;
+  return named.trim().toLowerCase() === (await partitionHash(user));
 }

@@ -1,4 +1,4 @@
-import { stamp } from './entry.js';
+import { headerDigest, NONE, stamp, storedVary } from './entry.js';
 import { type Epochs, entryNames, type Ticket } from './epochs.js';
 import { putWithRoom } from './quota.js';
 import type { TagIndex } from './tag-index.js';
@@ -14,6 +14,8 @@ export interface WriteJob {
   tags: readonly string[];
   /** The policy's vary. */
   vary: readonly string[];
+  /** The request's credential digest for private and credential-varied entries, else `NONE`. */
+  credential: string;
   route: string;
   /** Entry lifetime in ms: TTL plus the longer stale window. */
   lifetime: number;
@@ -78,7 +80,10 @@ export class Writer {
         return 'discarded';
       }
       const storedAt = now();
-      const stored = stamp(response, { storedAt, partition: job.partition, tags, vary: job.vary });
+      const vary = storedVary(response.headers.get('vary'), job.vary);
+      const variant = vary.length === 0 ? NONE : await headerDigest(request, vary);
+      const meta = { storedAt, partition: job.partition, credential: job.credential, variant, tags };
+      const stored = stamp(response, meta, vary);
       const cache = await caches.open(name);
       await putWithRoom(cache, key, stored, () => this.#deps.makeRoom(name));
       if (purged()) {

@@ -7,9 +7,11 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 
 /**
  * The default worker's gzipped size must stay within this budget. The issue's aim is 9 KB; see the
- * package README ("Size") for where the bytes go and why the aim is not met yet.
+ * package README ("Size") for where the bytes go and why the aim is not met yet. Raised from 12 KB
+ * for the privacy rules (hashed keys and credentials, user changes, cleaning what an older worker
+ * stored with a credential).
  */
-export const SIZE_BUDGET = 12 * 1024;
+export const SIZE_BUDGET = 12.5 * 1024;
 
 describe('buildServiceWorker', () => {
   it('bundles the default worker: one IIFE, manifest inlined, no validator, no dev code, within budget', async () => {

@@ -1,27 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { annotate, cacheKey, isStorable, META, serve, stamp, storedAtOf } from '../src/entry.js';
+import {
+  annotate,
+  cacheKey,
+  credentialDigest,
+  headerDigest,
+  isStorable,
+  META,
+  NONE,
+  serve,
+  stamp,
+  storedAtFor,
+  storedVary,
+} from '../src/entry.js';
 
 describe('stored entries', () => {
-  it('stamps stored-at, partition and tags into one header, and the policy vary into Vary', async () => {
+  it('stamps stored-at, partition, credential, variant and tags into one header, and the policy vary into Vary', async () => {
     const origin = new Response('body', { headers: { vary: 'Accept-Encoding', 'content-type': 'text/plain' } });
-    const stored = stamp(origin, {
-      storedAt: 1234,
-      partition: 'user:alice',
-      tags: ['a', 'b:1'],
-      vary: ['accept-language'],
+    const alice = new Request('https://x/me', {
+      headers: { authorization: 'Bearer alice.t0ken', 'accept-language': 'fr' },
     });
-    expect(stored.headers.get(META)).toBe('1234 user:alice a b:1');
+    const vary = storedVary(origin.headers.get('vary'), ['accept-language']);
+    expect(vary).toEqual(['accept-encoding', 'accept-language']);
+    const credential = await credentialDigest(alice);
+    const variant = await headerDigest(alice, vary);
+    const stored = stamp(
+      origin,
+      { storedAt: 1234, partition: 'user:alice', credential, variant, tags: ['a', 'b:1'] },
+      vary,
+    );
+    expect(stored.headers.get(META)).toBe(`1234 user:alice ${credential} ${variant} a b:1`);
+    expect(stored.headers.get(META)).not.toContain('t0ken');
+    expect(credential).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.headers.get('vary')).toBe('accept-encoding, accept-language');
+    expect(await storedAtFor(stored, alice, 'user:alice', credential)).toBe(1234);
+    expect(await storedAtFor(stored, alice, 'user:bob', credential)).toBeUndefined(); // never another partition's entry
+    // Another credential, or none, never gets it.
+    const bare = new Request('https://x/me', { headers: { 'accept-language': 'fr' } });
+    expect(await storedAtFor(stored, bare, 'user:alice', await credentialDigest(bare))).toBeUndefined();
+    // Another value of a Vary field selects another variant.
+    const en = new Request('https://x/me', {
+      headers: { authorization: 'Bearer alice.t0ken', 'accept-language': 'en' },
+    });
+    expect(await storedAtFor(stored, en, 'user:alice', credential)).toBeUndefined();
     expect(await stored.text()).toBe('body');
-    expect(storedAtOf(stored, 'user:alice')).toBe(1234);
-    expect(storedAtOf(stored, 'user:bob')).toBeUndefined(); // never another partition's entry
-    expect(storedAtOf(new Response('x'), 'public')).toBeUndefined();
+    expect(await storedAtFor(new Response('x'), bare, 'public', NONE)).toBeUndefined();
+    const older = new Response('x', { headers: { [META]: '1 public' } }); // before credential and variant
+    expect(await storedAtFor(older, bare, 'public', NONE)).toBeUndefined();
+    const plain = stamp(
+      new Response('x'),
+      { storedAt: 5, partition: 'public', credential: NONE, variant: NONE, tags: [] },
+      [],
+    );
+    expect(await storedAtFor(plain, bare, 'public', NONE)).toBe(5);
   });
 
   it('serves with the metadata stripped, Age replaced (upstream + resident), the member appended', async () => {
     const cached = new Response('hello', {
       status: 200,
-      headers: { [META]: '1 public t', age: '7', 'cache-status': 'origin; hit' },
+      headers: { [META]: '1 public - - t', age: '7', 'cache-status': 'origin; hit' },
     });
     const served = serve(cached, 'strata-sw; hit; ttl=5', 12_900, false);
     expect(served.headers.get(META)).toBeNull();
@@ -41,18 +77,21 @@ describe('stored entries', () => {
     expect(isStorable(new Response('x', { headers: { 'cache-control': 'private, max-age=60' } }))).toBe(true);
   });
 
-  it('keys each Vary variant by its own URL, and HEAD by the GET entry', () => {
-    const fr = new Request('https://x/a?q=1#frag', { headers: { 'accept-language': 'fr' } });
+  it('keys each Vary variant by its own URL holding a digest of the values, with no request headers', async () => {
+    const fr = new Request('https://x/a?q=1#frag', {
+      headers: { 'accept-language': 'fr', authorization: 'Bearer t0ken' },
+    });
     const en = new Request('https://x/a?q=1', { headers: { 'accept-language': 'en' } });
-    expect(cacheKey(fr, [], false)).toBe(fr);
-    const frKey = cacheKey(fr, ['accept-language'], false);
-    expect(frKey.url).toBe(`https://x/a?q=1&strata-vary=${encodeURIComponent('["fr"]')}`);
+    const plain = await cacheKey(fr, []);
+    expect(plain.url).toBe('https://x/a?q=1');
+    expect([...plain.headers]).toEqual([]);
+    const frKey = await cacheKey(fr, ['accept-language', 'authorization']);
+    expect(frKey.url).toMatch(/^https:\/\/x\/a\?q=1&strata-vary=[0-9a-f]{64}$/);
+    expect(frKey.url).not.toContain('t0ken');
+    expect([...frKey.headers]).toEqual([]);
     expect(frKey.method).toBe('GET');
-    expect(cacheKey(en, ['accept-language'], false).url).not.toBe(frKey.url);
-    expect(cacheKey(new Request('https://x/a'), ['accept-language'], false).url).toBe(
-      `https://x/a?strata-vary=${encodeURIComponent('[null]')}`,
-    );
-    const head = cacheKey(new Request('https://x/a', { method: 'HEAD' }), [], true);
+    expect((await cacheKey(en, ['accept-language'])).url).not.toBe((await cacheKey(fr, ['accept-language'])).url);
+    const head = await cacheKey(new Request('https://x/a', { method: 'HEAD' }), []);
     expect([head.method, head.url]).toEqual(['GET', 'https://x/a']);
   });
 

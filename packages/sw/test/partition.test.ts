@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { Partitions, PUBLIC, userPartition } from '../src/partition.js';
+import { CREDENTIAL, Partitions, PUBLIC, userPartition } from '../src/partition.js';
 import { TagIndex } from '../src/tag-index.js';
 
 describe('Partitions: cache names and the current user', () => {
@@ -27,6 +27,15 @@ describe('Partitions: cache names and the current user', () => {
     expect(p.partitionFor('private')).toBe('user:bob');
     p.user = null;
     expect(p.partitionFor('private')).toBeUndefined();
+  });
+
+  it('puts public credential-varied policies in the credential cache; it and user caches are personal', () => {
+    const p = new Partitions('strata', '1', async () => null);
+    expect(p.partitionFor('public', true)).toBe(CREDENTIAL);
+    expect(p.isPersonal('strata:1:credential')).toBe(true);
+    expect(p.isPersonal('strata:1:user:alice')).toBe(true);
+    expect(p.isPersonal('strata:1:public')).toBe(false);
+    expect(p.isPersonal('strata:2:user:alice')).toBe(false); // another version: reconciliation drops it
   });
 
   it('restores the persisted user, unless a newer one was set while loading', async () => {

@@ -195,6 +195,50 @@ describe('@strata/client in Chromium', () => {
     });
   });
 
+  it('sends the app’s headers on every (re)connect, and setUser with another id reopens the stream with the new credential', async () => {
+    await withContext(async (context) => {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      const before = server.sse.total;
+      await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage & PageGlobals;
+        g.localStorage.setItem('token', 'alice.t1');
+        g.strata = await g.StrataClient.registerStrata({
+          swUrl: '/sw.js',
+          events: '/strata/events',
+          headers: async () => ({ authorization: `Bearer ${g.localStorage.getItem('token')}` }),
+        });
+      });
+      await server.sse.waitFor((s) => s.total === before + 1 && s.open === 1);
+      expect(server.sse.requests.at(-1)?.authorization).toBe('Bearer alice.t1');
+      const applied = server.sse.publish({ data: { tags: ['nothing-stored'], keys: [] } });
+      await page.waitForFunction(
+        ([id, key]) => (globalThis as unknown as PageGlobals).localStorage.getItem(key) === id,
+        [applied, `strata:last-purge-id:${server.origin}/strata/events`] as const,
+      );
+
+      // This tab's first setUser reopens the stream; the same user again keeps it; another user
+      // reopens it with the new token.
+      await page.evaluate(() => (globalThis as unknown as ClientPage).strata.setUser('alice'));
+      await server.sse.waitFor((s) => s.total === before + 2 && s.open === 1);
+      await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage & PageGlobals;
+        await g.strata.setUser('alice');
+        g.localStorage.setItem('token', 'bob.t2');
+        await g.strata.setUser('bob');
+      });
+      await server.sse.waitFor((s) => s.requests.at(-1)?.authorization === 'Bearer bob.t2' && s.open === 1);
+      expect(server.sse.requests.slice(before).map((r) => r.authorization)).toEqual([
+        'Bearer alice.t1',
+        'Bearer alice.t1',
+        'Bearer bob.t2',
+      ]);
+      // It resumes from the last applied purge, in the header as well as in `since`.
+      expect(server.sse.requests.at(-1)?.lastEventId).toBe(applied);
+      expect(server.sse.since.at(-1)).toBe(applied);
+    });
+  });
+
   it('emits update when a new worker takes control', async () => {
     await withContext(async (context) => {
       const page = await openApp(context);

@@ -1,6 +1,6 @@
 import { createStrata, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from '../../../sw/test/browser/fixtures/manifest.js';
 import { type ClientPage, entries, get, startClientApp, type TestServer, waitForEntries } from './helpers.js';
@@ -13,7 +13,9 @@ let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  strata = createStrata({ manifest });
+  // The user is the bearer token's `<user>.` prefix, as the fixture origin reads it.
+  const partition = (request: Request) => /^Bearer ([^.\s]+)\./.exec(request.headers.get('authorization') ?? '')?.[1];
+  strata = createStrata({ manifest, partition });
   ({ server, browser } = await startClientApp({ events: nodeListener(strata, (request) => strata.events(request)) }));
 });
 
@@ -60,6 +62,52 @@ describe('@strata/client with the real @strata/server purge stream', () => {
       expect(await entries(page, '/api/fresh/r2')).toBe(0);
     } finally {
       await context.close();
+    }
+  });
+
+  it('a private purge reaches its owner’s browser, whose stream carries her token, and evicts there; another user’s browser never hears of it', async () => {
+    const contexts: BrowserContext[] = [];
+    /** A browser signed in as `user`: the stream sends her bearer token, her /api/me is stored. */
+    const signIn = async (user: string): Promise<Page> => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(server.url);
+      const authorization = `Bearer ${user}.secret-of-${user}`;
+      await page.evaluate(
+        async ([u, token]) => {
+          const g = globalThis as unknown as ClientPage;
+          g.seen = [];
+          g.strata = await g.StrataClient.registerStrata({
+            swUrl: '/sw.js',
+            events: '/strata/events',
+            headers: () => ({ authorization: token }),
+          });
+          g.strata.on('purge', (event) => g.seen.push({ type: 'purge', ...event }));
+          await g.strata.setUser(u);
+        },
+        [user, authorization] as const,
+      );
+      expect((await get(page, '/api/me', { headers: { authorization } })).body?.user).toBe(user);
+      await waitForEntries(page, '/api/me', 1);
+      return page;
+    };
+    const saw = (page: Page, id: string) =>
+      page.waitForFunction((i) => (globalThis as unknown as ClientPage).seen.some((e) => e.id === i), id);
+    try {
+      const alice = await signIn('alice');
+      const bob = await signIn('bob');
+      const mine = await strata.purge({ tags: ['me'], partition: 'alice' });
+      await saw(alice, mine.id);
+      expect(await entries(alice, '/api/me')).toBe(0);
+      // A public purge after it reaches bob: by then the private one would have too.
+      const later = await strata.purge({ tags: ['nothing-stored'] });
+      await saw(bob, later.id);
+      const bobSeen = await bob.evaluate(() => (globalThis as unknown as ClientPage).seen.map((e) => e.id));
+      expect(bobSeen).not.toContain(mine.id);
+      expect(await entries(bob, '/api/me')).toBe(1);
+    } finally {
+      for (const context of contexts) await context.close();
     }
   });
 });

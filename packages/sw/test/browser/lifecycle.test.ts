@@ -71,7 +71,7 @@ describe('service worker lifecycle in Chromium', () => {
     }
   });
 
-  it('activation reconciles Cache Storage and the tag index: orphans on either side go', async () => {
+  it('activation reconciles Cache Storage and the tag index: orphans on either side go, and what holds a credential or another user', async () => {
     const context = await browser.newContext();
     try {
       server.sw = await build('r1');
@@ -86,33 +86,36 @@ describe('service worker lifecycle in Chromium', () => {
         };
         await cache.put('/api/fresh/orphan', new Response('orphan'));
       });
-      await page.evaluate(
-        (record) =>
-          new Promise<void>((resolve, reject) => {
-            const { indexedDB } = globalThis as unknown as IdbGlobals;
-            const open = indexedDB.open('strata:index');
-            open.onsuccess = () => {
-              const tx = open.result.transaction('entries', 'readwrite');
-              tx.objectStore('entries').put(record);
-              tx.oncomplete = () => resolve();
-              tx.onerror = () => reject(tx.error);
-            };
-          }),
-        {
-          id: 'strata:r1:public http://x/ghost',
-          cache: 'strata:r1:public',
-          key: `${server.origin}/api/fresh/ghost`,
-          url: `${server.origin}/api/fresh/ghost`,
-          path: `${server.origin}/api/fresh/ghost`,
-          tags: ['fresh'],
-          route: '/api/fresh/:id',
-          storedAt: Date.now(),
-          expiresAt: Date.now() + 3_600_000,
-        },
-      );
+      const ghost = `${server.origin}/api/fresh/ghost`;
+      await putRecord(page, { key: ghost, path: ghost, tags: ['fresh'], route: '/api/fresh/:id' });
+
+      // What an earlier worker left: a key holding a raw token and the token in the stored request
+      // (indexed, so not an orphan), and the partition of a user who is not the current one.
+      const tainted = `${server.origin}/api/auth/old?strata-vary=${encodeURIComponent('["Bearer alice.tok3n"]')}`;
+      await page.evaluate(async (url) => {
+        const { caches } = globalThis as unknown as PageGlobals;
+        type Putting = { put(k: Request | string, r: Response): Promise<void> };
+        const headers = { authorization: 'Bearer alice.tok3n' };
+        await ((await caches.open('strata:r1:public')) as unknown as Putting).put(
+          new Request(url, { headers }),
+          new Response('old'),
+        );
+        await ((await caches.open('strata:r1:user:mallory')) as unknown as Putting).put(
+          '/api/me',
+          new Response('hers'),
+        );
+      }, tainted);
+      await putRecord(page, {
+        key: tainted,
+        path: `${server.origin}/api/auth/old`,
+        tags: ['auth'],
+        route: '/api/auth/:id',
+      });
 
       // Same manifest version, a changed worker script (an option differs): caches are kept, reconciled.
       await deploy(page, await build('r1', { cleanupInterval: 61 }));
+      expect(await cacheNames(page)).toEqual(['strata:r1:public']);
+      expect(await entries(page, '/api/auth/old')).toBe(0);
       expect(await entries(page, '/api/fresh/orphan')).toBe(0);
       expect(await entries(page, '/api/fresh/kept')).toBe(1);
       const ids = await page.evaluate(
@@ -158,6 +161,27 @@ describe('service worker lifecycle in Chromium', () => {
     }
   });
 });
+
+/** Writes a record of `strata:r1:public` straight into the tag index, as a stopped or older worker could have left it. */
+function putRecord(page: Page, entry: { key: string; path: string; tags: string[]; route: string }): Promise<void> {
+  const cache = 'strata:r1:public';
+  const times = { storedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
+  const record = { id: `${cache} ${entry.key}`, cache, url: entry.path, ...entry, ...times };
+  return page.evaluate(
+    (r) =>
+      new Promise<void>((resolve, reject) => {
+        const { indexedDB } = globalThis as unknown as IdbGlobals;
+        const open = indexedDB.open('strata:index');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('entries', 'readwrite');
+          tx.objectStore('entries').put(r);
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    record,
+  );
+}
 
 /** The raw IndexedDB API, as far as these tests use it (see PageGlobals for why it is typed here). */
 interface IdbRequest<T> {

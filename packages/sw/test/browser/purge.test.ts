@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advance, ask, entries, get, hasEntry, waitForStat } from './helpers/browser.js';
+import { advance, ask, entries, get, hasEntry, waitForEntries, waitForStat } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
@@ -75,7 +75,7 @@ describe('the Strata service worker in Chromium: purges, partitions, messages', 
     });
   });
 
-  it('keeps private entries per user: a switch never serves the other user’s entry; logout clears; purges reach every partition', async () => {
+  it('keeps only the current user’s private entries: a switch drops the previous user’s, so alice→bob→alice is a miss; logout clears', async () => {
     await session(async (page) => {
       const as = async (user: string) => {
         await page.evaluate((u) => {
@@ -83,29 +83,34 @@ describe('the Strata service worker in Chromium: purges, partitions, messages', 
         }, user);
         expect(await ask(page, { type: 'strata:set-user', id: 1, user })).toEqual({ type: 'strata:user', id: 1, user });
       };
+      const names = () => page.evaluate(() => (globalThis as unknown as PageGlobals).caches.keys());
       const route = server().api('/api/me');
       const before = route.hits;
       await as('alice');
       expect((await fill(page, '/api/me')).body?.user).toBe('alice');
       expect((await get(page, '/api/me')).body?.user).toBe('alice');
       await as('bob');
-      expect((await get(page, '/api/me')).body?.user).toBe('bob');
+      expect(await names()).not.toContain('strata:test-1:user:alice');
+      expect((await fill(page, '/api/me')).body?.user).toBe('bob');
       await as('alice');
+      expect(await names()).not.toContain('strata:test-1:user:bob');
+      // Alice's entry went when bob signed in: she starts from the network again.
       const again = await get(page, '/api/me');
       expect(again.body?.user).toBe('alice');
-      expect(again.headers['cache-status']).toMatch(/strata-sw; hit/);
-      expect(route.hits - before).toBe(2);
+      expect(again.headers['cache-status']).toMatch(/strata-sw; fwd=uri-miss/);
+      expect(route.hits - before).toBe(3);
 
+      await waitForEntries(page, '/api/me', 1);
       const out = await ask(page, { type: 'strata:logout', user: 'alice' });
       expect(out).toEqual({ type: 'strata:logged-out', user: null, evicted: 1 });
-      const names = await page.evaluate(() => (globalThis as unknown as PageGlobals).caches.keys());
-      expect(names).toContain('strata:test-1:user:bob');
-      expect(names).not.toContain('strata:test-1:user:alice');
+      expect(await names()).not.toContain('strata:test-1:user:alice');
       // No user now: a private route goes to the network and is not stored.
       const anonymous = await get(page, '/api/me');
       expect(anonymous.headers['cache-status']).toMatch(/strata-sw; fwd=bypass; detail=no-user$/);
-      expect(route.hits - before).toBe(3);
-      // A tag purge reaches every partition, not only the current user's.
+      expect(route.hits - before).toBe(4);
+      // A tag purge reaches the user partition.
+      await as('carol');
+      await fill(page, '/api/me');
       expect(await ask(page, { type: 'strata:purge', tags: ['me'], keys: [] })).toMatchObject({ evicted: 1 });
       expect(await entries(page, '/api/me')).toBe(0);
     });

@@ -124,6 +124,35 @@ export async function waitForEntries(page: Page, path: string, count: number): P
   );
 }
 
+/** One Cache Storage entry as a script of the origin reads it. */
+export interface StoredEntry {
+  cache: string;
+  url: string;
+  requestHeaders: [string, string][];
+  responseHeaders: [string, string][];
+}
+
+/** Everything Cache Storage holds, read from the page as any later script of the origin could. */
+export function storedEntries(page: Page): Promise<StoredEntry[]> {
+  return page.evaluate(async () => {
+    const { caches } = globalThis as unknown as PageGlobals;
+    const all: StoredEntry[] = [];
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        const response = await cache.match(request, { ignoreVary: true });
+        all.push({
+          cache: name,
+          url: request.url,
+          requestHeaders: [...request.headers],
+          responseHeaders: [...(response?.headers ?? new Headers())],
+        });
+      }
+    }
+    return all;
+  });
+}
+
 /** Whether Cache Storage holds any entry for `path`. */
 export async function hasEntry(page: Page, path: string): Promise<boolean> {
   return (await entries(page, path)) > 0;

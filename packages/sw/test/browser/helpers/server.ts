@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { headersForRequest, type Manifest } from '@strata/policy';
+import { headersForRequest, type Manifest, PARTITION_HEADER, partitionHash } from '@strata/policy';
 
 /**
  * A real HTTP/1.1 server on 127.0.0.1 for the browser tests: the fixture page, the service
@@ -43,6 +43,8 @@ export interface SseStandIn {
   readonly total: number;
   /** The `since` parameter of each connection, in order (null when absent). */
   readonly since: (string | null)[];
+  /** The Authorization and Last-Event-ID request headers of each connection, in order. */
+  readonly requests: { authorization: string | null; lastEventId: string | null }[];
   /** Appends to the replay log and sends to every open connection. */
   publish(event: Omit<PurgeEvent, 'id'>): string;
   /** Closes every open connection (the browser reconnects). */
@@ -117,6 +119,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
   let total = 0;
   let forgotten = 0;
   const since: (string | null)[] = [];
+  const requests: SseStandIn['requests'] = [];
   const notify = (): void => {
     for (const check of [...waiters]) check();
   };
@@ -130,6 +133,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       return total;
     },
     since,
+    requests,
     publish(event) {
       const full = { ...event, id: String(log.length + 1) };
       log.push(full);
@@ -157,6 +161,10 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
   const events = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     const from = url.searchParams.get('since');
     since.push(from);
+    requests.push({
+      authorization: req.headers.authorization ?? null,
+      lastEventId: (req.headers['last-event-id'] as string | undefined) ?? null,
+    });
     total++;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(': stand-in for the @strata/server purge stream\nretry: 200\n\n');
@@ -195,11 +203,13 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
     if (!path.startsWith('/api/')) return void res.writeHead(404).end();
     const route = api(path);
     route.hits++;
-    const respond = (): void => {
+    const respond = async (): Promise<void> => {
       if (route.failWith !== undefined) {
         return void res.writeHead(route.failWith, { 'content-type': 'text/plain' }).end('origin failure');
       }
-      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? null;
+      // The user: a `user=` cookie, or a bearer token `<user>.<secret>`.
+      const bearer = /^Bearer ([^.\s]+)\./.exec(req.headers.authorization ?? '')?.[1];
+      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? null;
       const body = {
         path,
         query: url.search,
@@ -211,7 +221,12 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
         pad: path.startsWith('/api/big/') ? 'x'.repeat(256 * 1024) : undefined,
       };
       // The headers the manifest gives this route, as @strata/server would emit them.
-      const headers = headersForRequest(manifest, path, req.method)?.headers ?? {};
+      const derived = headersForRequest(manifest, path, req.method);
+      const headers = { ...derived?.headers };
+      // As @strata/server does: a private answer names its partition, hashed.
+      if (derived?.match.policy.scope === 'private' && user !== null) {
+        headers[PARTITION_HEADER] = await partitionHash(user);
+      }
       res.writeHead(200, {
         ...headers,
         'content-type': 'application/json',
@@ -221,8 +236,9 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
     };
     const hold = route.holds.shift();
-    if (hold) hold(respond);
-    else respond();
+    const answer = (): void => void respond();
+    if (hold) hold(answer);
+    else answer();
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
