@@ -1,4 +1,4 @@
-import { sha256Hex } from '@strata/policy';
+import { canonicalPath, sha256Hex } from '@strata/policy';
 import { appendCacheStatus } from './cache-status.js';
 
 /**
@@ -120,10 +120,22 @@ export async function storedAtFor(
  * any script of the origin, and the page's request may carry Authorization or Cookie.
  */
 export async function cacheKey(request: Request, vary: readonly string[]): Promise<Request> {
-  const url = new URL(request.url);
-  url.hash = '';
+  const url = canonicalUrl(request.url);
   if (vary.length > 0) url.searchParams.append('strata-vary', await headerDigest(request, vary));
   return new Request(url.href);
+}
+
+/**
+ * A URL with its path in the canonical form route matching uses (RFC 3986 §6.2.2) and no fragment,
+ * so `/api/v1/%75sers/3` and `/api/v1/users/3` are one entry, and a purge by either key reaches it.
+ * A path with no canonical form is never stored (it matches no route), so it is left as it is.
+ */
+export function canonicalUrl(href: string, base?: string): URL {
+  const url = new URL(href, base);
+  url.hash = '';
+  const path = canonicalPath(url);
+  if (path !== undefined) url.pathname = path;
+  return url;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { canonicalUrl } from './entry.js';
 import { cacheName, type Epochs, EVERYTHING_TAGGED, pathName, tagName } from './epochs.js';
 import type { Stats } from './stats.js';
 import type { EntryRecord, TagIndex } from './tag-index.js';
@@ -37,8 +38,7 @@ export class Evictor {
     const paths: string[] = [];
     const names = tags.map(tagName);
     for (const key of keys) {
-      const url = new URL(key, origin);
-      url.hash = '';
+      const url = canonicalUrl(key, origin);
       const path = url.origin + url.pathname;
       names.push(pathName(path));
       // A key with a query names one URL; a path names every query variant of it.

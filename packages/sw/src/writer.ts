@@ -1,4 +1,4 @@
-import { headerDigest, NONE, stamp, storedVary } from './entry.js';
+import { canonicalUrl, headerDigest, NONE, stamp, storedVary } from './entry.js';
 import { type Epochs, entryNames, type Ticket } from './epochs.js';
 import { putWithRoom } from './quota.js';
 import type { TagIndex } from './tag-index.js';
@@ -67,8 +67,7 @@ export class Writer {
 
   async #write({ request, key, response, cache: name, tags, ticket, ...job }: WriteJob): Promise<WriteResult> {
     const { caches, index, epochs, now } = this.#deps;
-    const url = new URL(request.url);
-    url.hash = '';
+    const url = canonicalUrl(request.url);
     const path = url.origin + url.pathname;
     const names = entryNames(tags, path, name);
     // Checked before the put and again after it: a purge that landed during the put may have

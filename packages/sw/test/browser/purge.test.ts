@@ -54,6 +54,19 @@ describe('the Strata service worker in Chromium: purges, partitions, messages', 
     });
   });
 
+  it('stores a percent-encoded path under its canonical key, so the plain spelling hits and a purge by it evicts', async () => {
+    await session(async (page) => {
+      const path = unique('/api/fresh/'); // ends in a digit, an unreserved character
+      const encoded = `${path.slice(0, -1)}%${path.charCodeAt(path.length - 1).toString(16)}`;
+      const before = await entries(page, path);
+      await get(page, encoded);
+      await waitForEntries(page, path, before + 1); // RFC 3986 §6.2.2.2: stored as the decoded path
+      expect((await get(page, path)).headers['cache-status']).toMatch(/strata-sw; hit/);
+      expect(await ask(page, { type: 'strata:purge', tags: [], keys: [path] })).toMatchObject({ evicted: 1 });
+      expect(await hasEntry(page, path)).toBe(false);
+    });
+  });
+
   it('a purge during an in-flight revalidation does not write the purged entry back', async () => {
     await session(async (page) => {
       const path = unique('/api/swr/');
