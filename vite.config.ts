@@ -56,7 +56,7 @@ export default defineConfig(
           },
         },
         {
-          // Real Chromium through Playwright (system browser, see ENVIRONMENT.md).
+          // Real Chromium through Playwright (system browser, see docs/environment.md#chromium).
           extends: true,
           test: {
             name: 'browser',

@@ -1,6 +1,6 @@
 import { StrataError } from './errors.js';
 
-/** Fastly: one surrogate key may be at most 1,024 bytes (STANDARDS.md §1, Tag headers). */
+/** Fastly: one surrogate key may be at most 1,024 bytes (docs/http-rules.md#tag-headers). */
 export const TAG_MAX_BYTES = 1024;
 /** Fastly's Surrogate-Key and Cloudflare's Cache-Tag: at most 16 KB of tags per response. */
 export const TAG_HEADER_MAX_BYTES = 16_384;

@@ -129,7 +129,7 @@ describe('headersFor', () => {
     });
   });
 
-  // STANDARDS.md §6, pitfalls 1–9 and 15, as explicit cases.
+  // docs/http-rules.md#pitfalls, items 1–9 and 15, as explicit cases.
   describe('pitfalls', () => {
     const policies: Policy[] = [
       browserCache(),

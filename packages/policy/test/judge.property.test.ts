@@ -1,10 +1,10 @@
 /**
  * Property tests that use http-cache-semantics (pinned 4.3.0) as an independent judge of the headers
- * `headersFor` emits (STANDARDS.md §7). The judge knows nothing about Strata: it reads the emitted
+ * `headersFor` emits (docs/http-rules.md#http-cache-semantics). The judge knows nothing about Strata: it reads the emitted
  * fields the way a browser (`shared: false`), a generic proxy (`shared: true`) or an RFC 9213 CDN
  * (the targeted field copied into Cache-Control, Expires dropped) would.
  *
- * The library's own deviations from RFC 9111 (STANDARDS.md §7, "Deviations confirmed by running it")
+ * The library's own deviations from RFC 9111 (docs/http-rules.md#http-cache-semantics)
  * are recorded as expected results in the `records http-cache-semantics deviation` tests, not skipped.
  */
 import {
@@ -28,12 +28,12 @@ const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const DEFAULT_CAP = 60;
 const MAX_SECONDS = 10 ** 7;
 
-/** The judge on a fixed clock: `now()` can be monkey-patched (STANDARDS.md §7), so resident time is 0. */
+/** The judge on a fixed clock: `now()` can be monkey-patched (docs/http-rules.md#http-cache-semantics), so resident time is 0. */
 class Judge extends CachePolicy {
   now(): number {
     return NOW;
   }
-  /** Not in @types/http-cache-semantics, but part of the 4.3.0 API (STANDARDS.md §7). */
+  /** Not in @types/http-cache-semantics, but part of the 4.3.0 API (docs/http-rules.md#http-cache-semantics). */
   useSwr(): boolean {
     return (this as unknown as { useStaleWhileRevalidate(): boolean }).useStaleWhileRevalidate();
   }
@@ -168,7 +168,7 @@ const emit = (c: Case): Record<string, string> =>
     ...(c.maxUnpurgeableAge === undefined ? {} : { maxUnpurgeableAge: c.maxUnpurgeableAge }),
   });
 
-// --- Expected values, derived from DESIGN.md independently of src --------------------------------
+// --- Expected values, derived from what a policy means (docs/architecture.md#layers), not from src -
 
 const has = (p: Policy, level: Level) => p.levels.includes(level);
 const isPrivate = (p: Policy) => p.scope === 'private';
@@ -208,8 +208,8 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
   });
 
   it('emits only lower-case, token-form directives, each once (hcs reads names case-sensitively, last duplicate wins)', () => {
-    // STANDARDS.md §1: senders MUST use the token form for max-age; RFC 9213 §2.1: CDN-CC is an SF
-    // Dictionary with lower-case keys and bare integers. STANDARDS.md §7: hcs is case-sensitive and
+    // RFC 9111 §5.2.2.1: senders MUST use the token form for max-age; RFC 9213 §2.1: CDN-CC is an SF
+    // Dictionary with lower-case keys and bare integers. docs/http-rules.md#http-cache-semantics: hcs is case-sensitive and
     // lets the last duplicate win, so neither may ever occur. Directives hcs misreads for shared
     // caches (proxy-revalidate → maxAge 0, s-maxage) are never emitted either.
     const allowed = new Set([
@@ -257,12 +257,12 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
         }
         expect(p.storable(), h['cache-control']).toBe(true);
         // `immutable` is always emitted with an explicit max-age, and hcs takes an explicit max-age
-        // before its immutable minimum TTL, so the bare-`immutable` ms/s bug (STANDARDS.md §7, issue
+        // before its immutable minimum TTL, so the bare-`immutable` ms/s bug (docs/http-rules.md#http-cache-semantics, issue
         // #25: maxAge 86,400,000 s) does not apply: maxAge is exactly the expected TTL.
         expect(p.maxAge(), h['cache-control']).toBe(browserMaxAge(c));
         const fresh = browserMaxAge(c) > 0;
         expect(p.stale()).toBe(!fresh);
-        // STANDARDS.md §7: hcs never satisfies a must-revalidate response without revalidation,
+        // docs/http-rules.md#http-cache-semantics: hcs never satisfies a must-revalidate response without revalidation,
         // even while it is fresh (commit 184f54b) — encoded as the expected result.
         expect(p.satisfiesWithoutRevalidation(request())).toBe(fresh && !c.policy.mustRevalidate);
         // Explicit freshness everywhere: the obsolete Warning 113 (heuristic > 24 h) never appears.
@@ -272,7 +272,7 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
   });
 
   it('property 1b — a tagged response never outlives maxUnpurgeableAge in the browser HTTP cache', () => {
-    // DESIGN.md: the browser's HTTP cache is the one layer no purge reaches, so max-age plus the
+    // docs/architecture.md#layers: the browser's HTTP cache is the one layer no purge reaches, so max-age plus the
     // SWR window stays within the cap. From age = cap on, the browser must ask the origin.
     run(
       fc.property(
@@ -296,7 +296,7 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
     run(
       fc.property(caseArb, (c) => {
         const h = emit(c);
-        // Give Surrogate-Control and CDN-Cache-Control the same meaning (STANDARDS.md §1).
+        // Give Surrogate-Control and CDN-Cache-Control the same meaning (docs/http-rules.md#surrogate-control).
         for (const field of TARGETED) {
           const p = judge(h, field, { shared: true });
           if (cdnStores(c.policy)) {
@@ -396,7 +396,7 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
             expect(result.response).toBeUndefined();
             expect(result.revalidation?.synchronous).toBe(true);
             if (c.policy.mustRevalidate) {
-              // STANDARDS.md §7 deviation: must-revalidate is never satisfied, even while fresh.
+              // docs/http-rules.md#http-cache-semantics deviation: must-revalidate is never satisfied, even while fresh.
               const fresh = judge(h, field, { shared: true, age: 0 }).evaluateRequest(request());
               expect(fresh.response).toBeUndefined();
               expect(fresh.revalidation?.synchronous).toBe(true);
@@ -499,9 +499,9 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
   });
 });
 
-// --- Pitfalls (STANDARDS.md §6 items 1–3) ---------------------------------------------------------
+// --- Pitfalls 1–3 (docs/http-rules.md#pitfalls) -----------------------------------------------------
 
-describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
+describe('pitfalls 1–3 of docs/http-rules.md#pitfalls, judged by http-cache-semantics', () => {
   const privateRoutes: [string, Policy][] = [
     ['browser-only private', browserCache(300, { scope: 'private', tags: ['user:42'] })],
     ['server + browser private', serverCache(600, { scope: 'private', staleWhileRevalidate: 30 })],
@@ -509,7 +509,7 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
   ];
 
   it.each(privateRoutes)(
-    '§6.1: a %s route gives a CDN nothing to store in CDN-CC or Surrogate-Control',
+    'pitfall 1: a %s route gives a CDN nothing to store in CDN-CC or Surrogate-Control',
     (_, policy) => {
       const h = headersFor(policy, { tags: policy.tags ?? [] });
       for (const field of TARGETED) {
@@ -523,7 +523,7 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
     },
   );
 
-  it('§6.2: Authorization — a CDN policy that does not vary on it is never shared for authorized requests', () => {
+  it('pitfall 2: Authorization — a CDN policy that does not vary on it is never shared for authorized requests', () => {
     // RFC 9111 §3.5: with Authorization in the request, a shared cache stores only if the response
     // has public, s-maxage or must-revalidate. Without `vary: authorization` no field has any of them.
     const h = headersFor(cdnCache(600, { staleWhileRevalidate: 30 }));
@@ -534,7 +534,7 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
     }
   });
 
-  it('§6.2: Authorization — varying on it makes every field public, so each user gets a shared variant', () => {
+  it('pitfall 2: Authorization — varying on it makes every field public, so each user gets a shared variant', () => {
     const h = headersFor(cdnCache(600, { vary: ['Authorization'] }));
     for (const field of FIELDS) {
       const p = judge(h, field, { shared: true, request: { authorization: 'Bearer t' } });
@@ -545,7 +545,7 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
     }
   });
 
-  it('§6.2: Authorization — must-revalidate in the CDN fields flips it to shared-storable', () => {
+  it('pitfall 2: Authorization — must-revalidate in the CDN fields flips it to shared-storable', () => {
     const h = headersFor(fullCache(600, { mustRevalidate: true }));
     for (const field of TARGETED) {
       const p = judge(h, field, { shared: true, request: { authorization: 'Bearer t' } });
@@ -554,7 +554,7 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
     }
   });
 
-  it('property §6.2 — with Authorization, the CDN view stores iff the policy is CDN-public and varies on it', () => {
+  it('property of pitfall 2 — with Authorization, the CDN view stores iff the policy is CDN-public and varies on it', () => {
     run(
       fc.property(caseArb, (c) => {
         const h = emit(c);
@@ -567,14 +567,14 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
     );
   });
 
-  it('§6.3: Set-Cookie on a private route stays out of shared caches in every field', () => {
+  it('pitfall 3: Set-Cookie on a private route stays out of shared caches in every field', () => {
     const h = headersFor(serverCache(600, { scope: 'private' }));
     for (const field of FIELDS) {
       expect(judge(h, field, { shared: true, extra: { 'set-cookie': 'sid=1' } }).storable()).toBe(false);
     }
   });
 
-  it('§6.3: Set-Cookie on a public CDN route is storable (the RFC: Set-Cookie does not prevent caching)', () => {
+  it('pitfall 3: Set-Cookie on a public CDN route is storable (the RFC: Set-Cookie does not prevent caching)', () => {
     const h = headersFor(cdnCache(600));
     const cookie = { 'set-cookie': 'sid=1' };
     // Storable per RFC 9111 §7.3 (the server layer strips or refuses such responses); the maxAge 0
@@ -586,9 +586,9 @@ describe('STANDARDS.md §6 pitfalls, judged by http-cache-semantics', () => {
   });
 });
 
-// --- http-cache-semantics 4.3.0 deviations (STANDARDS.md §7), encoded as expected results ---------
+// --- http-cache-semantics 4.3.0 deviations (docs/http-rules.md#http-cache-semantics) as expected results
 
-describe('records http-cache-semantics 4.3.0 deviations (STANDARDS.md §7)', () => {
+describe('records http-cache-semantics 4.3.0 deviations (docs/http-rules.md#http-cache-semantics)', () => {
   it('records http-cache-semantics deviation: must-revalidate is never satisfied while fresh', () => {
     // RFC 9111 §5.2.2.2 only forbids serving it stale; hcs always revalidates (commit 184f54b, PR #54).
     const h = headersFor(cdnCache(600, { mustRevalidate: true }));

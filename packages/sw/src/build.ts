@@ -106,7 +106,7 @@ function virtualModules(manifest: Manifest, options: EntryOptions): Plugin {
 /**
  * Bundles a service worker with the manifest inlined: one IIFE file (no chunks, so it registers
  * as a classic worker), `process.env.NODE_ENV` defined so Workbox's and Strata's dev code is
- * dropped (ENVIRONMENT.md). The manifest is validated here, in Node, so the schema library never
+ * dropped (docs/environment.md#service-worker-build). The manifest is validated here, in Node, so the schema library never
  * reaches the worker.
  */
 export async function buildServiceWorker(options: BuildServiceWorkerOptions): Promise<ServiceWorkerBuild> {

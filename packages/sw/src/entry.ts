@@ -3,7 +3,7 @@ import { appendCacheStatus } from './cache-status.js';
 
 /**
  * What a stored entry carries besides the origin's response. Cache Storage keeps no metadata
- * (SW spec §5.2; STANDARDS.md §5) and the hit path must not wait on IndexedDB, so everything a
+ * (SW spec §5.2; docs/http-rules.md#cache-api) and the hit path must not wait on IndexedDB, so everything a
  * hit needs travels in one header of the stored copy,
  * `x-strata: <stored-at> <partition> <credential> <variant> <tags…>` (none of them holds a
  * space): one `caches.match` answers a request. The page never sees the header; `serve` strips it.

@@ -1,5 +1,5 @@
 /**
- * Purge epochs: the guard that keeps a purged entry from coming back (STANDARDS.md §6, pitfall 17).
+ * Purge epochs: the guard that keeps a purged entry from coming back (docs/http-rules.md#pitfalls, item 17).
  *
  * A network fetch that will be stored takes a ticket when it starts. A purge bumps the epoch of
  * every name it concerns (tags, paths, a partition, or everything tagged). Before the write, and

@@ -5,7 +5,7 @@ import type { StatsSnapshot } from './stats.js';
 /**
  * The page ↔ worker protocol. The page posts a message with a MessagePort in `ports[0]` (a
  * MessageChannel) and the worker answers on that port. `postMessage` to the controller wakes a
- * stopped worker; a BroadcastChannel would not (STANDARDS.md §4, pitfall 19).
+ * stopped worker; a BroadcastChannel would not (HTML §9.5; docs/http-rules.md#pitfalls, item 19).
  *
  * Messages whose `type` does not start with `strata:` belong to the app and are ignored. A
  * `strata:` message that is malformed gets a `strata:error` reply; it never throws in the worker.

@@ -68,7 +68,7 @@ export class Evictor {
 
   /**
    * Evicts the entries of `records`. Deletes use `ignoreVary`: a delete by URL alone misses an entry
-   * stored under other request headers (STANDARDS.md §5, Workbox #2818). Every Vary variant has
+   * stored under other request headers (docs/http-rules.md#cache-api, Workbox #2818). Every Vary variant has
    * its own record (and key), so a purge reaches all of them. Returns how many entries went.
    */
   async evict(records: readonly EntryRecord[], count = true): Promise<number> {

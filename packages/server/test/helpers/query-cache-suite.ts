@@ -35,7 +35,7 @@ function counting(driver: SqlDriver): SqlDriver & { count: number } {
 
 const waitFor = (check: () => Promise<void> | void) => vi.waitFor(check, { timeout: 5_000, interval: 10 });
 
-/** The same contract for every driver (STYLE.md §11). */
+/** The same contract for every driver (one contract suite per seam: docs/architecture.md#packages). */
 export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheTarget>): void {
   describe(name, () => {
     let target: QueryCacheTarget;

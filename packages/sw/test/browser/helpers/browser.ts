@@ -1,7 +1,7 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { PageGlobals } from './page.js';
 
-/** The system Chromium and its flags (ENVIRONMENT.md: never `playwright install` here). */
+/** The system Chromium and its flags (docs/environment.md#chromium: never `playwright install`). */
 export const chromiumOptions = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
   args: [

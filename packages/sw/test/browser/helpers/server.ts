@@ -169,7 +169,7 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(': stand-in for the @strata/server purge stream\nretry: 200\n\n');
     if (from !== null && Number(from) < forgotten) {
-      // Too far behind the retained log: everything tagged must go (DESIGN.md, failure behaviour).
+      // Too far behind the retained log: everything tagged must go (docs/architecture.md#failure-behaviour).
       res.write(frame({ id: String(log.length), event: 'reset', data: {} }));
     } else {
       for (const e of log.slice(from === null ? log.length : Number(from))) res.write(frame(e));
