@@ -2,9 +2,9 @@ import { defineConfig } from '@playwright/test';
 import { chromiumOptions } from '../packages/sw/test/browser/helpers/browser.js';
 
 /**
- * The end-to-end suite: the demo in the system Chromium (docs/environment.md#chromium), against the stack in
- * `stack.ts` (Redis, PostgreSQL, two instances, Varnish). One worker: the tests share that stack
- * and the machine has two cores.
+ * The end-to-end suite: the demo in the system Chromium (docs/environment.md#chromium), against
+ * the stack in `stack.ts` (Redis, PostgreSQL, two instances, Varnish). One worker: the tests share
+ * that stack and the machine has two cores.
  */
 export default defineConfig({
   testDir: '.',

@@ -5,7 +5,8 @@ import type { WorkerMessage, WorkerReply } from './protocol.js';
 /**
  * Posts a message to the service worker and resolves with its reply on a MessageChannel.
  * `postMessage` to the controller wakes a stopped worker (a BroadcastChannel would not,
- * HTML §9.5, docs/http-rules.md#sse-resumption). A reply of type `strata:error` rejects with the worker's code.
+ * HTML §9.5, docs/http-rules.md#sse-resumption). A reply of type `strata:error` rejects with
+ * the worker's code.
  */
 export function askWorker(
   worker: ServiceWorker | null | undefined,

@@ -1,7 +1,7 @@
 /**
  * The page ↔ worker message protocol of @strata/sw, as the page sees it. The packages do not
- * import each other (docs/architecture.md#packages), so the shapes are restated here; the browser suites run both
- * against each other.
+ * import each other (docs/architecture.md#packages), so the shapes are restated here; the browser
+ * suites run both against each other.
  */
 export type Counter = 'hit' | 'miss' | 'stale' | 'revalidated' | 'error-fallback' | 'purged' | 'discarded';
 export type RouteStats = Record<Counter, number>;

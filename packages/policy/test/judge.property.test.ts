@@ -1,8 +1,9 @@
 /**
  * Property tests that use http-cache-semantics (pinned 4.3.0) as an independent judge of the headers
- * `headersFor` emits (docs/http-rules.md#http-cache-semantics). The judge knows nothing about Strata: it reads the emitted
- * fields the way a browser (`shared: false`), a generic proxy (`shared: true`) or an RFC 9213 CDN
- * (the targeted field copied into Cache-Control, Expires dropped) would.
+ * `headersFor` emits (docs/http-rules.md#http-cache-semantics). The judge knows nothing about
+ * Strata: it reads the emitted fields the way a browser (`shared: false`), a generic proxy
+ * (`shared: true`) or an RFC 9213 CDN (the targeted field copied into Cache-Control, Expires
+ * dropped) would.
  *
  * The library's own deviations from RFC 9111 (docs/http-rules.md#http-cache-semantics)
  * are recorded as expected results in the `records http-cache-semantics deviation` tests, not skipped.
@@ -28,7 +29,10 @@ const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const DEFAULT_CAP = 60;
 const MAX_SECONDS = 10 ** 7;
 
-/** The judge on a fixed clock: `now()` can be monkey-patched (docs/http-rules.md#http-cache-semantics), so resident time is 0. */
+/**
+ * The judge on a fixed clock: `now()` can be monkey-patched (docs/http-rules.md#http-cache-semantics),
+ * so resident time is 0.
+ */
 class Judge extends CachePolicy {
   now(): number {
     return NOW;
@@ -209,9 +213,10 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
 
   it('emits only lower-case, token-form directives, each once (hcs reads names case-sensitively, last duplicate wins)', () => {
     // RFC 9111 §5.2.2.1: senders MUST use the token form for max-age; RFC 9213 §2.1: CDN-CC is an SF
-    // Dictionary with lower-case keys and bare integers. docs/http-rules.md#http-cache-semantics: hcs is case-sensitive and
-    // lets the last duplicate win, so neither may ever occur. Directives hcs misreads for shared
-    // caches (proxy-revalidate → maxAge 0, s-maxage) are never emitted either.
+    // Dictionary with lower-case keys and bare integers. hcs is case-sensitive and lets the last
+    // duplicate win (docs/http-rules.md#http-cache-semantics), so neither may ever occur.
+    // Directives hcs misreads for shared caches (proxy-revalidate → maxAge 0, s-maxage) are never
+    // emitted either.
     const allowed = new Set([
       'public',
       'private',
@@ -257,13 +262,14 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
         }
         expect(p.storable(), h['cache-control']).toBe(true);
         // `immutable` is always emitted with an explicit max-age, and hcs takes an explicit max-age
-        // before its immutable minimum TTL, so the bare-`immutable` ms/s bug (docs/http-rules.md#http-cache-semantics, issue
-        // #25: maxAge 86,400,000 s) does not apply: maxAge is exactly the expected TTL.
+        // before its immutable minimum TTL, so the bare-`immutable` ms/s bug (issue #25: maxAge
+        // 86,400,000 s, docs/http-rules.md#http-cache-semantics) does not apply: maxAge is exactly
+        // the expected TTL.
         expect(p.maxAge(), h['cache-control']).toBe(browserMaxAge(c));
         const fresh = browserMaxAge(c) > 0;
         expect(p.stale()).toBe(!fresh);
-        // docs/http-rules.md#http-cache-semantics: hcs never satisfies a must-revalidate response without revalidation,
-        // even while it is fresh (commit 184f54b) — encoded as the expected result.
+        // hcs never satisfies a must-revalidate response without revalidation, even while it is
+        // fresh (commit 184f54b, docs/http-rules.md#http-cache-semantics) — encoded as the expected result.
         expect(p.satisfiesWithoutRevalidation(request())).toBe(fresh && !c.policy.mustRevalidate);
         // Explicit freshness everywhere: the obsolete Warning 113 (heuristic > 24 h) never appears.
         expect(judge(h, 'cache-control', { shared: false, age: 10 ** 8 }).responseHeaders().warning).toBeUndefined();
@@ -396,7 +402,8 @@ describe('headersFor judged by http-cache-semantics 4.3.0', () => {
             expect(result.response).toBeUndefined();
             expect(result.revalidation?.synchronous).toBe(true);
             if (c.policy.mustRevalidate) {
-              // docs/http-rules.md#http-cache-semantics deviation: must-revalidate is never satisfied, even while fresh.
+              // An hcs deviation (docs/http-rules.md#http-cache-semantics): must-revalidate is never
+              // satisfied, even while fresh.
               const fresh = judge(h, field, { shared: true, age: 0 }).evaluateRequest(request());
               expect(fresh.response).toBeUndefined();
               expect(fresh.revalidation?.synchronous).toBe(true);
@@ -554,7 +561,7 @@ describe('pitfalls 1–3 of docs/http-rules.md#pitfalls, judged by http-cache-se
     }
   });
 
-  it('property of pitfall 2 — with Authorization, the CDN view stores iff the policy is CDN-public and varies on it', () => {
+  it('pitfall 2, property — with Authorization, the CDN view stores iff the policy is CDN-public and varies on it', () => {
     run(
       fc.property(caseArb, (c) => {
         const h = emit(c);

@@ -106,8 +106,8 @@ function virtualModules(manifest: Manifest, options: EntryOptions): Plugin {
 /**
  * Bundles a service worker with the manifest inlined: one IIFE file (no chunks, so it registers
  * as a classic worker), `process.env.NODE_ENV` defined so Workbox's and Strata's dev code is
- * dropped (docs/environment.md#service-worker-build). The manifest is validated here, in Node, so the schema library never
- * reaches the worker.
+ * dropped (docs/environment.md#service-worker-build). The manifest is validated here, in Node, so
+ * the schema library never reaches the worker.
  */
 export async function buildServiceWorker(options: BuildServiceWorkerOptions): Promise<ServiceWorkerBuild> {
   const root = options.root ?? process.cwd();

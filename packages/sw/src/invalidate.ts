@@ -5,7 +5,8 @@ import type { Evictor } from './purge.js';
  * RFC 9111 §4.4: a cache MUST invalidate the target URI when an unsafe request through it gets a
  * 2xx or 3xx answer, and MAY invalidate Location and Content-Location when they are same-origin.
  * Without this a POST that changes a resource leaves the worker serving the old GET until its TTL
- * runs out (RFC 9111 §4.4; docs/http-rules.md#pitfalls, item 21). The request itself goes to the network untouched.
+ * runs out (docs/http-rules.md#pitfalls, item 21). The request itself goes to the network
+ * untouched.
  */
 export function invalidateOnWrite(evictor: Evictor, origin: string): RouteHandlerCallback {
   return async ({ request, url }) => {

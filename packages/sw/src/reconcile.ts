@@ -25,9 +25,10 @@ function holdsCredential(request: Request): boolean {
 /**
  * Runs on activate. Drops the caches of other manifest versions under the same prefix, and the
  * partitions of users other than the current one (left by a worker that kept them), then makes
- * Cache Storage and the tag index agree: they share no transactions (docs/http-rules.md#cache-api), so a worker
- * stopped between the two writes leaves one side with entries the other does not know. Records
- * without an entry are deleted; entries without a record are evicted, as no purge could reach them.
+ * Cache Storage and the tag index agree: they share no transactions
+ * (docs/http-rules.md#cache-api), so a worker stopped between the two writes leaves one side with
+ * entries the other does not know. Records without an entry are deleted; entries without a record
+ * are evicted, as no purge could reach them.
  */
 export async function reconcile(
   caches: CacheStorage,

@@ -3,8 +3,9 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 /**
  * The IndexedDB side of the cache: one record per stored variant, indexed by tag, URL, path,
  * cache (partition) and expiry. Written off the hit path; read by purges, expiration, logout and
- * reconciliation. Cache Storage and IndexedDB share no transactions (docs/http-rules.md#cache-api), so the two
- * can drift; the writer and reconciliation on activate keep them in step.
+ * reconciliation. Cache Storage and IndexedDB share no transactions
+ * (docs/http-rules.md#cache-api), so the two can drift; the writer and reconciliation on activate
+ * keep them in step.
  */
 export interface EntryRecord {
   /** `cache key`: one stored entry. */
