@@ -21,6 +21,7 @@ export { PARTITION_HEADER, partitionHash, sha256Hex } from './partition-header.j
 export { canonicalPath } from './path.js';
 export { type Pattern, parsePattern } from './pattern.js';
 export { browserCache, cdnCache, fullCache, levelTtl, noStore, serverCache, storesAt } from './presets.js';
+export { STALE_IF_ERROR_STATUSES, servesStaleOnError } from './stale-if-error.js';
 export {
   assertTag,
   encodeTagValue,

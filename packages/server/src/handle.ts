@@ -22,8 +22,8 @@ export interface HandlerDeps {
   partition: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
   /** Told once per route when a handler's Cache-Control replaces the policy's. */
   logger: StrataLogger;
-  /** Invalidates tags in the store, keeping them for later if the store is down. */
-  invalidate: (tags: string[]) => Promise<void>;
+  /** Invalidates a write's target URLs at every level, as one purge event. */
+  invalidate: (urls: string[]) => Promise<unknown>;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -48,7 +48,8 @@ export function createHandler(deps: HandlerDeps): Handlers {
     enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
 
   // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
-  // Content-Location when they are same-origin — in every variant, through the URL's tag.
+  // Content-Location when they are same-origin — in every variant, through the URL's tag, and on
+  // every instance and browser, through one purge event.
   async function invalidateAfterWrite(request: Request, response: Response): Promise<void> {
     if (response.status < 200 || response.status >= 400) return;
     const origin = new URL(request.url).origin;
@@ -63,7 +64,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
         // an unparseable Location is the origin's problem, not a reason to fail the write
       }
     }
-    await deps.invalidate(targets.map(urlTag));
+    await deps.invalidate(targets);
   }
 
   /**

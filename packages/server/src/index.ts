@@ -14,7 +14,7 @@ export { type VarnishPurgerOptions, varnishPurger } from './cdn/varnish.js';
 export { configFromEnv, type EnvConfig } from './config.js';
 export { type CachedOptions, type Codec, jsonCodec } from './data-cache.js';
 export type { StrataLogger } from './logger.js';
-export { type PurgeRequest, type PurgeResult, tableTag } from './purge-channel.js';
+export { type BatchedPurgeResult, type PurgeRequest, type PurgeResult, tableTag } from './purge-channel.js';
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './store/memory.js';
 export {

@@ -27,6 +27,26 @@ export interface PurgeResult {
   keys: string[];
 }
 
+/**
+ * What `purge()` resolves to inside `batch()`, at once: the batch's one event is only sent when
+ * the callback has returned. `id` resolves to that event's id then (`queued:<n>` when the log is
+ * unreachable), and rejects when the batch fails. Await `id` after `batch()`, not inside its
+ * callback: there it would wait for the callback, which waits for it.
+ */
+export interface BatchedPurgeResult {
+  batched: true;
+  id: Promise<string>;
+  queued: true;
+  tags: string[];
+  keys: string[];
+}
+
+/** The purges a running `batch()` collects, and the result of the event it sends. */
+interface Batch {
+  requests: PurgeRequest[];
+  sent: Promise<PurgeResult>;
+}
+
 const LIMIT = 1_000;
 const TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
 const MAX_OUTBOX = 10_000;
@@ -83,8 +103,7 @@ export function normalizePurge(
 /** A purge waiting for the store (its tag bumps) and/or the log (its event). */
 interface Pending {
   bumps: string[] | undefined;
-  /** Undefined for a server-only invalidation (an unsafe request's own URL). */
-  event: Omit<PurgeEvent, 'id'> | undefined;
+  event: Omit<PurgeEvent, 'id'>;
   placeholder: string;
 }
 
@@ -107,7 +126,7 @@ export interface PurgeChannelOptions {
 export class PurgeChannel {
   readonly #o: PurgeChannelOptions;
   readonly #outbox: Pending[] = [];
-  readonly #batch = new AsyncLocalStorage<PurgeRequest[]>();
+  readonly #batch = new AsyncLocalStorage<Batch>();
   readonly reports: PurgerReport[] = [];
   #subscription: Subscription | undefined;
   #flushing: Promise<void> | undefined;
@@ -149,27 +168,60 @@ export class PurgeChannel {
 
   /** Purges inside `fn` are collected and sent as one event, tags deduplicated. */
   async batch<T>(fn: () => Promise<T>): Promise<{ result: T; purge: PurgeResult | undefined }> {
-    const collected: PurgeRequest[] = [];
-    const result = await this.#batch.run(collected, fn);
-    if (collected.length === 0) return { result, purge: undefined };
-    const partitions = new Set(collected.map((r) => r.partition));
-    const merged: PurgeRequest = {
-      tags: collected.flatMap((r) => [...(r.tags ?? [])]),
-      keys: collected.flatMap((r) => [...(r.keys ?? [])]),
-    };
-    // One event can name one partition; a mixed batch is addressed to everyone's browsers.
-    if (partitions.size === 1 && [...partitions][0] !== undefined) merged.partition = [...partitions][0] as string;
-    return { result, purge: await this.#send(normalizePurge(merged), collected) };
+    let settle!: { resolve(result: PurgeResult): void; reject(error: unknown): void };
+    const sent = new Promise<PurgeResult>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Nobody has to await the ids: a failed batch must not become an unhandled rejection.
+    sent.catch(() => {});
+    const batch: Batch = { requests: [], sent };
+    try {
+      const result = await this.#batch.run(batch, fn);
+      const collected = batch.requests;
+      if (collected.length === 0) return { result, purge: undefined };
+      const partitions = new Set(collected.map((r) => r.partition));
+      const merged: PurgeRequest = {
+        tags: collected.flatMap((r) => [...(r.tags ?? [])]),
+        keys: collected.flatMap((r) => [...(r.keys ?? [])]),
+      };
+      // One event can name one partition; a mixed batch is addressed to everyone's browsers.
+      if (partitions.size === 1 && [...partitions][0] !== undefined) merged.partition = [...partitions][0] as string;
+      const purge = await this.#send(normalizePurge(merged), collected);
+      settle.resolve(purge);
+      return { result, purge };
+    } catch (error) {
+      settle.reject(error);
+      throw error;
+    }
   }
 
-  async purge(request: PurgeRequest): Promise<PurgeResult> {
-    const normalized = normalizePurge(request);
+  /** A purge, collected by the running `batch()` if there is one. */
+  async purge(request: PurgeRequest): Promise<PurgeResult | BatchedPurgeResult> {
     const batch = this.#batch.getStore();
-    if (batch) {
-      batch.push(normalized);
-      return { id: 'batched', queued: true, tags: normalized.tags, keys: normalized.keys };
-    }
+    if (!batch) return this.send(request);
+    const normalized = normalizePurge(request);
+    batch.requests.push(normalized);
+    const id = batch.sent.then((sent) => sent.id);
+    id.catch(() => {});
+    return { batched: true, id, queued: true, tags: normalized.tags, keys: normalized.keys };
+  }
+
+  /** A purge sent now, as its own event, whether or not a batch is running. */
+  async send(request: PurgeRequest): Promise<PurgeResult> {
+    const normalized = normalizePurge(request);
     return this.#send(normalized, [normalized]);
+  }
+
+  /**
+   * RFC 9111 §4.4: a successful unsafe request invalidates its target URIs. One purge event of
+   * those keys, like `purge({ keys })`: the store, every instance and every browser drop them;
+   * the CDNs are told only when `cdn` is set (providers rate-limit purges).
+   */
+  invalidateWrite(urls: readonly string[], cdn: boolean): Promise<PurgeResult> {
+    const keys = [...new Set(urls)];
+    if (cdn) this.#cdn({ tags: [], urls: keys, all: false });
+    this.purges++;
+    return this.#deliver(keys.map(urlTag), { tags: [], keys, at: this.#o.now() });
   }
 
   async clearAll(): Promise<PurgeResult> {
@@ -235,27 +287,17 @@ export class PurgeChannel {
     return { id, queued: true, ...result };
   }
 
-  /** Bumps tags in the store only (no event), keeping them in the outbox if the store is down. */
-  async bumpOrQueue(tags: string[]): Promise<void> {
-    if (this.#outbox.length === 0) {
-      try {
-        await this.#o.store.bump(tags);
-        return;
-      } catch {
-        // kept below
-      }
-    }
-    this.#enqueue(tags, undefined);
-  }
-
-  #enqueue(bumps: string[] | undefined, event: Omit<PurgeEvent, 'id'> | undefined): string {
+  #enqueue(bumps: string[] | undefined, event: Omit<PurgeEvent, 'id'>): string {
     const placeholder = `queued:${++this.#queued}`;
     if (this.#outbox.length >= MAX_OUTBOX) {
       // Too much to replay one by one: one event that makes every reader drop everything tagged.
       const dropped = this.#outbox.splice(0);
       const allBumps = dropped.flatMap((p) => p.bumps ?? []);
-      const at = event?.at ?? this.#o.now();
-      this.#outbox.push({ bumps: [...new Set(allBumps)], event: { tags: [], keys: [], all: true, at }, placeholder });
+      this.#outbox.push({
+        bumps: [...new Set(allBumps)],
+        event: { tags: [], keys: [], all: true, at: event.at },
+        placeholder,
+      });
     }
     this.#outbox.push({ bumps: bumps && bumps.length > 0 ? bumps : undefined, event, placeholder });
     this.#scheduleRetry();
@@ -281,7 +323,7 @@ export class PurgeChannel {
             await this.#o.store.bump(next.bumps);
             next.bumps = undefined;
           }
-          if (next.event) await this.#o.bus.publish(next.event);
+          await this.#o.bus.publish(next.event);
           this.#outbox.shift();
         }
         this.#retryDelay = 100;

@@ -16,7 +16,7 @@ import { LazyMetrics } from './lazy-metrics.js';
 import { consoleLogger, type StrataLogger } from './logger.js';
 import { positiveOption } from './options.js';
 import { privateNames } from './private-tags.js';
-import { PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
+import { type BatchedPurgeResult, PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
 import { memoryStore } from './store/memory.js';
 import { type ResilienceOptions, resilientStore, type StoreHealth } from './store/resilient.js';
@@ -36,6 +36,12 @@ export interface StrataOptions {
   bus?: Bus;
   /** CDNs told about every purge. Their failures are retried and reported, never thrown. */
   cdn?: Purger[];
+  /**
+   * Invalidation after a successful unsafe request (RFC 9111 §4.4): its URL and same-origin
+   * Location / Content-Location are purged in the store, on every instance and in every browser.
+   * `cdn: true` also tells the CDN purgers (default false: providers rate-limit purges).
+   */
+  writeInvalidation?: { cdn?: boolean };
   /** Who may use the admin API (and `/metrics`, see `metrics`). Without it the admin API answers 404. */
   admin?: AdminAuth & { basePath?: string };
   /**
@@ -84,7 +90,7 @@ export interface StrataOptions {
   now?: () => number;
 }
 
-export type { PurgeRequest, PurgeResult };
+export type { BatchedPurgeResult, PurgeRequest, PurgeResult };
 
 export interface StrataStats extends StatsSnapshot {
   store: StoreHealth & { entries?: number; bytes?: number };
@@ -108,8 +114,11 @@ export interface Strata {
    */
   answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
   /** Invalidates at every level: the store at once, other instances and browsers through the log, the CDNs. */
-  purge(request: PurgeRequest): Promise<PurgeResult>;
-  /** Purges made inside `fn` are collected and sent as one event, tags deduplicated. */
+  purge(request: PurgeRequest): Promise<PurgeResult | BatchedPurgeResult>;
+  /**
+   * Purges made inside `fn` are collected and sent as one event, tags deduplicated, once `fn` has
+   * returned. Each resolves at once to a `BatchedPurgeResult` whose `id` resolves to that event's id.
+   */
   batch<T>(fn: () => Promise<T>): Promise<T>;
   /** The data cache: `fn`'s result, cached under `key` with tags, single flight, SWR. */
   cached<T>(key: string, fn: () => Promise<T>, options?: CachedOptions<T>): Promise<T>;
@@ -207,7 +216,7 @@ export function createStrata(options: StrataOptions): Strata {
     },
     partition: options.partition,
     logger,
-    invalidate: (tags) => channel.bumpOrQueue(tags),
+    invalidate: (urls) => channel.invalidateWrite(urls, options.writeInvalidation?.cdn ?? false),
   });
 
   async function snapshot(): Promise<StrataStats> {

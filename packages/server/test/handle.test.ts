@@ -355,6 +355,30 @@ describe('stale responses', () => {
     expect((await strata.stats()).totals['error-fallback']).toBe(2);
   });
 
+  it('within staleIfError, 500/502/503/504 get the stale copy and other 5xx (501, 505) pass through (RFC 5861 §4)', async () => {
+    const time = clock();
+    const strata = make({ now: time.now });
+    await strata.handle(get('/api/users/9'), origin());
+    time.advance(120);
+    const answers: [number, number, string | null][] = [];
+    for (const status of [500, 501, 502, 503, 504, 505]) {
+      const response = await strata.handle(
+        get('/api/users/9'),
+        origin(() => new Response(`origin ${status}`, { status })),
+      );
+      answers.push([status, response.status, response.headers.get('x-cache')]);
+    }
+    expect(answers).toEqual([
+      [500, 200, 'STALE'],
+      [501, 501, 'MISS'],
+      [502, 200, 'STALE'],
+      [503, 200, 'STALE'],
+      [504, 200, 'STALE'],
+      [505, 505, 'MISS'],
+    ]);
+    expect((await strata.stats()).totals['error-fallback']).toBe(4);
+  });
+
   it('gives the origin’s answer beyond staleIfError', async () => {
     const time = clock();
     const strata = make({ now: time.now });

@@ -1,4 +1,4 @@
-import type { Bus, BusMessage } from '@strata/server';
+import type { BatchedPurgeResult, Bus, BusMessage } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { chaos } from './helpers/chaos.js';
@@ -87,6 +87,46 @@ describe('strata.purge', () => {
     expect(result).toBe('done');
     expect(log.purges()).toHaveLength(1);
     expect(log.purges()[0]).toMatchObject({ tags: ['users', 'user:1', 'user:2'], keys: ['/api/users'] });
+    log.close();
+  });
+
+  it('batch: each purge inside resolves at once, and its id resolves to the id of the one event sent', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    const inside: unknown[] = [];
+    await strata.batch(async () => {
+      // Awaited inside the callback: resolving at once is what keeps this from waiting on itself.
+      inside.push(await strata.purge({ tags: ['users'] }));
+      inside.push(await strata.purge({ tags: ['user:1'], keys: ['/api/users/1'] }));
+      expect(log.purges()).toHaveLength(0);
+    });
+    expect(log.purges()).toHaveLength(1);
+    const sent = log.purges()[0]?.id;
+    expect(inside).toEqual([
+      expect.objectContaining({ batched: true, queued: true, tags: ['users'], keys: [] }),
+      expect.objectContaining({ batched: true, queued: true, tags: ['user:1'], keys: ['/api/users/1'] }),
+    ]);
+    const ids = await Promise.all(inside.map((r) => (r as BatchedPurgeResult).id));
+    expect(ids).toEqual([sent, sent]);
+    log.close();
+  });
+
+  it('batch: when the callback throws nothing is sent and the purges’ ids reject with its error', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    let batched: BatchedPurgeResult | undefined;
+    const failure = new Error('the write failed');
+    await expect(
+      strata.batch(async () => {
+        batched = (await strata.purge({ tags: ['users'] })) as BatchedPurgeResult;
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    await expect(batched?.id).rejects.toBe(failure);
+    await strata.purge({ tags: ['marker'] });
+    await expect.poll(() => log.purges().map((e) => e.tags)).toEqual([['marker']]);
     log.close();
   });
 

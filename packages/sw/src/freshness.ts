@@ -27,7 +27,7 @@ export function freshness(age: number, w: Windows): Freshness {
   return age < w.ttl + w.swr ? 'stale-while-revalidate' : 'stale';
 }
 
-/** Whether a stale entry may answer when the origin fails or answers 5xx (RFC 5861 §4). */
+/** Whether a stale entry may answer when the origin fails or answers 500, 502, 503 or 504 (RFC 5861 §4). */
 export function servesOnError(age: number, w: Windows): boolean {
   return age < w.ttl + w.sie;
 }
@@ -40,9 +40,4 @@ export function lifetime(w: Windows): number {
 /** RFC 9211 §2.4 `ttl`: whole seconds of freshness left, negative once stale. */
 export function ttlLeft(age: number, w: Windows): number {
   return Math.floor((w.ttl - age) / 1000);
-}
-
-/** RFC 5861 §4: the statuses stale-if-error covers. */
-export function isServerError(status: number): boolean {
-  return status === 500 || status === 502 || status === 503 || status === 504;
 }

@@ -4,7 +4,7 @@
  * - miss: went to the network (no entry, or one too stale to serve); stored if storable
  * - stale: served stale while one background revalidation ran
  * - revalidated: a background revalidation stored a new copy
- * - error-fallback: the network failed or answered 5xx and a stale copy answered (stale-if-error)
+ * - error-fallback: the network failed or answered 500/502/503/504 and a stale copy answered (stale-if-error)
  * - purged: entries evicted by purges, resets, logouts and unsafe requests
  * - discarded: responses dropped because a purge landed while they were in flight
  */

@@ -1,4 +1,4 @@
-import { PARTITION_HEADER, partitionHash, type RouteMatch } from '@strata/policy';
+import { PARTITION_HEADER, partitionHash, type RouteMatch, servesStaleOnError } from '@strata/policy';
 import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
 import {
@@ -12,7 +12,7 @@ import {
   variesOnCredential,
 } from './entry.js';
 import type { Epochs, Ticket } from './epochs.js';
-import { freshness, isServerError, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
+import { freshness, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
 import type { Partitions } from './partition.js';
 import type { Counter, Stats } from './stats.js';
 import type { WriteJob, Writer } from './writer.js';
@@ -48,7 +48,7 @@ interface Lookup {
  * - fresh → from the cache, no network;
  * - stale within stale-while-revalidate → from the cache, plus one background revalidation;
  * - otherwise → the network, and the response stored;
- * - the network failing or answering 5xx within stale-if-error → the stale copy.
+ * - the network failing or answering 500/502/503/504 within stale-if-error → the stale copy.
  * A hit is one `caches.match`: stored-at and partition travel in the entry's headers, and nothing
  * on this path touches IndexedDB.
  */
@@ -123,7 +123,7 @@ export class StrataStrategy extends Strategy {
       ticket.end();
       throw error;
     }
-    if (canFallBack && isServerError(response.status)) {
+    if (canFallBack && servesStaleOnError(response.status)) {
       void response.body?.cancel();
       return fallback(response.status);
     }

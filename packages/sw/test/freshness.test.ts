@@ -1,6 +1,6 @@
 import { browserCache, cdnCache } from '@strata/policy';
 import { describe, expect, it } from 'vitest';
-import { freshness, isServerError, lifetime, servesOnError, ttlLeft, windowsOf } from '../src/freshness.js';
+import { freshness, lifetime, servesOnError, ttlLeft, windowsOf } from '../src/freshness.js';
 
 describe('freshness windows of the browser level', () => {
   it('uses browserTtl over ttl, in ms', () => {
@@ -36,9 +36,5 @@ describe('freshness windows of the browser level', () => {
     expect(ttlLeft(500, w)).toBe(59);
     expect(ttlLeft(60_500, w)).toBe(-1);
     expect(ttlLeft(63_000, w)).toBe(-3);
-  });
-
-  it('stale-if-error covers 500, 502, 503 and 504 only (RFC 5861 §4)', () => {
-    expect([500, 501, 502, 503, 504, 505, 404, 200].filter(isServerError)).toEqual([500, 502, 503, 504]);
   });
 });

@@ -1,4 +1,4 @@
-import { createStrata, type Strata } from '@strata/server';
+import { createStrata, type PurgeResult, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,11 +97,11 @@ describe('@strata/client with the real @strata/server purge stream', () => {
     try {
       const alice = await signIn('alice');
       const bob = await signIn('bob');
-      const mine = await strata.purge({ tags: ['me'], partition: 'alice' });
+      const mine = (await strata.purge({ tags: ['me'], partition: 'alice' })) as PurgeResult;
       await saw(alice, mine.id);
       expect(await entries(alice, '/api/me')).toBe(0);
       // A public purge after it reaches bob: by then the private one would have too.
-      const later = await strata.purge({ tags: ['nothing-stored'] });
+      const later = (await strata.purge({ tags: ['nothing-stored'] })) as PurgeResult;
       await saw(bob, later.id);
       const bobSeen = await bob.evaluate(() => (globalThis as unknown as ClientPage).seen.map((e) => e.id));
       expect(bobSeen).not.toContain(mine.id);

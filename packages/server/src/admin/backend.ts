@@ -65,7 +65,7 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
         ...(sql === undefined ? {} : { sql }),
       };
     },
-    invalidate: (request) => channel.purge(request),
+    invalidate: (request) => channel.send(request),
     clearAll: () => channel.clearAll(),
     async warm(jobs) {
       const names = jobs ?? warm.names();

@@ -1,4 +1,4 @@
-import { levelTtl, type RouteMatch } from '@strata/policy';
+import { levelTtl, type RouteMatch, servesStaleOnError } from '@strata/policy';
 import { jsonError } from '../http.js';
 import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
@@ -57,8 +57,6 @@ function originRequest(request: Request): Request {
   // client going away must not abort it for the others.
   return new Request(request.url, { method: 'GET', headers });
 }
-
-const isServerError = (status: number) => status >= 500 && status <= 599;
 
 /**
  * The server-side response cache: fresh hits, stale-while-revalidate, stale-if-error,
@@ -127,7 +125,7 @@ export class ResponseCache {
     }
 
     if ('response' in fetched) {
-      if (entry && canFallBack && isServerError(fetched.response.status)) {
+      if (entry && canFallBack && servesStaleOnError(fetched.response.status)) {
         await fetched.response.body?.cancel();
         return this.#errorFallback(request, entry, route);
       }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { createStrata, memoryBus, type Strata } from '@strata/server';
+import { createStrata, memoryBus, type PurgeResult, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareIds } from '../../src/bus/ids.js';
@@ -68,7 +68,7 @@ describe('purge stream limits (real HTTP, clients that stop reading)', () => {
     const published: string[] = [];
     let peak = 0;
     for (let i = 0; i < 3_000; i++) {
-      published.push((await strata.purge(bigPurge(i))).id);
+      published.push(((await strata.purge(bigPurge(i))) as PurgeResult).id);
       if (i % 50 === 0) peak = Math.max(peak, (await strata.stats()).sse.queuedBytes);
     }
     // About 3 MB was published for each stream; none holds more than its limit (plus one frame).
@@ -115,7 +115,7 @@ describe('purge stream limits (real HTTP, clients that stop reading)', () => {
     const slow = rawClient(port);
     await expect.poll(async () => (await strata.stats()).sse.open).toBe(1);
     const published: string[] = [];
-    for (let i = 0; i < 1_000; i++) published.push((await strata.purge(bigPurge(i))).id);
+    for (let i = 0; i < 1_000; i++) published.push(((await strata.purge(bigPurge(i))) as PurgeResult).id);
     slow.read();
     const last = published.at(-1) as string;
     await expect.poll(() => ids(slow.text()).includes(last), { timeout: 20_000 }).toBe(true);

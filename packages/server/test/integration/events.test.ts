@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createStrata, memoryBus, type Strata } from '@strata/server';
+import { createStrata, memoryBus, type PurgeResult, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,7 +81,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
   it('resumes after ?since= and after Last-Event-ID', async () => {
     const { strata, url } = await serve();
     const ids: string[] = [];
-    for (const tag of ['a', 'b', 'c']) ids.push((await strata.purge({ tags: [tag] })).id);
+    for (const tag of ['a', 'b', 'c']) ids.push(((await strata.purge({ tags: [tag] })) as PurgeResult).id);
     const bySince = listen(`${url}?since=${ids[0]}`);
     await expect.poll(() => bySince.received.map((r) => r.id)).toEqual([ids[1], ids[2]]);
     const byHeader = listen(url, { 'last-event-id': ids[1] as string });

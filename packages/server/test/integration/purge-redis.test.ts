@@ -15,12 +15,18 @@ afterEach(async () => {
 });
 
 let streams = 0;
-/** One instance of the app on the shared Redis: store, purge log and an HTTP server for its purge stream. */
-async function instance(stream: string): Promise<{ strata: Strata; events: string }> {
+/**
+ * One instance of the app on the shared Redis: store (or a memory store of its own), purge log and
+ * an HTTP server for its purge stream.
+ */
+async function instance(
+  stream: string,
+  store: 'redis' | 'memory' = 'redis',
+): Promise<{ strata: Strata; events: string }> {
   const { url } = redis();
   const strata = createStrata({
     manifest,
-    store: redisStore({ url, prefix: stream }),
+    store: store === 'redis' ? redisStore({ url, prefix: stream }) : memoryStore(),
     bus: redisBus({ url, stream, blockMs: 200 }),
     resilience: { timeoutMs: 500, failureThreshold: 2, resetAfterMs: 100 },
   });
@@ -52,6 +58,33 @@ describe('the purge channel across instances on a real Redis', () => {
     const purge = await a.strata.purge({ tags: ['user:1'] });
     await expect.poll(() => received).toEqual([{ id: purge.id, data: { tags: ['user:1'], keys: [] } }]);
     expect((await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('a PUT through A: B, with its own memory store, misses the GET, and B’s purge stream carries the purge', async () => {
+    const stream = `write-a-b-${++streams}`;
+    const a = await instance(stream, 'memory');
+    const b = await instance(stream, 'memory');
+    const app = origin();
+    for (const { strata } of [a, b]) {
+      await strata.handle(get('/api/users/1'), app);
+      expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('HIT');
+    }
+    const received: unknown[] = [];
+    const source = new EventSource(b.events);
+    cleanup.push(async () => source.close());
+    source.addEventListener('message', (e) => received.push(JSON.parse(e.data)));
+    await new Promise<void>((resolve) => source.addEventListener('open', () => resolve(), { once: true }));
+
+    const put = new Request('http://app.test/api/users/1', { method: 'PUT', body: '{"name":"Ada"}' });
+    await a.strata.handle(
+      put,
+      origin(() => new Response(null, { status: 204 })),
+    );
+
+    await expect.poll(() => received).toEqual([{ tags: [], keys: ['http://app.test/api/users/1'] }]);
+    await expect
+      .poll(async () => (await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache'))
+      .toBe('MISS');
   });
 
   it('Redis killed while purges are made: they wait in the outbox, then arrive in order, none twice', async () => {

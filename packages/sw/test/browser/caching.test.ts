@@ -127,15 +127,20 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
     });
   });
 
-  it('stale-if-error: a stale copy answers a 5xx from the origin; beyond the window the 5xx passes', async () => {
+  it('stale-if-error: a stale copy answers a 503 from the origin, a 501 passes; beyond the window the 503 passes', async () => {
     await session(async (page) => {
       const path = unique('/api/sie/');
       const route = server().api(path);
       await fill(page, path);
-      route.failWith = 503;
       await advance(page, 120);
+      // RFC 5861 §4: 501 is not one of the statuses stale-if-error covers.
+      route.failWith = 501;
+      const passed = await get(page, path);
+      expect(passed.status).toBe(501);
+      expect(passed.headers['cache-status']).toMatch(/strata-sw; fwd=stale; fwd-status=501; ttl=-6\d$/);
+      route.failWith = 503;
       const stale = await get(page, path);
-      expect(route.hits).toBe(2); // the request did go to the origin
+      expect(route.hits).toBe(3); // the requests did go to the origin
       expect(stale.status).toBe(200);
       expect(stale.headers['cache-status']).toMatch(
         /strata-sw; fwd=stale; fwd-status=503; ttl=-6\d; detail=stale-if-error$/,
