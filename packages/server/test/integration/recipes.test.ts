@@ -100,8 +100,9 @@ describe.each(RECIPES)('the $name recipe', ({ start }) => {
     expect((await fetch(`${base}/api/v1/cache/stats`)).status).toBe(401);
   });
 
-  it('exposes the metrics', async () => {
-    const res = await fetch(`${base}/metrics`);
+  it('exposes the metrics to the admin token only', async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('strata_cache_lookups_total{route="/api/items",outcome="hit"}');
   });
