@@ -67,6 +67,18 @@ export default defineConfig(
             fileParallelism: false,
           },
         },
+        {
+          // The packages as users install them: packed, installed into an app outside the
+          // repository, imported, type-checked, built and run in Chromium (test/package).
+          extends: true,
+          test: {
+            name: 'package',
+            include: ['test/package/**/*.test.ts'],
+            environment: 'node',
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
+          },
+        },
       ],
     },
   }),
