@@ -39,7 +39,7 @@ export default defineConfig(
           extends: true,
           test: {
             name: 'unit',
-            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts'],
+            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts', 'test/*.test.ts'],
             exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**'],
             environment: 'node',
           },

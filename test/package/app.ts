@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import userDependencies from './user-dependencies.json' with { type: 'json' };
 
 /** The repository root. */
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,15 +12,8 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const PACKAGES = ['policy', 'sw', 'client', 'server'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 
-/** What a user of the full stack installs beside the tarballs (README install sections). */
-export const USER_DEPENDENCIES = [
-  'express@5',
-  '@types/express@5',
-  '@types/node@20',
-  'vite@8',
-  'typescript@5',
-  'zod@4',
-] as const;
+/** What a user of the full stack installs beside the tarballs (the pre-flight reads the list too). */
+export const USER_DEPENDENCIES: readonly string[] = userDependencies;
 
 const NPM_INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
