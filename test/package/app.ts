@@ -90,13 +90,13 @@ export async function pack(dir: string): Promise<Record<PackageName, string>> {
   return tarballs as Record<PackageName, string>;
 }
 
-/** A fresh ESM app in `dir` (`npm init -y`, `type: module`) with `specs` installed from the npm cache. */
-export async function createApp(dir: string, specs: readonly string[], withFixtures = false): Promise<void> {
+/** A fresh ESM app in `dir` (`npm init -y`, `type: module`) with `specs` installed (npm cache first), and the fixtures. */
+export async function createApp(dir: string, specs: readonly string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   await must('npm', ['init', '-y'], dir);
   await must('npm', ['pkg', 'set', 'type=module'], dir);
   await must('npm', [...NPM_INSTALL, ...specs], dir);
-  if (withFixtures) await cp(fixtures, dir, { recursive: true });
+  await cp(fixtures, dir, { recursive: true });
 }
 
 /** The `resolved` field of each installed package in the app's lockfile. */
@@ -137,6 +137,8 @@ export const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toF
 export interface AppServer {
   url: string;
   child: ChildProcess;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -158,7 +160,9 @@ export function startServer(dir: string, env: Record<string, string>): Promise<A
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, child, stop });
+      if (!line) return;
+      const { port } = JSON.parse(line) as { port: number };
+      resolve({ url: `http://127.0.0.1:${port}`, child, stderr: () => stderr, stop });
     });
     child.once('exit', (code) => reject(new Error(`server.js exited ${code} before listening:\n${stdout}${stderr}`)));
   });

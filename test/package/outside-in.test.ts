@@ -26,6 +26,7 @@ import {
   USER_DEPENDENCIES,
   userEnv,
 } from './app.js';
+import { missingFiles } from './shape.js';
 
 /**
  * The packages as a user gets them: packed, installed from the tarballs into fresh apps in the
@@ -34,25 +35,54 @@ import {
  */
 
 const BROWSER_ONLY_LIMIT = 4 * 1024 * 1024;
+/** What the page (fixtures/main.js) and the test read inside Chromium. */
+interface AppGlobals {
+  __ready?: boolean;
+  __error?: string;
+  __purges: { tags: string[]; evicted: number }[];
+  navigator: { serviceWorker: { controller: unknown } };
+}
+
+interface StatsBody {
+  sse: { open: number };
+}
+
 /** Packages a server using only the memory store must not load. */
 const OPTIONAL_PARTS =
   /\/node_modules\/(libpg-query|pg|pg-[^/]+|@electric-sql\/pglite|redis|@redis\/[^/]+|prom-client)\//;
 
 const started = performance.now();
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-const RESOLUTIONS = ['nodenext', 'bundler'] as const;
+/** The consumer's type-checks: TypeScript 5 (the app's, as most users run) and 7 (the repository's). */
+const TYPE_CHECKS = [
+  ['5', 'nodenext'],
+  ['5', 'bundler'],
+  ['7', 'nodenext'],
+  ['7', 'bundler'],
+] as const;
+type TypeCheck = `${(typeof TYPE_CHECKS)[number][0]} ${(typeof TYPE_CHECKS)[number][1]}`;
 let work: string;
 let app: string; // the full stack
 let browserOnly: string; // @strata/client alone
 /** The slow steps, started once the apps are installed and awaited by their tests. */
-let typeChecks: Record<(typeof RESOLUTIONS)[number], Promise<Ran>>;
+let typeChecks: Map<TypeCheck, Promise<Ran>>;
 let built: Promise<Ran>;
 
-/** The app's TypeScript 5 on one of the consumer's tsconfigs. */
-function typeCheck(resolution: string): Promise<Ran> {
-  const tsc = join(app, 'node_modules/typescript/bin/tsc');
-  const flags = ['--strict', '--skipLibCheck', 'false', '--noEmit'];
-  return run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`, ...flags], app);
+interface EntryResult {
+  resolved: string | null;
+  loaded: boolean;
+  error: { code: string | null; message: string } | null;
+}
+
+/** Runs fixtures/entries.mjs in an app: where each entry resolves, and whether it loads. */
+async function importEntries(dir: string, entries: string[]): Promise<Record<string, EntryResult>> {
+  const { stdout } = await must(process.execPath, ['entries.mjs', ...entries], dir);
+  return JSON.parse(stdout) as Record<string, EntryResult>;
+}
+
+/** The TypeScript compiler of that major version on one of the consumer's tsconfigs, in the app. */
+function tsc(version: '5' | '7'): string {
+  return join(version === '5' ? app : repo, 'node_modules/typescript/bin/tsc');
 }
 
 beforeAll(async () => {
@@ -63,18 +93,24 @@ beforeAll(async () => {
   console.log(`packed in ${seconds(started)}`);
   const installing = performance.now();
   await Promise.all([
-    createApp(app, [...PACKAGES.map((name) => tarballs[name]), ...USER_DEPENDENCIES], true),
+    createApp(app, [...PACKAGES.map((name) => tarballs[name]), ...USER_DEPENDENCIES]),
     // A user installs @strata/client; the policy tarball stands in for the registry copy it pulls in.
     createApp(browserOnly, [tarballs.client, tarballs.policy]),
   ]);
   console.log(`installed in ${seconds(installing)}`);
-  typeChecks = { nodenext: typeCheck('nodenext'), bundler: typeCheck('bundler') };
+  const strict = ['--strict', '--skipLibCheck', 'false', '--noEmit'];
+  typeChecks = new Map(
+    TYPE_CHECKS.map(([version, resolution]) => [
+      `${version} ${resolution}`,
+      run(process.execPath, [tsc(version), '-p', `tsconfig.${resolution}.json`, ...strict], app),
+    ]),
+  );
   built = run('npx', ['--no', 'vite', 'build'], app);
 });
 
 afterAll(async () => {
   // Children still running (a failed test's) finish before their folder goes.
-  await Promise.allSettled([...Object.values(typeChecks ?? {}), built]);
+  await Promise.allSettled([...(typeChecks?.values() ?? []), built]);
   if (work) await rm(work, { recursive: true, force: true });
   console.log(`outside-in suite: ${seconds(started)}`);
 });
@@ -95,6 +131,13 @@ describe('the packages installed from their tarballs into an app outside the rep
     }
   });
 
+  test('every file a package names (exports under any condition, bin, source-map sources) is in its tarball', async () => {
+    for (const name of PACKAGES) {
+      const missing = await missingFiles(join(app, 'node_modules/@strata', name));
+      expect(missing.slice(0, 10), `@strata/${name}: ${missing.length} missing`).toEqual([]);
+    }
+  });
+
   test('a browser-only app with @strata/client (and what it pulls in) takes at most 4 MB', async () => {
     const usage = await diskUsage(join(browserOnly, 'node_modules'));
     const installed = (await readdir(join(browserOnly, 'node_modules'))).filter((name) => !name.startsWith('.'));
@@ -104,42 +147,42 @@ describe('the packages installed from their tarballs into an app outside the rep
     expect(usage.disk).toBeLessThanOrEqual(BROWSER_ONLY_LIMIT);
   });
 
-  test('every entry resolves inside the app and loads in plain Node, or names the peer it is missing', async () => {
-    const loaded = ['@strata/policy', '@strata/policy/validate', '@strata/sw/vite', '@strata/server'].concat(
-      ['node', 'express', 'fastify', 'hono', 'redis', 'sql'].map((sub) => `@strata/server/${sub}`),
-    );
-    // Browser code is resolved here and loaded by the Vite build and Chromium below.
-    const { stdout } = await must(
-      process.execPath,
-      ['entries.mjs', ...loaded, '--resolve-only', '@strata/client', '@strata/sw'],
-      app,
-    );
-    const results = JSON.parse(stdout) as Record<
-      string,
-      { resolved: string | null; loaded: boolean; error: { code: string | null; message: string } | null }
-    >;
+  test('every entry resolves inside the app and loads in plain Node', async () => {
+    const results = await importEntries(app, [
+      '@strata/policy',
+      '@strata/policy/validate',
+      '@strata/sw/vite',
+      ...['', '/node', '/express', '/fastify', '/hono', '/redis', '/sql'].map((sub) => `@strata/server${sub}`),
+      // Browser code: resolved here, loaded by the Vite build and Chromium below.
+      '--resolve-only',
+      '@strata/client',
+      '@strata/sw',
+    ]);
+    const inside = new RegExp(`^file://${join(app, 'node_modules', '@strata')}/`);
     for (const [entry, result] of Object.entries(results)) {
-      expect
-        .soft(String(result.resolved), entry)
-        .toMatch(new RegExp(`^file://${join(app, 'node_modules', '@strata')}/`));
+      expect.soft(String(result.resolved), entry).toMatch(inside);
+      expect.soft(result.error, entry).toBeNull();
     }
-    // Their optional peers (express for the types, fastify and hono) are type-only imports or installed here.
-    for (const entry of ['@strata/policy', '@strata/policy/validate', '@strata/sw/vite', '@strata/server']) {
-      expect.soft(results[entry], entry).toMatchObject({ loaded: true, error: null });
-    }
-    for (const entry of ['node', 'express', 'fastify', 'hono'].map((sub) => `@strata/server/${sub}`)) {
-      expect.soft(results[entry], entry).toMatchObject({ loaded: true, error: null });
-    }
-    // The Redis and SQL entries load only with their optional peers, which this app does not
-    // install: either they load (the peer imported on first use) or the error names the peer.
-    const peers = { '@strata/server/redis': /\bredis\b/, '@strata/server/sql': /pglite|\bpg\b|libpg-query/ };
-    for (const [entry, peer] of Object.entries(peers)) {
-      const result = results[entry];
-      expect.soft(result?.resolved, `${entry} is exported`).not.toBeNull();
-      if (result?.error) expect.soft(result.error.message, entry).toMatch(peer);
-      else expect.soft(result?.loaded, entry).toBe(true);
-    }
-    for (const entry of ['@strata/client', '@strata/sw']) expect.soft(results[entry]?.error, entry).toBeNull();
+    // Every Node entry loads, including those whose optional peers this app lacks: fastify and
+    // hono (type-only imports), redis and the SQL clients (imported on first use).
+    const loaded = Object.entries(results).filter(([, result]) => result.loaded);
+    expect(loaded.map(([entry]) => entry)).toHaveLength(Object.keys(results).length - 2);
+  });
+
+  test('using a part whose optional peer is not installed fails with a message naming it', async () => {
+    const { stdout } = await must(process.execPath, ['missing-peer.mjs'], app);
+    const result = JSON.parse(stdout) as { loaded: boolean; code?: string; message?: string };
+    expect(result).toMatchObject({ loaded: false, code: 'E_CONFIG_INVALID' });
+    expect(result.message).toMatch(/'libpg-query'.*npm install libpg-query/);
+  });
+
+  test('without zod, @strata/policy loads and @strata/policy/validate and strata check name zod', async () => {
+    const results = await importEntries(browserOnly, ['@strata/policy', '@strata/policy/validate']);
+    expect(results['@strata/policy']).toMatchObject({ loaded: true, error: null });
+    expect(results['@strata/policy/validate']?.error?.message).toMatch(/\bzod\b/);
+    const checked = await run('npx', ['--no', 'strata', 'check', 'manifest.json'], browserOnly);
+    expect(checked.code).not.toBe(0);
+    expect(checked.stderr).toContain('npm install -D zod');
   });
 
   test('importing @strata/server with the memory store loads no SQL parser, PostgreSQL, PGlite, Redis or prom-client', async () => {
@@ -160,14 +203,14 @@ describe('the packages installed from their tarballs into an app outside the rep
     expect(files.filter((file) => OPTIONAL_PARTS.test(file))).toEqual([]);
   });
 
-  test.each(RESOLUTIONS)(
-    'a strict consumer type-checks without skipLibCheck, TypeScript 5, %s resolution',
-    async (resolution) => {
-      const version = await must(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '--version'], app);
-      expect(version.stdout).toMatch(/^Version 5\./);
-      const checked = await typeChecks[resolution];
-      expect(checked.stdout).toBe('');
-      expect(checked.code).toBe(0);
+  test.each(TYPE_CHECKS)(
+    'a strict consumer type-checks without skipLibCheck, TypeScript %s, %s resolution',
+    async (version, resolution) => {
+      const installed = await must(process.execPath, [tsc(version), '--version'], app);
+      expect(installed.stdout).toMatch(new RegExp(`^Version ${version}\\.`));
+      const checked = await typeChecks.get(`${version} ${resolution}`);
+      expect(checked?.stdout).toBe('');
+      expect(checked?.code).toBe(0);
     },
   );
 
@@ -214,17 +257,15 @@ describe('the packages installed from their tarballs into an app outside the rep
       const page = await browser.newPage();
       await page.goto(`${server.url}/`);
       await page.waitForFunction(() => {
-        const page = globalThis as { __ready?: boolean; __error?: string };
-        return page.__ready === true || page.__error !== undefined;
+        const { __ready, __error } = globalThis as unknown as AppGlobals;
+        return __ready === true || __error !== undefined;
       });
-      expect(await page.evaluate(() => (globalThis as { __error?: string }).__error)).toBeUndefined();
       expect(
-        await page.evaluate(
-          () =>
-            (globalThis as unknown as { navigator: { serviceWorker: { controller: unknown } } }).navigator.serviceWorker
-              .controller !== null,
-        ),
-      ).toBe(true);
+        await page.evaluate(() => {
+          const { __error, navigator } = globalThis as unknown as AppGlobals;
+          return { error: __error, controlled: navigator.serviceWorker.controller !== null };
+        }),
+      ).toEqual({ error: undefined, controlled: true });
 
       const first = await get(page, '/api/items');
       expect(first.status).toBe(200);
@@ -237,20 +278,15 @@ describe('the packages installed from their tarballs into an app outside the rep
       expect(members.at(-1)?.cache).toBe('strata-sw');
       expect(members.at(-1)?.params.get('hit')).toBe(true);
       expect(await originCount()).toBe(1);
+      // The server's stored X-Cache described the server's answer to the first fetch, not this one.
+      expect(second.headers['x-cache']).toBeUndefined();
+      expect(second.headers['x-cache-level']).toBeUndefined();
 
       // The page holds the purge stream before the purge is made.
       const admin = { authorization: `Bearer ${token}` };
-      await expect
-        .poll(
-          async () =>
-            (
-              (await (await fetch(`${server.url}/api/v1/cache/stats`, { headers: admin })).json()) as {
-                sse: { open: number };
-              }
-            ).sse.open,
-          { timeout: 30_000 },
-        )
-        .toBeGreaterThanOrEqual(1);
+      const openStreams = async () =>
+        ((await (await fetch(`${server.url}/api/v1/cache/stats`, { headers: admin })).json()) as StatsBody).sse.open;
+      await expect.poll(openStreams, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
       const purge = await fetch(`${server.url}/api/v1/cache/invalidate`, {
         method: 'POST',
         headers: { ...admin, 'content-type': 'application/json' },
@@ -259,11 +295,9 @@ describe('the packages installed from their tarballs into an app outside the rep
       expect(purge.status).toBe(202);
 
       await page.waitForFunction(() =>
-        (globalThis as unknown as { __purges: { tags: string[] }[] }).__purges.some((p) => p.tags.includes('items')),
+        (globalThis as unknown as AppGlobals).__purges.some((heard) => heard.tags.includes('items')),
       );
-      const heard = await page.evaluate(
-        () => (globalThis as unknown as { __purges: { tags: string[]; evicted: number }[] }).__purges,
-      );
+      const heard = await page.evaluate(() => (globalThis as unknown as AppGlobals).__purges);
       expect(heard).toEqual([expect.objectContaining({ tags: ['items'], evicted: 1 })]);
       expect(await entries(page, '/api/items')).toBe(0);
 
@@ -271,6 +305,25 @@ describe('the packages installed from their tarballs into an app outside the rep
       const third = await get(page, '/api/items');
       expect(third.status).toBe(200);
       expect(await originCount()).toBe(2);
+
+      const metrics = await fetch(`${server.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('strata_cache_lookups_total');
+    });
+
+    test('express.static’s own Cache-Control on a manifest route is reported once, naming the route and the option', async () => {
+      for (let i = 0; i < 2; i++) {
+        const legacy = await fetch(`${server.url}/legacy/index.html`);
+        expect(legacy.status).toBe(200);
+        expect(legacy.headers.get('cache-control')).toBe('public, max-age=0'); // the handler's decision stands
+      }
+      const warnings = server
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { route?: string; option?: string });
+      // Nothing about the routes served with `cacheControl: false`, one report for /legacy.
+      expect(warnings).toEqual([expect.objectContaining({ route: '/legacy/*', option: 'respectHandlerCacheControl' })]);
     });
   });
 });
