@@ -75,7 +75,8 @@ export default defineConfig(
             name: 'package',
             include: ['test/package/**/*.test.ts'],
             environment: 'node',
-            testTimeout: 120_000,
+            // Type-checks start with the install and run beside the other tests; a test awaits its own.
+            testTimeout: 180_000,
             hookTimeout: 180_000,
           },
         },
