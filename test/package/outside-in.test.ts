@@ -309,6 +309,11 @@ describe('the packages installed from their tarballs into an app outside the rep
       const metrics = await fetch(`${server.url}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('strata_cache_lookups_total');
+
+      // The recipe hands Express's response to toRequest: the stream notices the browser leaving.
+      await browser.close();
+      browser = undefined;
+      await expect.poll(openStreams, { timeout: 30_000 }).toBe(0);
     });
 
     test('express.static’s own Cache-Control on a manifest route is reported once, naming the route and the option', async () => {
