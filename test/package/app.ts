@@ -149,11 +149,15 @@ export interface DiskUsage {
   files: number;
 }
 
-/** The size of a directory tree; symbolic links are counted as links, not followed. */
+/** The size of a directory tree; symbolic links are counted as links, not followed. Bounded by the tree. */
 export async function diskUsage(dir: string): Promise<DiskUsage> {
   const total: DiskUsage = { bytes: 0, disk: 0, files: 0 };
+  const seen = new Set<string>(); // hard links count once, as `du` counts them
   const walk = async (path: string): Promise<void> => {
     const stat = await lstat(path);
+    const inode = `${stat.dev}:${stat.ino}`;
+    if (seen.has(inode)) return;
+    seen.add(inode);
     total.disk += stat.blocks * 512;
     if (stat.isDirectory()) {
       for (const name of await readdir(path)) await walk(join(path, name));
