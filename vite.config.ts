@@ -39,7 +39,7 @@ export default defineConfig(
           extends: true,
           test: {
             name: 'unit',
-            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts'],
+            include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts', 'test/*.test.ts'],
             exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**'],
             environment: 'node',
           },
@@ -65,6 +65,19 @@ export default defineConfig(
             testTimeout: 60_000,
             hookTimeout: 120_000,
             fileParallelism: false,
+          },
+        },
+        {
+          // The packages as users install them: packed, installed into an app outside the
+          // repository, imported, type-checked, built and run in Chromium (test/package).
+          extends: true,
+          test: {
+            name: 'package',
+            include: ['test/package/**/*.test.ts'],
+            environment: 'node',
+            // Type-checks start with the install and run beside the other tests; a test awaits its own.
+            testTimeout: 180_000,
+            hookTimeout: 180_000,
           },
         },
       ],
