@@ -311,7 +311,9 @@ describe('the packages installed from their tarballs into an app outside the rep
       expect(third.status).toBe(200);
       expect(await originCount()).toBe(2);
 
-      const metrics = await fetch(`${server.url}/metrics`);
+      // With admin auth configured, /metrics wants the admin token too.
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+      const metrics = await fetch(`${server.url}/metrics`, { headers: admin });
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('strata_cache_lookups_total');
 

@@ -1,5 +1,6 @@
 import { StrataError } from '@strata/policy';
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
+import { loadPeer, requirePeer } from '../optional-peer.js';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
 import { type ClusterClient, type Connection, clusterConnection, delay, isCluster } from './redis-connection.js';
@@ -73,6 +74,7 @@ const retryDelay = (failures: number) => Math.min(50 * 2 ** failures, 1_000);
  * on a live connection is not noticed.
  */
 export function redisBus(options: RedisBusOptions): Bus {
+  if (!options.client) requirePeer('redis', 'redisBus');
   const stream = options.stream ?? 'strata:purges';
   const retain = options.retain ?? 10_000;
   const blockMs = options.blockMs ?? 5_000;
@@ -118,7 +120,7 @@ export function redisBus(options: RedisBusOptions): Bus {
       }
       let created: Connection;
       if (options.cluster) {
-        const { createCluster } = await import('redis');
+        const { createCluster } = await loadPeer('redis', 'redisBus', () => import('redis'));
         const { defaults } = options.cluster;
         const cluster = createCluster({
           ...options.cluster,
@@ -131,7 +133,7 @@ export function redisBus(options: RedisBusOptions): Bus {
         }) as unknown as ClusterClient;
         created = clusterConnection(cluster, stream, retryDelay);
       } else {
-        const { createClient } = await import('redis');
+        const { createClient } = await loadPeer('redis', 'redisBus', () => import('redis'));
         created = createClient({
           url: options.url,
           // Fail fast while disconnected: a purge goes to the caller's outbox instead of waiting.

@@ -1,4 +1,5 @@
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
+import { loadPeer, requirePeer } from '../optional-peer.js';
 import { positiveOption } from '../options.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
@@ -45,6 +46,7 @@ export type RedisStoreOptions = (
  * they expire with their entries. Configure `maxmemory` on the server for a hard bound.
  */
 export function redisStore(options: RedisStoreOptions): Store {
+  if (!options.client) requirePeer('redis', 'redisStore');
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
@@ -61,7 +63,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       // A cluster has the same per-key commands as a client: it stands in for one (see `nodes`).
       if (options.client) return options.client as RedisClient;
       if (options.cluster) {
-        const { createCluster } = await import('redis');
+        const { createCluster } = await loadPeer('redis', 'redisStore', () => import('redis'));
         const { defaults } = options.cluster;
         const created = createCluster({
           ...options.cluster,
@@ -85,7 +87,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         }
         return created as unknown as RedisClient;
       }
-      const { createClient } = await import('redis');
+      const { createClient } = await loadPeer('redis', 'redisStore', () => import('redis'));
       const created = createClient({
         url: options.url,
         // Fail fast while disconnected: the resilient wrapper falls back to the origin.

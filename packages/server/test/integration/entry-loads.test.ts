@@ -87,13 +87,40 @@ describe('the built @strata/server in a fresh node process', () => {
     expect(heavyIn(loadsOf(`await import('@strata/server/redis');`))).toEqual([]);
   });
 
-  it('without pg or libpg-query installed, the SQL entry says which package to install', () => {
-    // An app whose node_modules holds @strata/server and its dependencies, and no optional peer.
+  // An app whose node_modules holds @strata/server and its dependencies, and no optional peer.
+  const peerlessApp = () => {
     const app = join(work, 'app');
+    if (existsSync(app)) return app;
     for (const name of ['@strata/server', '@strata/policy', 'lru-cache', 'zod', 'prom-client']) {
       mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
       symlinkSync(join(repo, 'node_modules', name), join(app, 'node_modules', name));
     }
+    return app;
+  };
+
+  it('without redis installed, redisStore() and redisBus() fail at once naming it, instead of a cache that silently bypasses', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--preserve-symlinks',
+        '--input-type=module',
+        '-e',
+        `const { redisStore, redisBus } = await import('@strata/server/redis');
+         const seen = [];
+         for (const make of [() => redisStore({ url: 'redis://127.0.0.1:1' }), () => redisBus({ url: 'redis://127.0.0.1:1' })]) {
+           try { make(); seen.push('created'); } catch (error) { seen.push(error.name + ' ' + error.code + ': ' + error.message); }
+         }
+         console.log(JSON.stringify(seen));`,
+      ],
+      { cwd: peerlessApp(), env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' },
+    );
+    const [store, bus] = JSON.parse(out) as string[];
+    expect(store).toMatch(/^StrataError E_PEER_MISSING: redisStore .*'redis'.*npm install redis/);
+    expect(bus).toMatch(/^StrataError E_PEER_MISSING: redisBus .*'redis'.*npm install redis/);
+  });
+
+  it('without pg or libpg-query installed, the SQL entry says which package to install', () => {
+    const app = peerlessApp();
     const out = execFileSync(
       process.execPath,
       [
