@@ -80,7 +80,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
     const match = matchRoute(manifest, url, method);
     // Private routes need `partition(request)`, which takes a Request: the full path handles them.
-    if (!match || !match.policy.levels.includes('server') || match.policy.scope === 'private') return undefined;
+    if (!match?.policy.levels.includes('server') || match.policy.scope === 'private') return undefined;
     const view = { get: header };
     const key = cacheKey(url, view, match.policy.vary ?? []);
     const tags = [...match.tags, urlTag(url)];
