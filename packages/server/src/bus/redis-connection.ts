@@ -43,11 +43,6 @@ interface NodeClient {
   multi(): Transaction;
 }
 
-/** A node-redis cluster (`createCluster`) rather than a client: it routes by key. */
-export function isCluster(client: unknown): client is ClusterClient {
-  return typeof (client as { getNodeClientForKey?: unknown } | null)?.getNodeClientForKey === 'function';
-}
-
 /**
  * A Redis Cluster seen as one connection to the master that owns `key`. Every command the bus
  * sends names its stream and nothing else (XADD, XLEN, XREAD, XINFO STREAM, XRANGE), so all of

@@ -1,22 +1,17 @@
 import { StrataError } from '@strata/policy';
-import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
-import { loadPeer, requirePeer } from '../optional-peer.js';
+import { requirePeer } from '../optional-peer.js';
+import {
+  createRedis,
+  isCluster,
+  type RedisConnectionOptions,
+  reconnectDelay as retryDelay,
+} from '../redis/connection.js';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
-import { type ClusterClient, type Connection, clusterConnection, delay, isCluster } from './redis-connection.js';
+import { type ClusterClient, type Connection, clusterConnection, delay } from './redis-connection.js';
 import type { Bus, PurgeEvent, Subscription } from './types.js';
 
-export type RedisBusOptions = (
-  | { url: string; client?: never; cluster?: never }
-  /** A node-redis client or cluster, connected by the caller, who also closes it. */
-  | { client: RedisClientType | RedisClusterType; url?: never; cluster?: never }
-  /**
-   * A Redis Cluster (`createCluster` options, e.g. `{ rootNodes: [{ url }] }`). Its node
-   * connections fail fast while disconnected (no offline queue) and reconnect with backoff
-   * (`defaults.socket` may change that).
-   */
-  | { cluster: RedisClusterOptions; url?: never; client?: never }
-) & {
+export type RedisBusOptions = RedisConnectionOptions & {
   /**
    * The stream key. Default `strata:purges`. Every command names this one key, so on Redis
    * Cluster it needs no hash tag: the stream lives on the master that owns its slot.
@@ -50,7 +45,6 @@ type Verdict = 'ok' | 'retention' | 'unknown';
 const FIELD = 'event';
 const READ_COUNT = 500;
 const PAGE = 500;
-const retryDelay = (failures: number) => Math.min(50 * 2 ** failures, 1_000);
 
 /**
  * The durable purge log on a Redis Stream (Redis 7). `publish` is one `XADD … MAXLEN ~ retain`;
@@ -112,37 +106,15 @@ export function redisBus(options: RedisBusOptions): Bus {
   /** The command connection; resolves once its first connection attempt has succeeded or failed. */
   const connection = (): Promise<Connection> => {
     connecting ??= (async () => {
+      const client =
+        options.client ?? (await createRedis(options.cluster ? options : { url: options.url }, 'redisBus'));
+      const created = isCluster(client)
+        ? clusterConnection(client as unknown as ClusterClient, stream, retryDelay)
+        : (client as unknown as Connection);
       if (options.client) {
-        base = isCluster(options.client)
-          ? clusterConnection(options.client, stream, retryDelay)
-          : (options.client as unknown as Connection);
+        base = created;
         return base;
       }
-      let created: Connection;
-      if (options.cluster) {
-        const { createCluster } = await loadPeer('redis', 'redisBus', () => import('redis'));
-        const { defaults } = options.cluster;
-        const cluster = createCluster({
-          ...options.cluster,
-          // As below, for every node connection: a purge goes to the outbox instead of waiting.
-          defaults: {
-            ...defaults,
-            disableOfflineQueue: true,
-            socket: { connectTimeout: 2_000, reconnectStrategy: retryDelay, ...defaults?.socket },
-          },
-        }) as unknown as ClusterClient;
-        created = clusterConnection(cluster, stream, retryDelay);
-      } else {
-        const { createClient } = await loadPeer('redis', 'redisBus', () => import('redis'));
-        created = createClient({
-          url: options.url,
-          // Fail fast while disconnected: a purge goes to the caller's outbox instead of waiting.
-          disableOfflineQueue: true,
-          socket: { connectTimeout: 2_000, reconnectStrategy: retryDelay },
-        }) as unknown as Connection;
-      }
-      // Errors surface through failing commands and the reader's checks; the event needs a listener.
-      created.on('error', () => {});
       if (closed) throw busUnavailable('the Redis bus is closed');
       base = created;
       await firstAttempt(created, stop.signal);

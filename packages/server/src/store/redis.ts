@@ -1,23 +1,13 @@
-import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
-import { loadPeer, requirePeer } from '../optional-peer.js';
+import type { RedisClientType, RedisClusterType } from 'redis';
+import { requirePeer } from '../optional-peer.js';
 import { positiveOption } from '../options.js';
+import { createRedis, isCluster, type RedisConnectionOptions } from '../redis/connection.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
-type RedisCluster = RedisClusterType;
 
-export type RedisStoreOptions = (
-  | { url: string; client?: never; cluster?: never }
-  /** A node-redis client or cluster, connected by the caller, who also closes it. */
-  | { client: RedisClient | RedisCluster; url?: never; cluster?: never }
-  /**
-   * A Redis Cluster (`createCluster` options, e.g. `{ rootNodes: [{ url }] }`). Its node
-   * connections fail fast while disconnected (no offline queue) and reconnect with backoff
-   * (`defaults.socket` may change that).
-   */
-  | { cluster: RedisClusterOptions; url?: never; client?: never }
-) & {
+export type RedisStoreOptions = RedisConnectionOptions & {
   /**
    * Namespace of every key this store writes. Default `strata`. On Redis Cluster, leave hash tags
    * (`{…}`) out of it: they would put every entry and tag counter in one slot, on one master.
@@ -62,41 +52,14 @@ export function redisStore(options: RedisStoreOptions): Store {
     connecting ??= (async () => {
       // A cluster has the same per-key commands as a client: it stands in for one (see `nodes`).
       if (options.client) return options.client as RedisClient;
-      if (options.cluster) {
-        const { createCluster } = await loadPeer('redis', 'redisStore', () => import('redis'));
-        const { defaults } = options.cluster;
-        const created = createCluster({
-          ...options.cluster,
-          // As below, for every node connection.
-          defaults: {
-            ...defaults,
-            disableOfflineQueue: true,
-            socket: {
-              connectTimeout: 2_000,
-              reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000),
-              ...defaults?.socket,
-            },
-          },
-        });
-        created.on('error', () => {});
-        try {
-          await created.connect();
-        } catch (error) {
-          created.destroy(); // a cluster does not retry its first discovery: the next call does
-          throw error;
-        }
-        return created as unknown as RedisClient;
+      const created = await createRedis(options.cluster ? options : { url: options.url }, 'redisStore');
+      try {
+        await created.connect();
+      } catch (error) {
+        // A cluster does not retry its first discovery: the next call does.
+        if (isCluster(created)) created.destroy();
+        throw error;
       }
-      const { createClient } = await loadPeer('redis', 'redisStore', () => import('redis'));
-      const created = createClient({
-        url: options.url,
-        // Fail fast while disconnected: the resilient wrapper falls back to the origin.
-        disableOfflineQueue: true,
-        socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000) },
-      });
-      // Errors surface through the failing commands; the event must still have a listener.
-      created.on('error', () => {});
-      await created.connect();
       return created as unknown as RedisClient;
     })();
     connecting.catch(() => {
@@ -115,8 +78,8 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   /** Where SCAN and INFO run: every master of a cluster, or the one server. */
   const nodes = async (c: RedisClient): Promise<RedisClient[]> => {
-    const cluster = clusterOf(c);
-    if (!cluster) return [c];
+    if (!isCluster(c)) return [c];
+    const cluster = c as unknown as RedisClusterType;
     return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)))) as unknown as RedisClient[];
   };
 
@@ -221,11 +184,4 @@ export function redisStore(options: RedisStoreOptions): Store {
       if (c?.isOpen) await c.close();
     },
   };
-}
-
-/** A node-redis cluster (`createCluster`) rather than a client: it routes by key and has no SCAN of its own. */
-function clusterOf(client: unknown): RedisCluster | undefined {
-  return typeof (client as { getNodeClientForKey?: unknown } | null)?.getNodeClientForKey === 'function'
-    ? (client as RedisCluster)
-    : undefined;
 }
