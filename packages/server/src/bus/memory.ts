@@ -1,6 +1,7 @@
 import { StrataError } from '@strata/policy';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, idClock, isValidId, ZERO_ID } from './ids.js';
+import { resumeDecision } from './resume.js';
 import type { Bus, BusMessage, PurgeEvent, Subscription } from './types.js';
 
 /** What a new subscriber receives before live events; `cursor` is where it stands after them. */
@@ -20,7 +21,7 @@ export interface MemoryBusOptions {
  * The log lives and dies with the process: an id from an earlier process is unknown here, so a
  * client resuming with one gets a `reset` rather than a silent gap.
  *
- * Resume rules (`subscribe(from)`), shared with `redisBus`:
+ * Resume rules (`subscribe(from)`, decided by `resumeDecision`), shared with `redisBus`:
  * - no `from`: events published from now on;
  * - `from` is `0-0`, the last dropped id, or a retained id: every retained event after it;
  * - `from` is older than the oldest retained event and events were dropped: `reset` 'retention';
@@ -72,17 +73,17 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
   /** What a subscriber starting at `from` receives before live events, decided at subscribe time. */
   const plan = (from: string | undefined): Plan => {
     const end = newest();
-    if (from === undefined) return { cursor: end ?? ZERO_ID, messages: [] };
-    const reset = (reason: 'retention' | 'unknown'): Plan => ({
-      messages: [{ type: 'reset', id: end ?? ZERO_ID, reason }],
+    const index = isValidId(from) ? firstAfter(from) : 0;
+    const decision = resumeDecision(from, {
+      newest: end,
+      oldest: size === 0 ? undefined : at(0)?.id,
+      trimmed: false, // the ring knows what it dropped: everything up to `lastDropped`
+      removedThrough: lastDropped,
+      holdsFrom: from !== undefined && (from === lastDropped || (index > 0 && at(index - 1)?.id === from)),
     });
-    if (!isValidId(from)) return reset('unknown');
-    if (from === ZERO_ID && lastDropped === undefined) return { cursor: from, messages: replayFrom(0) };
-    if (end === undefined || compareIds(from, end) > 0) return reset('unknown');
-    if (lastDropped !== undefined && compareIds(from, lastDropped) < 0) return reset('retention');
-    const index = firstAfter(from);
-    const known = from === lastDropped || at(index - 1)?.id === from;
-    return known ? { cursor: from, messages: replayFrom(index) } : reset('unknown');
+    if (decision.type === 'live') return { cursor: end ?? ZERO_ID, messages: [] };
+    if (decision.type === 'replay') return { cursor: decision.from, messages: replayFrom(index) };
+    return { messages: [{ type: 'reset', id: end ?? ZERO_ID, reason: decision.reason }] };
   };
 
   const replayFrom = (index: number): BusMessage[] => {

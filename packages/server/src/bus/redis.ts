@@ -9,6 +9,7 @@ import {
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
 import { type ClusterClient, type Connection, clusterConnection, delay } from './redis-connection.js';
+import { resumeDecision } from './resume.js';
 import type { Bus, PurgeEvent, Subscription } from './types.js';
 
 export type RedisBusOptions = RedisConnectionOptions & {
@@ -168,16 +169,14 @@ export function redisBus(options: RedisBusOptions): Bus {
 
   /** Whether the events after `from` are all in the stream (see the resume rules above). */
   const classify = (from: string, snap: Snapshot): Verdict => {
-    if (!snap.exists) return from === ZERO_ID ? 'ok' : 'unknown';
-    if (compareIds(from, snap.lastGenerated) > 0) return 'unknown';
-    if (compareIds(from, snap.maxDeleted) < 0) return 'retention'; // an XDEL after it
-    // Trimming removes the oldest entries: an id before the first one lost what followed it if
-    // anything was ever removed; if nothing was, the id predates this stream (a lost log).
-    if (snap.first === undefined || compareIds(from, snap.first) < 0) {
-      if (snap.removed) return from === snap.lastGenerated ? 'ok' : 'retention';
-      return from === ZERO_ID ? 'ok' : 'unknown';
-    }
-    return snap.entries[0]?.[0] === from || from === snap.maxDeleted ? 'ok' : 'unknown';
+    const decision = resumeDecision(from, {
+      newest: snap.exists ? snap.lastGenerated : undefined,
+      oldest: snap.first,
+      trimmed: snap.removed,
+      removedThrough: snap.maxDeleted,
+      holdsFrom: snap.entries[0]?.[0] === from,
+    });
+    return decision.type === 'reset' ? decision.reason : 'ok';
   };
 
   const endOf = (snap: Snapshot) => (snap.exists ? snap.lastGenerated : ZERO_ID);
