@@ -178,3 +178,49 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** Resolves after the first connection attempt, whatever its outcome (node-redis keeps retrying). */
+export function firstAttempt(client: Connection, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      client.off('ready', done);
+      client.off('error', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    client.on('ready', done);
+    client.on('error', done);
+    signal.addEventListener('abort', done, { once: true });
+    client.connect().catch(() => {});
+  });
+}
+
+/** Resolves once `client` is ready, or when `signal` aborts. */
+export function whenReady(client: Connection, signal: AbortSignal): Promise<void> {
+  if (client.isReady || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      client.off('ready', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    client.on('ready', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Waits for `promise`, or less if `signal` aborts first. */
+export function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    promise.then(done, (error: unknown) => {
+      signal.removeEventListener('abort', done);
+      reject(error);
+    });
+  });
+}

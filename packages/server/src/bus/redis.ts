@@ -1,16 +1,12 @@
 import { StrataError } from '@strata/policy';
 import { requirePeer } from '../optional-peer.js';
-import {
-  createRedis,
-  isCluster,
-  type RedisConnectionOptions,
-  reconnectDelay as retryDelay,
-} from '../redis/connection.js';
+import { createRedis, isCluster, type RedisConnectionOptions, reconnectDelay } from '../redis/connection.js';
 import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
-import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
-import { type ClusterClient, type Connection, clusterConnection, delay } from './redis-connection.js';
-import { resumeDecision } from './resume.js';
-import type { Bus, PurgeEvent, Subscription } from './types.js';
+import { ZERO_ID } from './ids.js';
+import { type ClusterClient, type Connection, clusterConnection, firstAttempt } from './redis-connection.js';
+import { StreamReader } from './redis-reader.js';
+import { FIELD } from './redis-stream.js';
+import type { Bus, Subscription } from './types.js';
 
 export type RedisBusOptions = RedisConnectionOptions & {
   /**
@@ -26,26 +22,6 @@ export type RedisBusOptions = RedisConnectionOptions & {
   /** How long one blocking read waits before it is renewed. `close()` never waits for it. Default 5 000 ms. */
   blockMs?: number;
 };
-
-/** The stream as one atomic look (MULTI): its bookkeeping and a page of entries from a position. */
-interface Snapshot {
-  exists: boolean;
-  length: number;
-  lastGenerated: string;
-  /** Highest id removed by XDEL (Redis 7). Trimming does not move it: see `removed`. */
-  maxDeleted: string;
-  /** Whether any entry ever left the stream (`entries-added` > `length`); assumed on Redis < 7. */
-  removed: boolean;
-  first: string | undefined;
-  /** From the requested position, inclusive: the first one tells whether that id is still there. */
-  entries: [id: string, fields: unknown][];
-}
-
-type Verdict = 'ok' | 'retention' | 'unknown';
-
-const FIELD = 'event';
-const READ_COUNT = 500;
-const PAGE = 500;
 
 /**
  * The durable purge log on a Redis Stream (Redis 7). `publish` is one `XADD … MAXLEN ~ retain`;
@@ -88,21 +64,6 @@ export function redisBus(options: RedisBusOptions): Bus {
   let closed = false;
   let base: Connection | undefined;
   let connecting: Promise<Connection> | undefined;
-  let reader: Connection | undefined;
-  let loop: Promise<void> | undefined;
-  /** Where the reader is: the last id it fanned out, or where it started. Set once it has started. */
-  let cursor: string | undefined;
-  let markStarted = () => {};
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
-  });
-  /** Counts the log incarnations this reader has seen (resets it announced). */
-  let epoch = 0;
-  let lastKnown: string | undefined;
-  let retained = 0;
-  let lagMs = 0;
-
-  // ---- connections -------------------------------------------------------------------------
 
   /** The command connection; resolves once its first connection attempt has succeeded or failed. */
   const connection = (): Promise<Connection> => {
@@ -110,7 +71,7 @@ export function redisBus(options: RedisBusOptions): Bus {
       const client =
         options.client ?? (await createRedis(options.cluster ? options : { url: options.url }, 'redisBus'));
       const created = isCluster(client)
-        ? clusterConnection(client as unknown as ClusterClient, stream, retryDelay)
+        ? clusterConnection(client as unknown as ClusterClient, stream, reconnectDelay)
         : (client as unknown as Connection);
       if (options.client) {
         base = created;
@@ -127,233 +88,10 @@ export function redisBus(options: RedisBusOptions): Bus {
     return connecting;
   };
 
+  const reader = new StreamReader({ stream, retain, blockMs, connection, fanout, signal: stop.signal });
+
   const unavailable = (cause?: unknown) =>
     busUnavailable(`the purge stream ${stream} is unreachable: Redis is not connected`, cause);
-
-  // ---- reading the stream ----------------------------------------------------------------
-
-  const snapshot = async (c: Connection, from: string | undefined, count: number): Promise<Snapshot> => {
-    const transaction = c.multi().addCommand(['XINFO', 'STREAM', stream]);
-    if (from !== undefined) transaction.addCommand(['XRANGE', stream, from, '+', 'COUNT', String(count)]);
-    let replies: unknown[];
-    try {
-      replies = await transaction.exec();
-    } catch (error) {
-      if (isNoSuchKey(error)) {
-        return {
-          exists: false,
-          length: 0,
-          lastGenerated: ZERO_ID,
-          maxDeleted: ZERO_ID,
-          removed: false,
-          first: undefined,
-          entries: [],
-        };
-      }
-      throw error;
-    }
-    const info = record(replies[0]);
-    const length = Number(info.get('length') ?? 0);
-    const added = info.get('entries-added');
-    const firstEntry = info.get('first-entry');
-    return {
-      exists: true,
-      length,
-      lastGenerated: idOr(info.get('last-generated-id'), ZERO_ID),
-      maxDeleted: idOr(info.get('max-deleted-entry-id'), ZERO_ID),
-      removed: added === undefined || Number(added) > length,
-      first: Array.isArray(firstEntry) && isValidId(String(firstEntry[0])) ? String(firstEntry[0]) : undefined,
-      entries: entriesOf(replies[1]),
-    };
-  };
-
-  /** Whether the events after `from` are all in the stream (see the resume rules above). */
-  const classify = (from: string, snap: Snapshot): Verdict => {
-    const decision = resumeDecision(from, {
-      newest: snap.exists ? snap.lastGenerated : undefined,
-      oldest: snap.first,
-      trimmed: snap.removed,
-      removedThrough: snap.maxDeleted,
-      holdsFrom: snap.entries[0]?.[0] === from,
-    });
-    return decision.type === 'reset' ? decision.reason : 'ok';
-  };
-
-  const endOf = (snap: Snapshot) => (snap.exists ? snap.lastGenerated : ZERO_ID);
-
-  const decode = ([id, fields]: [string, unknown]): PurgeEvent => {
-    try {
-      const raw = JSON.parse(String(record(fields).get(FIELD))) as Omit<PurgeEvent, 'id'>;
-      return eventOf(id, raw);
-    } catch {
-      // Not an event this bus wrote. Reading it as "purge everything" keeps the order and loses nothing.
-      return eventOf(id, { tags: [], keys: [], all: true, at: Number(id.split('-')[0]) });
-    }
-  };
-
-  const announceReset = (reason: 'retention' | 'log-lost', snap: Snapshot) => {
-    const end = endOf(snap);
-    epoch++;
-    cursor = end;
-    lastKnown = snap.exists ? end : undefined;
-    retained = snap.length;
-    lagMs = 0;
-    fanout.emit({ type: 'reset', id: end, reason }, epoch);
-  };
-
-  const deliver = (entries: Snapshot['entries']) => {
-    for (const entry of entries) {
-      const event = decode(entry);
-      cursor = event.id;
-      lastKnown = maxId(lastKnown, event.id);
-      lagMs = Math.max(0, Date.now() - event.at);
-      fanout.emit({ type: 'purge', event }, epoch);
-    }
-  };
-
-  /** After (re)connecting: is the reader's position still in this stream's history? */
-  const checkPosition = async (c: Connection, from: string) => {
-    const snap = await snapshot(c, from, 1);
-    retained = snap.length;
-    const verdict = classify(from, snap);
-    if (verdict !== 'ok') announceReset(verdict === 'retention' ? 'retention' : 'log-lost', snap);
-  };
-
-  /**
-   * The reader's starting point: the stream's end, looked up on the command connection as soon as
-   * the first subscribe() starts the reader. A publish this process makes after that subscribe()
-   * is queued behind the look-up on the same connection, so the reader cannot start past it.
-   */
-  const origin = async (): Promise<Connection | undefined> => {
-    for (let failures = 0; !closed; ) {
-      try {
-        const c = await connection();
-        if (!c.isReady) {
-          await whenReady(c, stop.signal);
-          continue;
-        }
-        const snap = await snapshot(c, undefined, 0);
-        cursor = endOf(snap);
-        retained = snap.length;
-        lastKnown = maxId(lastKnown, snap.exists ? cursor : undefined);
-        markStarted();
-        return c;
-      } catch {
-        await delay(retryDelay(failures++), stop.signal);
-      }
-    }
-    return undefined;
-  };
-
-  const read = async () => {
-    const parent = await origin();
-    if (!parent || closed) return;
-    const c = parent.duplicate({ disableOfflineQueue: true });
-    reader = c;
-    c.on('error', () => {});
-    c.connect().catch(() => {});
-    let verified = false;
-    let failures = 0;
-    while (!closed) {
-      try {
-        if (!c.isReady) {
-          await whenReady(c, stop.signal);
-          continue;
-        }
-        const from = cursor ?? ZERO_ID;
-        if (!verified) {
-          await checkPosition(c, from);
-          verified = true;
-          continue; // the position may have moved
-        }
-        // Sent together (pipelined): the length for stats() costs no extra round trip, and it
-        // answers at once, before the read blocks.
-        c.sendCommand(['XLEN', stream]).then(
-          (count) => {
-            if (typeof count === 'number') retained = count;
-          },
-          () => {},
-        );
-        const reply = await c.sendCommand([
-          'XREAD',
-          'COUNT',
-          String(READ_COUNT),
-          'BLOCK',
-          String(blockMs),
-          'STREAMS',
-          stream,
-          from,
-        ]);
-        failures = 0;
-        let entries = entriesOf(streamOf(reply, stream));
-        if (entries.length === 0) {
-          lagMs = 0; // a whole blocking read without news: caught up
-          continue;
-        }
-        // MAXLEN ~ keeps at least `retain` entries, so a batch smaller than that cannot have been
-        // overtaken by trimming. A bigger one may: read it again together with the stream's
-        // bookkeeping in one atomic look, so the verdict and the entries agree.
-        if (entries.length >= Math.min(retain, READ_COUNT)) {
-          const snap = await snapshot(c, from, READ_COUNT + 1);
-          const verdict = classify(from, snap);
-          if (verdict !== 'ok') {
-            announceReset(verdict === 'retention' ? 'retention' : 'log-lost', snap);
-            continue;
-          }
-          entries = snap.entries.filter(([id]) => compareIds(id, from) > 0);
-        }
-        deliver(entries);
-      } catch {
-        if (closed) break;
-        verified = false; // the connection may have dropped: the stream may be another one now
-        if (c.isReady) await delay(retryDelay(failures++), stop.signal);
-      }
-    }
-  };
-
-  const startReader = () => {
-    loop ??= read();
-  };
-
-  /** One subscriber's catch-up: replay after `from`, then hand over to the live fan-out. */
-  const replay = async (subscriber: Subscriber, from: string) => {
-    const { signal } = subscriber;
-    // Replaying only once the reader has its position keeps the hand-over gap-free: the replay
-    // ends at the stream's end as read after that, and the reader delivers everything later.
-    await abortable(started, signal);
-    let position = from;
-    for (let failures = 0; !signal.aborted; ) {
-      try {
-        const c = await connection();
-        if (!c.isReady) {
-          await whenReady(c, signal);
-          continue;
-        }
-        const covered = epoch;
-        const valid = isValidId(position);
-        const snap = await snapshot(c, valid ? position : undefined, PAGE + 1);
-        if (signal.aborted) return;
-        const verdict = valid ? classify(position, snap) : 'unknown';
-        if (verdict !== 'ok') {
-          subscriber.replay({ type: 'reset', id: endOf(snap), reason: verdict });
-          subscriber.goLive(covered);
-          return;
-        }
-        if (subscriber.cursor === undefined) subscriber.seek(position);
-        for (const entry of snap.entries) subscriber.replay({ type: 'purge', event: decode(entry) });
-        lastKnown = maxId(lastKnown, snap.exists ? snap.lastGenerated : undefined);
-        if (snap.entries.length <= PAGE) {
-          subscriber.goLive(covered);
-          return;
-        }
-        position = subscriber.cursor ?? position;
-        failures = 0;
-      } catch {
-        position = subscriber.cursor ?? position;
-        await delay(retryDelay(failures++), signal);
-      }
-    }
-  };
 
   // Connect at once, so the first publish does not pay for the connection.
   connection().catch(() => {});
@@ -376,9 +114,7 @@ export function redisBus(options: RedisBusOptions): Bus {
       } catch (error) {
         throw busUnavailable(`the purge stream ${stream} did not take the event: ${String(error)}`, error);
       }
-      const count = await length;
-      if (typeof count === 'number') retained = count;
-      lastKnown = maxId(lastKnown, id);
+      reader.published(id, await length);
       return id;
     },
 
@@ -386,14 +122,14 @@ export function redisBus(options: RedisBusOptions): Bus {
       if (closed) throw new Error('redisBus: subscribe after close()');
       const subscriber = new Subscriber(listener);
       fanout.subscribers.add(subscriber); // before the replay looks at the stream: nothing falls between
-      startReader();
+      reader.start();
       if (from === undefined) {
         // From the reader's position: everything it fans out from now on. Before the reader has
         // started, that is everything after its origin, which is looked up after this call.
-        if (cursor !== undefined) subscriber.seek(cursor);
+        if (reader.cursor !== undefined) subscriber.seek(reader.cursor);
         subscriber.goLive();
       } else {
-        void replay(subscriber, from);
+        void reader.replay(subscriber, from);
       }
       return {
         close() {
@@ -404,12 +140,13 @@ export function redisBus(options: RedisBusOptions): Bus {
     },
 
     stats() {
+      const { lastId, retained, lagMs, readerReady } = reader.stats();
       return {
-        lastId: lastKnown,
+        lastId,
         retained,
         subscribers: fanout.subscribers.size,
         lagMs,
-        connected: base?.isReady === true && (reader === undefined || reader.isReady),
+        connected: base?.isReady === true && readerReady,
       };
     },
 
@@ -418,9 +155,7 @@ export function redisBus(options: RedisBusOptions): Bus {
       closed = true;
       stop.abort();
       fanout.closeAll();
-      // Destroying the reader's connection ends its blocking read now, not after `blockMs`.
-      reader?.destroy();
-      await loop;
+      await reader.stop(); // ends its blocking read now, not after `blockMs`
       // A client still being created sees `closed` and gives up; one created is ended here.
       const client = base ?? (await connecting?.catch(() => undefined));
       if (!owned || !client) return;
@@ -428,98 +163,4 @@ export function redisBus(options: RedisBusOptions): Bus {
       else client.destroy();
     },
   };
-}
-
-// ---- helpers ----------------------------------------------------------------------------------
-
-/** Resolves after the first connection attempt, whatever its outcome (node-redis keeps retrying). */
-function firstAttempt(client: Connection, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      client.off('ready', done);
-      client.off('error', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    client.on('ready', done);
-    client.on('error', done);
-    signal.addEventListener('abort', done, { once: true });
-    client.connect().catch(() => {});
-  });
-}
-
-function whenReady(client: Connection, signal: AbortSignal): Promise<void> {
-  if (client.isReady || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      client.off('ready', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    client.on('ready', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Waits for `promise`, or less if `signal` aborts first. */
-function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    promise.then(done, (error: unknown) => {
-      signal.removeEventListener('abort', done);
-      reject(error);
-    });
-  });
-}
-
-/** `ERR no such key` from XINFO inside a transaction (node-redis: MultiErrorReply). */
-function isNoSuchKey(error: unknown): boolean {
-  const replies = (error as { replies?: unknown } | null)?.replies;
-  const failed = Array.isArray(replies) ? replies : [error];
-  return failed.some((reply) => reply instanceof Error && /no such key/i.test(reply.message));
-}
-
-/** A RESP3 map (object or Map) or a RESP2 flat list of pairs, as a Map. */
-function record(reply: unknown): Map<string, unknown> {
-  if (reply instanceof Map) return new Map([...reply].map(([key, value]) => [String(key), value]));
-  if (Array.isArray(reply)) {
-    const map = new Map<string, unknown>();
-    for (let i = 0; i + 1 < reply.length; i += 2) map.set(String(reply[i]), reply[i + 1]);
-    return map;
-  }
-  if (reply !== null && typeof reply === 'object') return new Map(Object.entries(reply));
-  return new Map();
-}
-
-function idOr(value: unknown, fallback: string): string {
-  const id = value === undefined || value === null ? '' : String(value);
-  return isValidId(id) ? id : fallback;
-}
-
-/** XRANGE / one stream of XREAD: `[[id, [field, value, …]], …]`. */
-function entriesOf(reply: unknown): [string, unknown][] {
-  if (!Array.isArray(reply)) return [];
-  const entries: [string, unknown][] = [];
-  for (const item of reply) {
-    if (Array.isArray(item) && isValidId(String(item[0]))) entries.push([String(item[0]), item[1]]);
-  }
-  return entries;
-}
-
-/** One stream's entries out of an XREAD reply: RESP3 map, RESP2 `[[key, entries]]`, or null on timeout. */
-function streamOf(reply: unknown, stream: string): unknown {
-  if (Array.isArray(reply)) {
-    for (const item of reply) if (Array.isArray(item) && String(item[0]) === stream) return item[1];
-    return undefined;
-  }
-  if (reply instanceof Map) return reply.get(stream);
-  if (reply !== null && typeof reply === 'object' && Object.hasOwn(reply, stream)) {
-    return (reply as Record<string, unknown>)[stream];
-  }
-  return undefined;
 }
