@@ -124,6 +124,11 @@ describe('mergeBatch', () => {
     expect(merged.patterns).toEqual(['GET *']);
   });
 
+  it('takes a batch of pattern purges alone as a purge', () => {
+    const merged = mergeBatch([normalizePurge({ pattern: 'GET /a*' }), normalizePurge({ pattern: 'GET /b*' })]);
+    expect(merged).toEqual({ request: { tags: [], keys: [] }, patterns: ['GET /a*', 'GET /b*'] });
+  });
+
   it('names a partition only when every purge names the same one', () => {
     expect(mergeBatch([normalizePurge({ tags: ['a'], partition: 'p' })]).request.partition).toBe('p');
     const same = mergeBatch([

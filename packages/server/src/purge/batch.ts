@@ -13,7 +13,7 @@ interface Batch {
 
 /**
  * The batch's purges merged into one request: tags and keys joined (deduplicated by the check),
- * the globs kept apart. One event can name one partition; a mixed batch is addressed to
+ * the globs kept apart, in order. One event can name one partition; a mixed batch is addressed to
  * everyone's browsers.
  */
 export function mergeBatch(requests: readonly NormalizedPurge[]): { request: NormalizedPurge; patterns: string[] } {
@@ -25,7 +25,11 @@ export function mergeBatch(requests: readonly NormalizedPurge[]): { request: Nor
   const only = [...partitions][0];
   if (partitions.size === 1 && only !== undefined) merged.partition = only;
   const patterns = requests.flatMap((r) => (r.pattern === undefined ? [] : [r.pattern]));
-  return { request: normalizePurge(merged), patterns };
+  // Each glob was checked when collected; the first one here only tells the check that a batch of
+  // pattern purges alone is a purge. The globs travel apart, in `patterns`.
+  if (patterns.length > 0) merged.pattern = patterns[0] as string;
+  const { pattern: _, ...request } = normalizePurge(merged);
+  return { request, patterns };
 }
 
 /** Collects the purges made inside `run()`'s callback (across awaits) and sends them as one event. */
