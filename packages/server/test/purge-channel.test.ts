@@ -130,6 +130,20 @@ describe('strata.purge', () => {
     log.close();
   });
 
+  it('batch: a batch of pattern purges only is sent, with the keys the patterns matched', async () => {
+    const bus = memoryBus();
+    const log = collect(bus);
+    const strata = make({ bus });
+    const cached = () => strata.handle(get('/api/users/1'), origin());
+    await cached();
+    await strata.batch(async () => {
+      await strata.purge({ pattern: 'GET http://app.test/api/users/*' });
+    });
+    expect(log.purges()).toEqual([expect.objectContaining({ tags: [], keys: ['http://app.test/api/users/1'] })]);
+    expect((await cached()).headers.get('x-cache')).toBe('MISS');
+    log.close();
+  });
+
   it('an in-process store on another instance is invalidated through the log', async () => {
     const bus = memoryBus();
     const a = make({ bus, store: memoryStore() });

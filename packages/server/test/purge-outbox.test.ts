@@ -1,0 +1,140 @@
+import type { Bus, BusMessage, PurgeEvent } from '@strata/server';
+import { memoryBus, memoryStore, resilientStore } from '@strata/server';
+import { describe, expect, it } from 'vitest';
+import { Outbox } from '../src/purge/outbox.js';
+import { PurgeChannel } from '../src/purge-channel.js';
+import { chaos } from './helpers/chaos.js';
+
+/** A real memory store and memory bus, with faults injected into the store and the log's publish. */
+function parts() {
+  const store = chaos(memoryStore());
+  const inner = memoryBus();
+  let logDown = false;
+  const bus: Bus = {
+    publish: (event) => (logDown ? Promise.reject(new Error('log unreachable')) : inner.publish(event)),
+    subscribe: (from, listener) => inner.subscribe(from, listener),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  };
+  const messages: BusMessage[] = [];
+  inner.subscribe(undefined, (message) => messages.push(message));
+  const log = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  const setLog = (up: boolean) => {
+    logDown = !up;
+  };
+  return { store, bus, log, setLog };
+}
+
+function event(tag: string, at = 1): Omit<PurgeEvent, 'id'> {
+  return { tags: [tag], keys: [], at };
+}
+
+describe('Outbox', () => {
+  it('bumps then publishes at once when nothing waits', async () => {
+    const { store, bus, log } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    const delivery = await outbox.deliver(['a'], event('a'));
+    expect(delivery.queued).toBe(false);
+    expect(log()).toEqual([expect.objectContaining({ id: delivery.id, tags: ['a'] })]);
+    expect(await store.versions(['a'])).toEqual([1]);
+    expect(outbox.size).toBe(0);
+    outbox.close();
+  });
+
+  it('keeps what the log refused, numbers the placeholders, and publishes each once, in order', async () => {
+    const { store, bus, log, setLog } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    setLog(false);
+    const ids: string[] = [];
+    for (const tag of ['t0', 't1', 't2']) ids.push((await outbox.deliver([tag], event(tag))).id);
+    expect(ids).toEqual(['queued:1', 'queued:2', 'queued:3']);
+    // The first bump reached the store; the purges behind it wait whole, bumps included, so
+    // nothing is applied out of order and reads know the store is behind.
+    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 0, 0]);
+    expect(outbox.storeBehind).toBe(true);
+    await outbox.flush();
+    expect(outbox.size).toBe(3);
+    setLog(true);
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    expect(log().map((e) => e.tags[0])).toEqual(['t0', 't1', 't2']);
+    // Each bump was applied once: the flush does not bump again what already reached the store.
+    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 1, 1]);
+    outbox.close();
+  });
+
+  it('lets nothing overtake a purge that waits, even once the log answers again', async () => {
+    const { store, bus, log, setLog } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    setLog(false);
+    await outbox.deliver(['first'], event('first'));
+    setLog(true);
+    const second = await outbox.deliver(['second'], event('second'));
+    expect(second).toEqual({ id: 'queued:2', queued: true });
+    await outbox.flush();
+    expect(log().map((e) => e.tags[0])).toEqual(['first', 'second']);
+    outbox.close();
+  });
+
+  it('while the store is down keeps the bumps, reports the store behind, and publishes only after bumping', async () => {
+    const { store, bus, log } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    store.fail(['bump']);
+    await outbox.deliver(['a'], event('a'));
+    await outbox.deliver(undefined, event('b'));
+    expect(outbox.storeBehind).toBe(true);
+    await outbox.flush();
+    // The first purge's bump failed again: its event and the one behind it stay unpublished.
+    expect(log()).toEqual([]);
+    expect(outbox.size).toBe(2);
+    store.ok();
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    expect(outbox.storeBehind).toBe(false);
+    expect(await store.inner.versions(['a'])).toEqual([1]);
+    expect(log().map((e) => e.tags[0])).toEqual(['a', 'b']);
+    outbox.close();
+  });
+
+  it('past its bound collapses what waits into one clear-all carrying every pending bump', async () => {
+    const { store, bus, log, setLog } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish }, { max: 3 });
+    store.fail(['bump']);
+    setLog(false);
+    for (const tag of ['a', 'b', 'c', 'd']) await outbox.deliver([tag], event(tag, 7));
+    expect(outbox.size).toBe(2);
+    await outbox.flush();
+    store.ok();
+    setLog(true);
+    await outbox.flush();
+    expect(log()).toEqual([
+      expect.objectContaining({ tags: [], keys: [], all: true, at: 7 }),
+      expect.objectContaining({ tags: ['d'] }),
+    ]);
+    expect(await store.inner.versions(['a', 'b', 'c', 'd'])).toEqual([1, 1, 1, 1]);
+    outbox.close();
+  });
+});
+
+describe('PurgeChannel outbox', () => {
+  it('still flushes after a flush of an empty outbox', async () => {
+    // Before the split, flushing an empty outbox left a settled promise in place of "no flush
+    // running", and every later flush returned it without sending anything.
+    const { bus, log, setLog } = parts();
+    const channel = new PurgeChannel({
+      store: resilientStore(memoryStore()),
+      bus,
+      purgers: [],
+      now: () => 1,
+      track: () => {},
+    });
+    await channel.flush();
+    setLog(false);
+    expect((await channel.purge({ tags: ['a'] })).id).toBe('queued:1');
+    setLog(true);
+    await channel.flush();
+    expect(channel.outboxSize).toBe(0);
+    expect(log().map((e) => e.tags)).toEqual([['a']]);
+    channel.close();
+  });
+});
