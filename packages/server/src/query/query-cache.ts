@@ -1,4 +1,5 @@
 import { StrataError } from '@strata/policy';
+import { RecentKeys } from '../cache/recent-keys.js';
 import type { Codec } from '../data-cache.js';
 import { tableTag } from '../purge-channel.js';
 import type { Strata } from '../strata.js';
@@ -108,7 +109,9 @@ export async function queryCache(
   };
   for (const [table, rule] of Object.entries(options.rules ?? {})) onTableChange(table, rule);
 
-  const perQuery = new Map<string, { sql: string; hits: number; misses: number; originMs: number; loads: number }>();
+  const perQuery = new RecentKeys<{ sql: string; hits: number; misses: number; originMs: number; loads: number }>(
+    MAX_TRACKED,
+  );
   let refused = 0;
 
   // Parsing costs ~150 µs; applications send the same statement text with different parameters,
@@ -164,14 +167,8 @@ export async function queryCache(
     return call.ttl ?? Math.min(...(ttls as number[]));
   };
 
-  const track = (key: string, sql: string) => {
-    let entry = perQuery.get(key);
-    if (entry) perQuery.delete(key);
-    else entry = { sql: sql.slice(0, SQL_PREVIEW), hits: 0, misses: 0, originMs: 0, loads: 0 };
-    perQuery.set(key, entry); // re-inserted last: the map's order is recency
-    if (perQuery.size > MAX_TRACKED) perQuery.delete(perQuery.keys().next().value as string);
-    return entry;
-  };
+  const track = (key: string, sql: string) =>
+    perQuery.touch(key, () => ({ sql: sql.slice(0, SQL_PREVIEW), hits: 0, misses: 0, originMs: 0, loads: 0 }));
 
   const cachedQuery = async <Row>(
     analysis: SqlAnalysis,
