@@ -87,7 +87,9 @@ export async function compareWithPlainSet(
         entryKeys.slice(i, i + 500).map(async (key) => {
           const [value, ttl] = await Promise.all([binary.get(key), strata.pTTL(key)]);
           if (!value) throw new Error(`entry ${key} vanished before it was copied`);
-          const { body } = decodeEntry(new Uint8Array(value));
+          const entry = decodeEntry(new Uint8Array(value));
+          if (!entry) throw new Error(`entry ${key} is in another format version`);
+          const { body } = entry;
           bodyBytes += body.byteLength;
           const options = ttl > 0 ? { PX: ttl } : {};
           await target.set(key, Buffer.from(body.buffer, body.byteOffset, body.byteLength), options);

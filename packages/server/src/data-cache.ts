@@ -1,6 +1,6 @@
 import { assertTag, StrataError } from '@strata/policy';
-import { type Entry, EntryReader, encodeEntry, storeTtl } from './cache/entry.js';
-import { flightKey, SingleFlight } from './cache/single-flight.js';
+import { RecentKeys } from './cache/recent-keys.js';
+import { freshness, TaggedCache } from './cache/tagged-cache.js';
 import type { Stats } from './stats.js';
 import type { ResilientStore } from './store/resilient.js';
 
@@ -50,6 +50,7 @@ export interface KeyStats {
 }
 
 const MAX_TRACKED_KEYS = 1_000;
+const newKeyStats = (): KeyStats => ({ hits: 0, misses: 0 });
 
 /**
  * The data cache (L4): any async function's result under a key, with tags, single flight and
@@ -57,24 +58,12 @@ const MAX_TRACKED_KEYS = 1_000;
  */
 export class DataCache {
   readonly #o: DataCacheOptions;
-  readonly #flights: SingleFlight<unknown>;
-  readonly keyStats = new Map<string, KeyStats>();
-
-  readonly #reader: EntryReader;
+  readonly #core: TaggedCache<unknown>;
+  readonly keyStats = new RecentKeys<KeyStats>(MAX_TRACKED_KEYS);
 
   constructor(options: DataCacheOptions) {
     this.#o = options;
-    this.#flights = new SingleFlight<unknown>(options.originTimeoutMs);
-    this.#reader = new EntryReader(options.stats);
-  }
-
-  #count(key: string, field: keyof KeyStats): void {
-    let entry = this.keyStats.get(key);
-    if (entry) this.keyStats.delete(key);
-    else entry = { hits: 0, misses: 0 };
-    entry[field]++;
-    this.keyStats.set(key, entry); // re-inserted last: the map's order is recency
-    if (this.keyStats.size > MAX_TRACKED_KEYS) this.keyStats.delete(this.keyStats.keys().next().value as string);
+    this.#core = new TaggedCache<unknown>(options);
   }
 
   async cached<T>(key: string, fn: () => Promise<T>, options: CachedOptions<T> = {}): Promise<T> {
@@ -84,43 +73,35 @@ export class DataCache {
     const tags = [...new Set(options.tags ?? [])];
     for (const tag of tags) assertTag(tag);
     if (!this.#o.enabled) return fn();
-    if (this.#o.bypass()) {
-      this.#o.stats.record('data', 'bypass');
-      return fn();
-    }
     const codec = options.codec ?? jsonCodec<T>();
     const storeKey = `data:${key}`;
-    const { store, stats } = this.#o;
+    const { stats } = this.#o;
 
-    let read: Awaited<ReturnType<ResilientStore['read']>>;
-    try {
-      read = await store.read(storeKey, tags);
-    } catch {
-      stats.storeErrors++;
+    const read = await this.#core.read(storeKey, tags);
+    if (read.kind !== 'read') {
+      if (read.kind === 'unavailable') stats.storeErrors++;
       stats.record('data', 'bypass');
       return fn();
     }
-    const entry = this.#reader.read(read.value, tags, read.versions);
+    const { entry, versions } = read;
+    const load = () => this.#load(storeKey, tags, versions, fn, codec, options);
     if (entry) {
-      const age = (this.#o.now() - entry.storedAt) / 1000;
-      if (age < entry.ttl + entry.swr) {
+      const state = freshness(entry, this.#core.age(entry));
+      if (state === 'fresh' || state === 'stale-while-revalidate') {
         const value = codec.decode(entry.body);
-        this.#count(key, 'hits');
-        if (age < entry.ttl) {
+        this.keyStats.touch(key, newKeyStats).hits++;
+        if (state === 'fresh') {
           stats.record('data', 'hit');
         } else {
           stats.record('data', 'stale');
-          this.#refresh(storeKey, tags, read.versions, fn, codec, options);
+          this.#core.refresh(storeKey, versions, load);
         }
         return value;
       }
     }
-    this.#count(key, 'misses');
+    this.keyStats.touch(key, newKeyStats).misses++;
     stats.record('data', 'miss');
-    const flight = this.#flights.run(flightKey(storeKey, read.versions), () =>
-      this.#load(storeKey, tags, read.versions, fn, codec, options),
-    );
-    return flight.promise as Promise<T>;
+    return this.#core.load(storeKey, versions, load).promise as Promise<T>;
   }
 
   async #load<T>(
@@ -132,40 +113,15 @@ export class DataCache {
     options: CachedOptions<T>,
   ): Promise<T> {
     const value = await fn();
-    const entry: Entry = {
+    await this.#core.write(storeKey, tags, versions, {
       status: 200,
       headers: [],
       body: codec.encode(value),
-      storedAt: this.#o.now(),
       age: 0,
       ttl: options.ttl ?? this.#o.defaultTtl,
       swr: options.staleWhileRevalidate ?? 0,
       sie: 0,
-      tags: Object.fromEntries(tags.map((tag, i) => [tag, versions[i] ?? 0])),
-    };
-    try {
-      await this.#o.store.write(storeKey, encodeEntry(entry), storeTtl(entry), tags);
-    } catch {
-      this.#o.stats.storeErrors++;
-    }
-    return value;
-  }
-
-  #refresh<T>(
-    storeKey: string,
-    tags: string[],
-    versions: readonly number[],
-    fn: () => Promise<T>,
-    codec: Codec<T>,
-    options: CachedOptions<T>,
-  ) {
-    const key = flightKey(storeKey, versions);
-    if (this.#flights.has(key)) return;
-    const work = (async () => {
-      await this.#flights.run(key, () => this.#load(storeKey, tags, versions, fn, codec, options)).promise;
-    })().catch(() => {
-      this.#o.stats.backgroundErrors++;
     });
-    this.#o.track(work);
+    return value;
   }
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../src/cache/body.js';
 import { etagFor, ifNoneMatchMatches } from '../src/cache/conditional.js';
-import { decodeEntry, type Entry, encodeEntry } from '../src/cache/entry.js';
+import { decodeEntry, ENTRY_FORMAT, type Entry, encodeEntry } from '../src/cache/entry.js';
 import { mergeVary } from '../src/cache/policy-headers.js';
 import { globMatcher, globToRedisMatch } from '../src/store/glob.js';
 
@@ -42,6 +42,23 @@ describe('entry codec', () => {
       tags: {},
     });
     for (const bad of [bytes.slice(0, 6), new TextEncoder().encode('plain text value'), new Uint8Array(2)]) {
+      expect(() => decodeEntry(bad)).toThrow(expect.objectContaining({ code: 'E_ENTRY_CORRUPT' }));
+    }
+  });
+
+  it('reads an entry of another format version as absent, and a header without one as corrupt', () => {
+    const frame = (header: object) => {
+      const json = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(4 + json.byteLength);
+      new DataView(out.buffer).setUint32(0, json.byteLength);
+      out.set(json, 4);
+      return out;
+    };
+    const fields = { status: 200, headers: [], storedAt: 0, age: 0, ttl: 1, swr: 0, sie: 0, tags: {} };
+    expect(decodeEntry(frame({ v: ENTRY_FORMAT, ...fields }))).toEqual({ ...fields, body: new Uint8Array(0) });
+    expect(decodeEntry(frame({ v: ENTRY_FORMAT + 1, ...fields }))).toBeUndefined();
+    expect(decodeEntry(frame({ v: ENTRY_FORMAT + 1, layout: 'unknown' }))).toBeUndefined();
+    for (const bad of [frame(fields), frame({ v: '1', ...fields }), frame([1])]) {
       expect(() => decodeEntry(bad)).toThrow(expect.objectContaining({ code: 'E_ENTRY_CORRUPT' }));
     }
   });

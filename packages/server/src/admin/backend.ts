@@ -34,7 +34,7 @@ async function tagCounts(store: ResilientStore) {
     if (!value) continue;
     let tags: string[];
     try {
-      tags = Object.keys(decodeEntry(value).tags).filter((tag) => !tag.startsWith('url:'));
+      tags = Object.keys(decodeEntry(value)?.tags ?? {}).filter((tag) => !tag.startsWith('url:'));
     } catch {
       continue;
     }
@@ -78,6 +78,7 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
       const { value } = await store.read(key, []);
       if (!value) return undefined;
       const entry = decodeEntry(value);
+      if (!entry) return undefined; // another build's format: a miss here, as on the request path
       const tags = Object.keys(entry.tags);
       const current = await store.versions(tags);
       const age = entry.age + (now() - entry.storedAt) / 1000;

@@ -17,15 +17,27 @@ export interface Entry {
   tags: Record<string, number>;
 }
 
-type Header = Omit<Entry, 'body'> & { v: 1 };
+/**
+ * The format version of the entries this build writes, and the only one it reads. Bump it with
+ * any change to the header's fields or their meaning. Instances of two builds may share a store
+ * (a rolling deploy on one Redis): each treats the other's entries as misses and overwrites them,
+ * so neither serves what it cannot read.
+ */
+export const ENTRY_FORMAT = 1;
+
+type Header = Omit<Entry, 'body'> & { v: typeof ENTRY_FORMAT };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Binary layout: 4-byte big-endian header length, the header as JSON, then the raw body bytes. */
+/**
+ * Binary layout: 4-byte big-endian header length, the header as JSON, then the raw body bytes.
+ * The header's `v` is the format version. Every version keeps this frame and `v`, so a reader
+ * can always tell an entry of another version from a corrupt one.
+ */
 export function encodeEntry(entry: Entry): Uint8Array {
   const { body, ...rest } = entry;
-  const header = encoder.encode(JSON.stringify({ v: 1, ...rest } satisfies Header));
+  const header = encoder.encode(JSON.stringify({ v: ENTRY_FORMAT, ...rest } satisfies Header));
   const out = new Uint8Array(4 + header.byteLength + body.byteLength);
   new DataView(out.buffer).setUint32(0, header.byteLength);
   out.set(header, 4);
@@ -33,14 +45,19 @@ export function encodeEntry(entry: Entry): Uint8Array {
   return out;
 }
 
-export function decodeEntry(bytes: Uint8Array): Entry {
+/**
+ * The entry in `bytes`, or undefined when it was written in another format version (not an
+ * error: another build's entry, to be treated as a miss). Bytes that are not an entry at all
+ * throw `E_ENTRY_CORRUPT`.
+ */
+export function decodeEntry(bytes: Uint8Array): Entry | undefined {
   try {
     const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
     if (4 + length > bytes.byteLength) throw new Error('truncated');
-    const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header;
-    if (header.v !== 1 || typeof header.status !== 'number' || !Array.isArray(header.headers)) {
-      throw new Error('unknown layout');
-    }
+    const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header | null;
+    if (typeof header?.v !== 'number') throw new Error('no format version');
+    if (header.v !== ENTRY_FORMAT) return undefined;
+    if (typeof header.status !== 'number' || !Array.isArray(header.headers)) throw new Error('unknown layout');
     const { v: _, ...rest } = header;
     return { ...rest, body: bytes.slice(4 + length) };
   } catch (error) {
@@ -64,7 +81,7 @@ export interface ReadCounters {
  * Turns stored bytes into a usable entry: decoded at most once per value (an in-process store
  * hands back the same bytes on every hit), and only while its tags are exactly the ones asked
  * for, at the versions the store holds now. An entry written under an older version of any of
- * its tags is a miss: this is how purges apply.
+ * its tags is a miss: this is how purges apply. So is an entry in another format version.
  */
 export class EntryReader {
   readonly #decoded = new WeakMap<Uint8Array, Entry>();
@@ -84,6 +101,7 @@ export class EntryReader {
         this.#counters.corruptEntries++;
         return undefined;
       }
+      if (!entry) return undefined; // another build's format: a miss, and the load overwrites it
       this.#decoded.set(value, entry);
     }
     const recorded = entry.tags;

@@ -4,10 +4,11 @@ import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
-import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
+import type { Entry } from './entry.js';
 import { mutable } from './policy-headers.js';
-import { flightKey, isOriginTimeout, SingleFlight } from './single-flight.js';
+import { isOriginTimeout } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
+import { freshness, TaggedCache } from './tagged-cache.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
 
@@ -64,35 +65,34 @@ function originRequest(request: Request): Request {
  */
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
-  readonly #flights: SingleFlight<Fetched>;
-
-  readonly #reader: EntryReader;
+  readonly #core: TaggedCache<Fetched>;
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
-    this.#flights = new SingleFlight<Fetched>(options.originTimeoutMs);
-    this.#reader = new EntryReader(options.stats);
+    this.#core = new TaggedCache<Fetched>(options);
   }
 
   async serve(request: Request, lookup: Lookup, next: Next): Promise<Response> {
-    const { store, stats } = this.#o;
+    const { stats } = this.#o;
     const route = lookup.match.route.match;
-    if (this.#o.bypass()) return this.#bypass(request, route, next);
-    let read: Awaited<ReturnType<ResilientStore['read']>>;
-    try {
-      read = await store.read(lookup.key, lookup.tags);
-    } catch {
-      stats.storeErrors++;
+    const read = await this.#core.read(lookup.key, lookup.tags);
+    if (read.kind !== 'read') {
+      if (read.kind === 'unavailable') stats.storeErrors++;
       return this.#bypass(request, route, next);
     }
-    const entry = this.#reader.read(read.value, lookup.tags, read.versions);
-    const head = request.method === 'HEAD';
+    const { entry, versions } = read;
 
     if (entry) {
-      const age = this.#age(entry);
-      if (age < entry.ttl) return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age });
-      if (age < entry.ttl + entry.swr) {
-        this.#revalidate(request, lookup, read.versions, next);
+      const age = this.#core.age(entry);
+      const state = freshness(entry, age);
+      if (state === 'fresh') return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age });
+      if (state === 'stale-while-revalidate') {
+        this.#core.refresh(
+          lookup.key,
+          versions,
+          () => this.#fetch(request, lookup, versions, next),
+          (fetched) => ('response' in fetched ? fetched.response.body?.cancel() : undefined),
+        );
         return this.#fromEntry(request, entry, route, 'stale', {
           hit: true,
           ttl: entry.ttl - age,
@@ -100,19 +100,17 @@ export class ResponseCache {
         });
       }
     }
-    if (head) {
+    if (request.method === 'HEAD') {
       // A HEAD miss is answered by the origin and not stored: it has no body to keep.
       stats.record(route, 'miss');
       return this.#decorate(mutable(await next(request)), 'MISS', { fwd: 'method' });
     }
 
-    const canFallBack = entry !== undefined && this.#age(entry) < entry.ttl + entry.sie;
+    const canFallBack = entry !== undefined && freshness(entry, this.#core.age(entry)) === 'stale-if-error';
     let fetched: Fetched;
     let collapsed = false;
     try {
-      const flight = this.#flights.run(flightKey(lookup.key, read.versions), () =>
-        this.#fetch(request, lookup, read.versions, next),
-      );
+      const flight = this.#core.load(lookup.key, versions, () => this.#fetch(request, lookup, versions, next));
       collapsed = !flight.leader;
       fetched = await flight.promise;
     } catch (error) {
@@ -143,11 +141,6 @@ export class ResponseCache {
     });
   }
 
-  /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
-  #age(entry: Entry): number {
-    return entry.age + Math.max(0, (this.#o.now() - entry.storedAt) / 1000);
-  }
-
   async #fetch(request: Request, lookup: Lookup, versions: readonly number[], next: Next): Promise<Fetched> {
     const response = await next(originRequest(request));
     if (!this.#storable(response, lookup)) return { response: mutable(response) };
@@ -171,25 +164,15 @@ export class ResponseCache {
     }
     // RFC 9110 §6.6.1: an origin with a clock sends Date; add it where the handler did not.
     if (!response.headers.has('date')) headers.push(['date', new Date(this.#o.now()).toUTCString()]);
-    const entry: Entry = {
+    return this.#core.write(lookup.key, lookup.tags, versions, {
       status: response.status,
       headers,
       body: body.bytes,
-      storedAt: this.#o.now(),
       age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
       ttl,
       swr: Math.min(stale * (policy.staleWhileRevalidate ?? 0), bound - ttl),
       sie: Math.min(stale * (policy.staleIfError ?? 0), bound - ttl),
-      tags: Object.fromEntries(lookup.tags.map((tag, i) => [tag, versions[i] ?? 0])),
-    };
-    let stored = false;
-    try {
-      await this.#o.store.write(lookup.key, encodeEntry(entry), storeTtl(entry), lookup.tags);
-      stored = true;
-    } catch {
-      this.#o.stats.storeErrors++; // served all the same; counted so nobody mistakes it for a working cache
-    }
-    return { entry, stored };
+    });
   }
 
   /** What the server cache may keep: a cacheable status, no cookie, no no-store, nothing Vary: * (RFC 9111 §3). */
@@ -204,22 +187,6 @@ export class ResponseCache {
     return true;
   }
 
-  #revalidate(request: Request, lookup: Lookup, versions: readonly number[], next: Next): void {
-    const key = flightKey(lookup.key, versions);
-    if (this.#flights.has(key)) return; // one background refresh per key and tag versions
-    // The origin call starts before serve() returns: adapters that run the framework's own chain
-    // can only do so while the request is still open. The versions were read with the entry,
-    // before the origin call, so a purge landing meanwhile still wins.
-    const work = (async () => {
-      const flight = this.#flights.run(key, () => this.#fetch(request, lookup, versions, next));
-      const fetched = await flight.promise;
-      if ('response' in fetched) await fetched.response.body?.cancel();
-    })().catch(() => {
-      this.#o.stats.backgroundErrors++;
-    });
-    this.#o.track(work);
-  }
-
   async #bypass(request: Request, route: string, next: Next): Promise<Response> {
     this.#o.stats.record(route, 'bypass');
     return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail: 'store-unavailable' });
@@ -228,7 +195,7 @@ export class ResponseCache {
   #errorFallback(request: Request, entry: Entry, route: string): Response {
     return this.#fromEntry(request, entry, route, 'error-fallback', {
       hit: true,
-      ttl: entry.ttl - this.#age(entry),
+      ttl: entry.ttl - this.#core.age(entry),
       detail: 'stale-if-error',
     });
   }
@@ -239,17 +206,11 @@ export class ResponseCache {
    * the request takes the full path, which counts it.
    */
   async freshAnswer(method: string, ifNoneMatch: string | null, lookup: Lookup): Promise<StoredAnswer | undefined> {
-    if (this.#o.bypass()) return undefined;
-    let read: Awaited<ReturnType<ResilientStore['read']>>;
-    try {
-      read = await this.#o.store.read(lookup.key, lookup.tags);
-    } catch {
-      return undefined;
-    }
-    const entry = this.#reader.read(read.value, lookup.tags, read.versions);
+    const read = await this.#core.read(lookup.key, lookup.tags);
+    const entry = read.kind === 'read' ? read.entry : undefined;
     if (!entry) return undefined;
-    const age = this.#age(entry);
-    if (age >= entry.ttl) return undefined;
+    const age = this.#core.age(entry);
+    if (freshness(entry, age) !== 'fresh') return undefined;
     return this.#answer(method, ifNoneMatch, entry, lookup.match.route.match, 'hit', {
       hit: true,
       ttl: entry.ttl - age,
@@ -268,7 +229,7 @@ export class ResponseCache {
     let headers = new Map(entry.headers);
     const served = outcome !== undefined;
     // RFC 9111 §5.1: a response from the cache carries its Age, replacing any upstream value.
-    if (served) headers.set('age', String(Math.floor(this.#age(entry))));
+    if (served) headers.set('age', String(Math.floor(this.#core.age(entry))));
     const xcache = !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE';
     let code = entry.status;
     // The stored bytes are never written to, so answers can share them without a copy.

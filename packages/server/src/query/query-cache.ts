@@ -1,8 +1,9 @@
 import { StrataError } from '@strata/policy';
-import type { Codec } from '../data-cache.js';
+import { RecentKeys } from '../cache/recent-keys.js';
 import { tableTag } from '../purge-channel.js';
 import type { Strata } from '../strata.js';
 import { analyzeSql, loadSqlParser, type SqlAnalysis } from './sql.js';
+import { sqlCodec } from './sql-codec.js';
 import { keyOf } from './sql-params.js';
 import type { SqlConnection, SqlDriver, SqlResult } from './types.js';
 
@@ -108,7 +109,9 @@ export async function queryCache(
   };
   for (const [table, rule] of Object.entries(options.rules ?? {})) onTableChange(table, rule);
 
-  const perQuery = new Map<string, { sql: string; hits: number; misses: number; originMs: number; loads: number }>();
+  const perQuery = new RecentKeys<{ sql: string; hits: number; misses: number; originMs: number; loads: number }>(
+    MAX_TRACKED,
+  );
   let refused = 0;
 
   // Parsing costs ~150 µs; applications send the same statement text with different parameters,
@@ -164,14 +167,8 @@ export async function queryCache(
     return call.ttl ?? Math.min(...(ttls as number[]));
   };
 
-  const track = (key: string, sql: string) => {
-    let entry = perQuery.get(key);
-    if (entry) perQuery.delete(key);
-    else entry = { sql: sql.slice(0, SQL_PREVIEW), hits: 0, misses: 0, originMs: 0, loads: 0 };
-    perQuery.set(key, entry); // re-inserted last: the map's order is recency
-    if (perQuery.size > MAX_TRACKED) perQuery.delete(perQuery.keys().next().value as string);
-    return entry;
-  };
+  const track = (key: string, sql: string) =>
+    perQuery.touch(key, () => ({ sql: sql.slice(0, SQL_PREVIEW), hits: 0, misses: 0, originMs: 0, loads: 0 }));
 
   const cachedQuery = async <Row>(
     analysis: SqlAnalysis,
@@ -273,38 +270,4 @@ export async function queryCache(
   return cache;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const DATE = '\u0000date';
-const BIGINT = '\u0000bigint';
-const BYTES = '\u0000bytes';
-const BUFFER = '\u0000buffer';
-
-/** JSON that keeps the types drivers return for rows: Date, bigint and bytea (Uint8Array/Buffer). */
-export function sqlCodec<T>(): Codec<T> {
-  return {
-    encode: (value) =>
-      encoder.encode(
-        JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
-          const raw = this[key];
-          if (raw instanceof Date) return { [DATE]: raw.toISOString() };
-          if (typeof v === 'bigint') return { [BIGINT]: v.toString() };
-          // node-postgres returns bytea as Buffer, PGlite as Uint8Array: each gets back what it gave.
-          if (Buffer.isBuffer(raw)) return { [BUFFER]: raw.toString('base64') };
-          if (raw instanceof Uint8Array) return { [BYTES]: Buffer.from(raw).toString('base64') };
-          return v;
-        }),
-      ),
-    decode: (bytes) =>
-      JSON.parse(decoder.decode(bytes), (_key, v: unknown) => {
-        if (v && typeof v === 'object' && !Array.isArray(v)) {
-          const o = v as Record<string, unknown>;
-          if (typeof o[DATE] === 'string') return new Date(o[DATE]);
-          if (typeof o[BIGINT] === 'string') return BigInt(o[BIGINT]);
-          if (typeof o[BYTES] === 'string') return new Uint8Array(Buffer.from(o[BYTES], 'base64'));
-          if (typeof o[BUFFER] === 'string') return Buffer.from(o[BUFFER], 'base64');
-        }
-        return v;
-      }) as T,
-  };
-}
+export { sqlCodec };

@@ -1,0 +1,125 @@
+import type { Stats } from '../stats.js';
+import type { ResilientStore } from '../store/resilient.js';
+import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
+import { flightKey, SingleFlight } from './single-flight.js';
+
+export interface TaggedCacheOptions {
+  store: ResilientStore;
+  stats: Stats;
+  now: () => number;
+  /** Background work (refreshes) is tracked so `close()` can wait for it. */
+  track: (work: Promise<unknown>) => void;
+  /** True while purges could not reach the store: its entries cannot be trusted. */
+  bypass: () => boolean;
+  /** How long a load may run before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
+  originTimeoutMs?: number;
+}
+
+/**
+ * What a read found. `bypass`: the store is not to be trusted (purges could not reach it);
+ * `unavailable`: the read failed. Otherwise the entry, if one is current, and the tag versions
+ * read with it, which any load or write for this read must carry.
+ */
+export type TaggedRead =
+  | { kind: 'bypass' }
+  | { kind: 'unavailable' }
+  | { kind: 'read'; entry: Entry | undefined; versions: readonly number[] };
+
+/**
+ * Where an entry stands at `age` seconds: fresh; servable while one refresh runs
+ * (stale-while-revalidate, RFC 5861 §3); servable only if the origin fails (stale-if-error,
+ * RFC 5861 §4); or a miss.
+ */
+export type Freshness = 'fresh' | 'stale-while-revalidate' | 'stale-if-error' | 'miss';
+
+export function freshness(entry: Entry | undefined, age: number): Freshness {
+  if (!entry) return 'miss';
+  if (age < entry.ttl) return 'fresh';
+  if (age < entry.ttl + entry.swr) return 'stale-while-revalidate';
+  if (age < entry.ttl + entry.sie) return 'stale-if-error';
+  return 'miss';
+}
+
+/** An entry's fields as a load produces them; the core adds when it was stored and its tag versions. */
+export type NewEntry = Omit<Entry, 'storedAt' | 'tags'>;
+
+/**
+ * The tagged-entry core under the response cache and the data cache: read (with bypass and
+ * decode), age and freshness, single-flight loads bounded by the origin timeout, write, and
+ * background refresh. What an entry means (an HTTP response, a value) is the caller's business.
+ */
+export class TaggedCache<L> {
+  readonly #o: TaggedCacheOptions;
+  readonly #flights: SingleFlight<L>;
+  readonly #reader: EntryReader;
+
+  constructor(options: TaggedCacheOptions) {
+    this.#o = options;
+    this.#flights = new SingleFlight<L>(options.originTimeoutMs);
+    this.#reader = new EntryReader(options.stats);
+  }
+
+  /** Reads `key` and the versions of `tags`; the entry only when it is current under them. */
+  async read(key: string, tags: readonly string[]): Promise<TaggedRead> {
+    if (this.#o.bypass()) return { kind: 'bypass' };
+    let read: Awaited<ReturnType<ResilientStore['read']>>;
+    try {
+      read = await this.#o.store.read(key, tags);
+    } catch {
+      return { kind: 'unavailable' };
+    }
+    return { kind: 'read', entry: this.#reader.read(read.value, tags, read.versions), versions: read.versions };
+  }
+
+  /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
+  age(entry: Entry): number {
+    return entry.age + Math.max(0, (this.#o.now() - entry.storedAt) / 1000);
+  }
+
+  /** Runs `load` once for every concurrent caller that read the same key at the same tag versions. */
+  load(key: string, versions: readonly number[], load: () => Promise<L>): { promise: Promise<L>; leader: boolean } {
+    return this.#flights.run(flightKey(key, versions), load);
+  }
+
+  /**
+   * Runs `load` in the background, unless a load for this key and these versions is running;
+   * `settle` then disposes of what it returned. Failures are counted, never thrown.
+   */
+  refresh(key: string, versions: readonly number[], load: () => Promise<L>, settle?: (loaded: L) => unknown): void {
+    if (this.#flights.has(flightKey(key, versions))) return;
+    // The load starts before this returns: adapters that run the framework's own chain can only
+    // do so while the request is still open. The versions were read with the entry, before the
+    // load, so a purge landing meanwhile still wins.
+    const work = (async () => {
+      const loaded = await this.load(key, versions, load).promise;
+      await settle?.(loaded);
+    })().catch(() => {
+      this.#o.stats.backgroundErrors++;
+    });
+    this.#o.track(work);
+  }
+
+  /**
+   * Stores an entry under the tag versions read before its load began. A failed write is
+   * counted, not thrown: the caller serves what it loaded all the same.
+   */
+  async write(
+    key: string,
+    tags: readonly string[],
+    versions: readonly number[],
+    fields: NewEntry,
+  ): Promise<{ entry: Entry; stored: boolean }> {
+    const entry: Entry = {
+      ...fields,
+      storedAt: this.#o.now(),
+      tags: Object.fromEntries(tags.map((tag, i) => [tag, versions[i] ?? 0])),
+    };
+    try {
+      await this.#o.store.write(key, encodeEntry(entry), storeTtl(entry), tags);
+      return { entry, stored: true };
+    } catch {
+      this.#o.stats.storeErrors++;
+      return { entry, stored: false };
+    }
+  }
+}
