@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
+import { internalsOf } from '../internals.js';
 import type { Strata } from '../strata.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
@@ -165,7 +166,9 @@ export function nodeListener(
       const value = req.headers[name];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     };
-    strata.answerFromCache(method, url, header).then(
+    const fast = internalsOf(strata);
+    if (!fast) return full(req, res);
+    fast.answerFromCache(method, url, header).then(
       (answer) => {
         if (!answer) return full(req, res);
         res.writeHead(answer.status, Object.fromEntries(answer.headers));
