@@ -24,7 +24,7 @@ export const STRATA_ERRORS = {
   E_PURGE_FAILED: { meaning: 'a purge could not be published or sent to a CDN' },
   E_ORIGIN_TIMEOUT: { meaning: 'the origin did not answer in originTimeoutMs', status: 504 },
   E_WARM_JOB_EXISTS: { meaning: 'a warm job of that name is already registered' },
-  E_WARM_JOB_UNKNOWN: { meaning: 'no warm job of that name is registered' },
+  E_WARM_JOB_UNKNOWN: { meaning: 'no warm job of that name is registered', status: 400 },
   E_CONNECTION_CLOSED: { meaning: 'the client connection closed before the response was complete' },
   E_ADAPTER_CHAIN: { meaning: "the framework's handler chain was asked to run twice for one request" },
   E_TRANSACTION_ROLLED_BACK: { meaning: 'PostgreSQL rolled the transaction back at COMMIT' },
