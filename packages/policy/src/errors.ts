@@ -1,32 +1,52 @@
-export type StrataErrorCode =
-  | 'E_MANIFEST_INVALID'
-  | 'E_PATTERN_INVALID'
-  | 'E_TAG_INVALID'
-  | 'E_MANIFEST_LOAD'
-  | 'E_PEER_MISSING'
-  | 'E_CONFIG_INVALID'
-  | 'E_STORE_UNAVAILABLE'
-  | 'E_STORE_TIMEOUT'
-  | 'E_CIRCUIT_OPEN'
-  | 'E_ENTRY_CORRUPT'
-  | 'E_KEY_INVALID'
-  | 'E_MESSAGE_INVALID'
-  | 'E_SW_OPTIONS'
-  | 'E_SW_FAILED'
-  | 'E_SW_TIMEOUT'
-  | 'E_SW_UNAVAILABLE'
-  | 'E_SW_REPLY'
-  | 'E_BUS_UNAVAILABLE'
-  | 'E_PURGE_FAILED'
-  | 'E_ORIGIN_TIMEOUT'
-  | 'E_STREAM_FAILED';
+/**
+ * Every code a `StrataError` carries: code → meaning → HTTP status where a server answers with it.
+ * Grouped by the package that throws it; the server's HTTP-only codes are in its own table
+ * (`packages/server/src/errors.ts`).
+ */
+export const STRATA_ERRORS = {
+  // @strata/policy
+  E_MANIFEST_INVALID: { meaning: 'the manifest failed validation', status: 400 },
+  E_PATTERN_INVALID: { meaning: 'a route pattern cannot be compiled', status: 400 },
+  E_TAG_INVALID: { meaning: 'a tag is empty, too long or has characters a header cannot carry', status: 400 },
+  E_MANIFEST_LOAD: { meaning: 'the CLI cannot load the manifest file' },
+  E_PEER_MISSING: { meaning: 'an optional peer package the feature needs is not installed' },
+  E_CONFIG_INVALID: { meaning: 'an option or environment variable is out of range', status: 400 },
+  // @strata/server
+  E_STORE_UNAVAILABLE: { meaning: 'the store refused or lost the connection', status: 503 },
+  E_STORE_TIMEOUT: { meaning: 'a store operation outlived its timeout', status: 503 },
+  E_CIRCUIT_OPEN: { meaning: 'the store circuit is open after repeated failures', status: 503 },
+  E_ENTRY_CORRUPT: { meaning: 'a stored entry cannot be decoded' },
+  E_KEY_INVALID: { meaning: 'a key, URL, table, pattern or purge request is not valid', status: 400 },
+  E_EVENT_INVALID: { meaning: 'a purge event has the wrong shape', status: 400 },
+  E_BUS_ID_INVALID: { meaning: 'a purge log id is not of the form <ms>-<seq>', status: 400 },
+  E_BUS_CLOSED: { meaning: 'the bus was used after close()' },
+  E_BUS_UNAVAILABLE: { meaning: 'the purge log cannot be reached' },
+  E_PURGE_FAILED: { meaning: 'a purge could not be published or sent to a CDN' },
+  E_ORIGIN_TIMEOUT: { meaning: 'the origin did not answer in originTimeoutMs', status: 504 },
+  E_WARM_JOB_EXISTS: { meaning: 'a warm job of that name is already registered' },
+  E_WARM_JOB_UNKNOWN: { meaning: 'no warm job of that name is registered', status: 400 },
+  E_CONNECTION_CLOSED: { meaning: 'the client connection closed before the response was complete' },
+  E_ADAPTER_CHAIN: { meaning: "the framework's handler chain was asked to run twice for one request" },
+  E_TRANSACTION_ROLLED_BACK: { meaning: 'PostgreSQL rolled the transaction back at COMMIT' },
+  // @strata/sw
+  E_MESSAGE_INVALID: { meaning: 'a page↔worker message has the wrong shape', status: 400 },
+  E_SW_OPTIONS: { meaning: 'installStrata was given invalid options' },
+  E_SW_FAILED: { meaning: 'the worker failed to carry out a request' },
+  // @strata/client
+  E_SW_TIMEOUT: { meaning: 'the worker did not reply in time' },
+  E_SW_UNAVAILABLE: { meaning: 'no service worker controls the page' },
+  E_SW_REPLY: { meaning: 'the worker replied with something unexpected' },
+  E_STREAM_FAILED: { meaning: 'the purge stream failed or ended' },
+} as const satisfies Record<string, { meaning: string; status?: number }>;
+
+export type StrataErrorCode = keyof typeof STRATA_ERRORS;
 
 /** Every error Strata throws on purpose. `code` is stable; match on it, not on the message. */
-export class StrataError extends Error {
+export class StrataError<Code extends string = StrataErrorCode> extends Error {
   override name = 'StrataError';
-  readonly code: StrataErrorCode;
+  readonly code: Code;
 
-  constructor(code: StrataErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

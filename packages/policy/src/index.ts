@@ -3,6 +3,7 @@ export {
   isStrataError,
   ManifestError,
   type ManifestIssue,
+  STRATA_ERRORS,
   StrataError,
   type StrataErrorCode,
 } from './errors.js';

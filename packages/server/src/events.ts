@@ -109,18 +109,14 @@ export async function eventStream(request: Request, options: EventStreamOptions)
   // An empty Last-Event-ID means "no id" (HTML §9.2.4); anything else must be a valid purge id.
   const from = resumeFrom === '' ? undefined : resumeFrom;
   if (from !== undefined && !isValidId(from)) {
-    return jsonError(
-      400,
-      'E_BAD_RESUME_ID',
-      `resume id ${JSON.stringify(String(from).slice(0, 64))} is not a purge id`,
-    );
+    return jsonError('E_BAD_RESUME_ID', `resume id ${JSON.stringify(String(from).slice(0, 64))} is not a purge id`);
   }
   const partition = await options.partition(request);
   const { connections } = options;
   if (connections.open >= (options.maxConnections ?? 10_000)) {
     connections.refused++;
     const retrySeconds = Math.max(1, Math.ceil((options.retryMs ?? 3_000) / 1000));
-    return jsonError(503, 'E_TOO_MANY_STREAMS', 'too many purge streams are open: retry later', {
+    return jsonError('E_TOO_MANY_STREAMS', 'too many purge streams are open: retry later', {
       'retry-after': String(retrySeconds), // RFC 9110 §10.2.3
     });
   }

@@ -1,3 +1,5 @@
+import { type HttpErrorCode, statusOf } from './errors.js';
+
 /** A JSON answer that no cache keeps. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -6,12 +8,10 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   });
 }
 
-/** The error shape of every Strata HTTP endpoint: `{ "error": { "code", "message" } }`. */
-export function jsonError(
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  return json(status, { error: { code, message } }, headers);
+/**
+ * The error shape of every Strata HTTP endpoint: `{ "error": { "code", "message" } }`, with the
+ * status the code's table gives.
+ */
+export function jsonError(code: HttpErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  return json(statusOf(code), { error: { code, message } }, headers);
 }

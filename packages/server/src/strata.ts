@@ -6,12 +6,13 @@ import { adminApi } from './admin/router.js';
 import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
-import { type Next, ResponseCache, type StoredAnswer } from './cache/response-cache.js';
+import { type Next, ResponseCache } from './cache/response-cache.js';
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
 import { eventStream, SseConnections } from './events.js';
 import { createHandler } from './handle.js';
+import { attachInternals } from './internals.js';
 import { LazyMetrics } from './lazy-metrics.js';
 import { consoleLogger, type StrataLogger } from './logger.js';
 import { positiveOption } from './options.js';
@@ -108,11 +109,6 @@ export interface Strata {
   readonly logger: StrataLogger;
   /** Middleware: policy headers on every managed response, the server cache around `next`. */
   handle(request: Request, next: Next): Promise<Response>;
-  /**
-   * For adapters: a fresh server-cache hit of a public route as plain data, without building a
-   * Request or Response. Undefined means "use `handle`", which answers every case.
-   */
-  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
   /** Invalidates at every level: the store at once, other instances and browsers through the log, the CDNs. */
   purge(request: PurgeRequest): Promise<PurgeResult | BatchedPurgeResult>;
   /**
@@ -132,8 +128,6 @@ export interface Strata {
    * the request: it is checked like an admin API call, and a call without one answers 401.
    */
   metrics(request?: Request): Promise<Response>;
-  /** Lets the SQL query cache report in the admin API's `/query-stats` (queryCache() calls it). */
-  useQueryStats(provider: () => unknown): void;
   stats(): Promise<StrataStats>;
   close(): Promise<void>;
 }
@@ -252,11 +246,10 @@ export function createStrata(options: StrataOptions): Strata {
     { auth: adminAuth, ...(basePath ? { basePath } : {}) },
   );
 
-  return {
+  const strata: Strata = {
     manifest,
     logger,
     handle,
-    answerFromCache,
     purge: (request) => channel.purge(request),
     async batch(fn) {
       return (await channel.batch(fn)).result;
@@ -273,9 +266,6 @@ export function createStrata(options: StrataOptions): Strata {
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     admin,
-    useQueryStats(provider) {
-      queryStats = provider;
-    },
     async metrics(request) {
       if (adminAuth && !options.metrics?.public) {
         const denied = await checkAdmin(request ?? new Request('http://strata.invalid/metrics'), adminAuth);
@@ -295,4 +285,10 @@ export function createStrata(options: StrataOptions): Strata {
       await Promise.allSettled([bus.close(), store.close()]);
     },
   };
+  return attachInternals(strata, {
+    answerFromCache,
+    useQueryStats(provider) {
+      queryStats = provider;
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import { StrataError } from '@strata/policy';
 export interface WarmJobOptions {
   /** Run again every N seconds. */
   intervalSeconds?: number;
@@ -44,7 +45,7 @@ export class Warmer {
   }
 
   register(name: string, fn: () => Promise<unknown>, options: WarmJobOptions = {}): void {
-    if (this.#jobs.has(name)) throw new Error(`warm job '${name}' is already registered`);
+    if (this.#jobs.has(name)) throw new StrataError('E_WARM_JOB_EXISTS', `warm job '${name}' is already registered`);
     const status: WarmJobStatus = { name, running: false, runs: 0, failures: 0 };
     if (options.intervalSeconds !== undefined) status.intervalSeconds = options.intervalSeconds;
     const job: Job = { fn, options, status };
@@ -71,7 +72,7 @@ export class Warmer {
   /** Runs one job now; if it is already running, resolves with that run. */
   run(name: string): Promise<WarmRun> {
     const job = this.#jobs.get(name);
-    if (!job) return Promise.reject(new Error(`no warm job named '${name}'`));
+    if (!job) return Promise.reject(new StrataError('E_WARM_JOB_UNKNOWN', `no warm job named '${name}'`));
     if (job.running) return job.running;
     const started = this.#now();
     job.status.running = true;

@@ -114,6 +114,7 @@ describe('admin API endpoints', () => {
     expect(ran.sort()).toEqual(['a', 'b', 'b']);
     const unknown = await call(strata, 'POST', '/warm', { jobs: ['nope'] });
     expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'E_WARM_JOB_UNKNOWN' } });
   });
 
   it('GET and DELETE /key/:key inspect and drop one entry', async () => {

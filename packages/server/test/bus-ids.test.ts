@@ -107,9 +107,9 @@ describe('compareIds', () => {
   });
 
   it('throws on an invalid id rather than guessing an order', () => {
-    expect(() => compareIds('1-0', 'nope')).toThrow(TypeError);
-    expect(() => compareIds('01-0', '1-0')).toThrow(TypeError);
-    expect(() => compareIds('x', 'x')).toThrow(TypeError);
+    expect(() => compareIds('1-0', 'nope')).toThrow(expect.objectContaining({ code: 'E_BUS_ID_INVALID' }));
+    expect(() => compareIds('01-0', '1-0')).toThrow(expect.objectContaining({ code: 'E_BUS_ID_INVALID' }));
+    expect(() => compareIds('x', 'x')).toThrow(expect.objectContaining({ code: 'E_BUS_ID_INVALID' }));
   });
 
   it('maxId treats undefined as the smallest', () => {

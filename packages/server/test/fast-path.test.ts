@@ -1,5 +1,6 @@
 import { memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { internalsOf } from '../src/internals.js';
 import { chaos } from './helpers/chaos.js';
 import { clock, get, origin, strataPerTest } from './origin.js';
 
@@ -14,7 +15,9 @@ async function both(
 ) {
   const url = new URL(`http://app.test${path}`);
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const answer = await strata.answerFromCache(method, url, (name) => lower[name] ?? null);
+  const fast = internalsOf(strata);
+  if (!fast) throw new Error('createStrata attaches the fast path');
+  const answer = await fast.answerFromCache(method, url, (name) => lower[name] ?? null);
   const response = await strata.handle(new Request(url, { method, headers }), origin());
   return { answer, response };
 }

@@ -1,10 +1,11 @@
-import { cacheKey, cacheStatusMember, normalizeUrl, urlTag } from '@strata/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../src/cache/body.js';
 import { etagFor, ifNoneMatchMatches } from '../src/cache/conditional.js';
 import { decodeEntry, ENTRY_FORMAT, type Entry, encodeEntry } from '../src/cache/entry.js';
+import { cacheKey, normalizeUrl, urlTag } from '../src/cache/key.js';
 import { mergeVary } from '../src/cache/policy-headers.js';
+import { cacheStatusMember } from '../src/cache/status.js';
 import { globMatcher, globToRedisMatch } from '../src/store/glob.js';
 
 describe('entry codec', () => {

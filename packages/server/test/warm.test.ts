@@ -51,6 +51,7 @@ describe('strata.warm', () => {
     await strata.warm.start();
     expect(ran).toEqual(['a']);
     await expect(strata.warm.run('nope')).rejects.toThrow("no warm job named 'nope'");
+    await expect(strata.warm.run('nope')).rejects.toMatchObject({ code: 'E_WARM_JOB_UNKNOWN' });
     expect(() => strata.warm.register('a', async () => {})).toThrow('already registered');
   });
 

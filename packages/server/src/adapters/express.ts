@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { StrataError } from '@strata/policy';
 import type { RequestHandler } from 'express';
 import type { Strata } from '../strata.js';
 import { toRequest } from './node.js';
@@ -38,7 +39,9 @@ export function strataExpress(strata: Strata, options: StrataExpressOptions = {}
       // After Strata's answer went out (a background refresh of a stale entry) the chain cannot run
       // again on this request: the refresh fails, is counted, and a later miss refreshes the entry.
       if (answered || capture) {
-        return Promise.reject(new Error('@strata/server/express: the chain runs at most once, before the answer'));
+        return Promise.reject(
+          new StrataError('E_ADAPTER_CHAIN', '@strata/server/express: the chain runs at most once, before the answer'),
+        );
       }
       capture = captureResponse(res, syncRequest(req, inner));
       next();
@@ -195,7 +198,7 @@ function captureResponse(res: ServerResponse, onDone: () => void): Capture {
 
   res.once('close', () => {
     if (finished) return;
-    const error = new Error('the connection closed before the response was complete');
+    const error = new StrataError('E_CONNECTION_CLOSED', 'the connection closed before the response was complete');
     if (!isCommitted) {
       isCommitted = true;
       response.reject(error);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StrataError } from '@strata/policy';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Strata } from '../strata.js';
 import { toRequest } from './node.js';
@@ -53,13 +54,20 @@ export const strataFastify: FastifyPluginAsync<StrataFastifyOptions> = Object.as
         // After Strata's answer was sent (a background refresh of a stale entry) the route cannot run
         // for this request: the refresh fails, is counted, and a later miss refreshes the entry.
         if (state.phase !== 'deciding') {
-          return Promise.reject(new Error('@strata/server/fastify: the route runs at most once, before the answer'));
+          return Promise.reject(
+            new StrataError(
+              'E_ADAPTER_CHAIN',
+              '@strata/server/fastify: the route runs at most once, before the answer',
+            ),
+          );
         }
         state.phase = 'origin';
         state.before = new Map(Object.entries(reply.getHeaders()));
         state.restore = syncRequest(request.raw, inner);
         // A route that hijacks the reply never reaches onSend: do not leave Strata waiting forever.
-        reply.raw.once('close', () => state.origin.reject(new Error('the reply was hijacked or the client left')));
+        reply.raw.once('close', () =>
+          state.origin.reject(new StrataError('E_CONNECTION_CLOSED', 'the reply was hijacked or the client left')),
+        );
         asked.resolve();
         return state.origin.promise;
       });

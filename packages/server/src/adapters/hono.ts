@@ -1,3 +1,4 @@
+import { StrataError } from '@strata/policy';
 import type { MiddlewareHandler } from 'hono';
 import type { Strata } from '../strata.js';
 
@@ -15,7 +16,8 @@ export function strataHono(strata: Strata): MiddlewareHandler {
     const response = await strata.handle(c.req.raw, (origin) => {
       // Once our answer is in c.res the context is finalized and the handler's response would be
       // dropped: a refresh Strata asks for after answering (stale-while-revalidate) is declined.
-      if (answered || chain) throw new Error('@strata/server/hono: the chain runs at most once, before the answer');
+      if (answered || chain)
+        throw new StrataError('E_ADAPTER_CHAIN', '@strata/server/hono: the chain runs at most once, before the answer');
       // Strata asks for a plain GET when it means to store the answer (no conditionals, not HEAD).
       c.req.raw = origin;
       chain = next().then(() => without(c.res, own));

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
+import { BadRequestError } from '../errors.js';
+import { internalsOf } from '../internals.js';
 import type { Strata } from '../strata.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
@@ -19,13 +21,6 @@ export interface ToRequestOptions {
   url?: string;
   /** The response being written for `req`: the Request's signal aborts when it closes unfinished. */
   response?: ServerResponse;
-}
-
-/** A request Node could parse but a URL cannot be built from (bad Host, bad target). */
-export class BadRequestError extends Error {
-  override name = 'BadRequestError';
-  readonly status = 400;
-  readonly statusCode = 400;
 }
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -48,26 +43,27 @@ function originOf(req: IncomingMessage, trustProxy: boolean): string {
     firstValue(req.headers.host) ??
     firstValue(req.headers[':authority']) ??
     'localhost';
-  if (!HOST.test(host)) throw new BadRequestError(`invalid host ${JSON.stringify(host)}`);
+  if (!HOST.test(host)) throw new BadRequestError('E_BAD_REQUEST', `invalid host ${JSON.stringify(host)}`);
   return `${scheme}://${host}`;
 }
 
 /**
  * An IncomingMessage as a Web Request: absolute URL, every header field as sent, the body as a
  * stream for methods that have one (read only when someone reads it), and a signal that aborts
- * when the client goes away. Throws BadRequestError when no valid URL can be built.
+ * when the client goes away. Throws a StrataError (E_BAD_REQUEST, status 400) when no valid URL can be built.
  */
 export function toRequest(req: IncomingMessage, options: ToRequestOptions = {}): Request {
   const target = options.url ?? req.url ?? '/';
   // Origin-form only: an absolute or scheme-relative target must not choose the host of the cache key.
-  if (!target.startsWith('/')) throw new BadRequestError(`unsupported request target ${JSON.stringify(target)}`);
+  if (!target.startsWith('/'))
+    throw new BadRequestError('E_BAD_REQUEST', `unsupported request target ${JSON.stringify(target)}`);
   let url: URL;
   try {
     const origin = options.origin ? new URL(options.origin).origin : originOf(req, options.trustProxy ?? false);
     url = new URL(`${origin}${target}`);
   } catch (cause) {
     if (cause instanceof BadRequestError) throw cause;
-    throw new BadRequestError(`cannot build a URL for ${JSON.stringify(target)}`, { cause });
+    throw new BadRequestError('E_BAD_REQUEST', `cannot build a URL for ${JSON.stringify(target)}`, { cause });
   }
 
   const headers = new Headers();
@@ -98,7 +94,7 @@ export function toRequest(req: IncomingMessage, options: ToRequestOptions = {}):
     });
   } catch (cause) {
     // e.g. CONNECT/TRACE, which the Fetch standard forbids in a Request
-    throw new BadRequestError(`cannot represent ${method} ${target} as a Request`, { cause });
+    throw new BadRequestError('E_BAD_REQUEST', `cannot represent ${method} ${target} as a Request`, { cause });
   }
 }
 
@@ -165,7 +161,9 @@ export function nodeListener(
       const value = req.headers[name];
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     };
-    strata.answerFromCache(method, url, header).then(
+    const fast = internalsOf(strata);
+    if (!fast) return full(req, res);
+    fast.answerFromCache(method, url, header).then(
       (answer) => {
         if (!answer) return full(req, res);
         res.writeHead(answer.status, Object.fromEntries(answer.headers));

@@ -13,7 +13,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * Resolves to undefined when the request may proceed.
  */
 export async function checkAdmin(request: Request, auth: AdminAuth | undefined): Promise<Response | undefined> {
-  if (!auth) return jsonError(404, 'E_NOT_FOUND', 'the admin API is not enabled on this server');
+  if (!auth) return jsonError('E_NOT_FOUND', 'the admin API is not enabled on this server');
   if ('authorize' in auth) {
     let allowed = false;
     try {
@@ -21,16 +21,16 @@ export async function checkAdmin(request: Request, auth: AdminAuth | undefined):
     } catch {
       allowed = false;
     }
-    return allowed ? undefined : jsonError(403, 'E_FORBIDDEN', 'not allowed');
+    return allowed ? undefined : jsonError('E_FORBIDDEN', 'not allowed');
   }
   const header = request.headers.get('authorization');
   const presented = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
   if (!presented) {
-    return jsonError(401, 'E_UNAUTHORIZED', 'send Authorization: Bearer <admin token>', {
+    return jsonError('E_UNAUTHORIZED', 'send Authorization: Bearer <admin token>', {
       'www-authenticate': 'Bearer realm="strata-admin"',
     });
   }
   return timingSafeEqual(digest(presented), digest(auth.token))
     ? undefined
-    : jsonError(403, 'E_FORBIDDEN', 'wrong admin token');
+    : jsonError('E_FORBIDDEN', 'wrong admin token');
 }

@@ -70,7 +70,7 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
     async warm(jobs) {
       const names = jobs ?? warm.names();
       const unknown = names.filter((name) => !warm.names().includes(name));
-      if (unknown.length > 0) throw new StrataError('E_KEY_INVALID', `no warm job named ${unknown.join(', ')}`);
+      if (unknown.length > 0) throw new StrataError('E_WARM_JOB_UNKNOWN', `no warm job named ${unknown.join(', ')}`);
       const runs = await Promise.all(names.map(async (name) => ({ name, ...(await warm.run(name)) })));
       return { runs };
     },

@@ -1,6 +1,7 @@
 import { isStrataError } from '@strata/policy';
 import { z } from 'zod';
 import { readBody } from '../cache/body.js';
+import { BadRequestError } from '../errors.js';
 import { json, jsonError } from '../http.js';
 import type { PurgeRequest, PurgeResult } from '../purge-channel.js';
 import { type AdminAuth, checkAdmin } from './auth.js';
@@ -44,16 +45,6 @@ const warmBody = z.strictObject({ jobs: z.array(z.string().min(1).max(200)).max(
 
 type Route = { method: string; path: RegExp; run: (match: RegExpExecArray, request: Request) => Promise<Response> };
 
-class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function describeZod(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
@@ -67,25 +58,25 @@ function describeZod(error: z.ZodError): string {
 async function readJson<T>(request: Request, schema: z.ZodType<T>, limit: number): Promise<T> {
   const type = request.headers.get('content-type') ?? '';
   const length = Number(request.headers.get('content-length') ?? '0');
-  if (length > limit) throw new BadRequest(413, 'E_BODY_TOO_LARGE', `the body may be at most ${limit} bytes`);
+  if (length > limit) throw new BadRequestError('E_BODY_TOO_LARGE', `the body may be at most ${limit} bytes`);
   const body = await readBody(request.body, limit);
   if ('stream' in body) {
     await body.stream.cancel();
-    throw new BadRequest(413, 'E_BODY_TOO_LARGE', `the body may be at most ${limit} bytes`);
+    throw new BadRequestError('E_BODY_TOO_LARGE', `the body may be at most ${limit} bytes`);
   }
   let value: unknown = {};
   if (body.bytes.byteLength > 0) {
     if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-      throw new BadRequest(415, 'E_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      throw new BadRequestError('E_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
     }
     try {
       value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.bytes));
     } catch {
-      throw new BadRequest(400, 'E_BAD_JSON', 'the body is not valid JSON');
+      throw new BadRequestError('E_BAD_JSON', 'the body is not valid JSON');
     }
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new BadRequest(400, 'E_BAD_REQUEST', describeZod(parsed.error));
+  if (!parsed.success) throw new BadRequestError('E_BAD_REQUEST', describeZod(parsed.error));
   return parsed.data;
 }
 
@@ -128,7 +119,7 @@ export function adminApi(backend: AdminBackend, options: AdminOptions): (request
       path: /^\/key\/(.+)$/,
       run: async (m) => {
         const entry = await backend.inspect(decodeKey(m[1] as string));
-        return entry === undefined ? jsonError(404, 'E_NOT_FOUND', 'no such entry') : json(200, entry);
+        return entry === undefined ? jsonError('E_NOT_FOUND', 'no such entry') : json(200, entry);
       },
     },
     {
@@ -137,30 +128,29 @@ export function adminApi(backend: AdminBackend, options: AdminOptions): (request
       run: async (m) =>
         (await backend.remove(decodeKey(m[1] as string)))
           ? json(200, { deleted: true })
-          : jsonError(404, 'E_NOT_FOUND', 'no such entry'),
+          : jsonError('E_NOT_FOUND', 'no such entry'),
     },
   ];
 
   return async (request) => {
     const path = new URL(request.url).pathname;
-    if (path !== base && !path.startsWith(`${base}/`)) return jsonError(404, 'E_NOT_FOUND', 'not an admin endpoint');
+    if (path !== base && !path.startsWith(`${base}/`)) return jsonError('E_NOT_FOUND', 'not an admin endpoint');
     const denied = await checkAdmin(request, options.auth);
     if (denied) return denied;
     const rest = path.slice(base.length) || '/';
     const matching = routes.filter((route) => route.path.test(rest));
-    if (matching.length === 0) return jsonError(404, 'E_NOT_FOUND', `no admin endpoint ${rest}`);
+    if (matching.length === 0) return jsonError('E_NOT_FOUND', `no admin endpoint ${rest}`);
     const route = matching.find((r) => r.method === request.method);
     if (!route) {
       const allow = matching.map((r) => r.method).join(', ');
-      return jsonError(405, 'E_METHOD_NOT_ALLOWED', `use ${allow}`, { allow });
+      return jsonError('E_METHOD_NOT_ALLOWED', `use ${allow}`, { allow });
     }
     try {
       return await route.run(route.path.exec(rest) as RegExpExecArray, request);
     } catch (error) {
-      if (error instanceof BadRequest) return jsonError(error.status, error.code, error.message);
+      if (error instanceof BadRequestError) return jsonError(error.code, error.message);
       if (isStrataError(error)) {
-        const unavailable = ['E_STORE_UNAVAILABLE', 'E_STORE_TIMEOUT', 'E_CIRCUIT_OPEN'].includes(error.code);
-        return jsonError(unavailable ? 503 : 400, error.code, error.message);
+        return jsonError(error.code, error.message);
       }
       throw error;
     }
@@ -171,6 +161,6 @@ function decodeKey(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new BadRequest(400, 'E_BAD_REQUEST', 'the key is not valid percent-encoding');
+    throw new BadRequestError('E_BAD_REQUEST', 'the key is not valid percent-encoding');
   }
 }

@@ -19,14 +19,14 @@ const isStrings = (value: unknown): value is string[] =>
  */
 export function eventOf(id: string, input: Omit<PurgeEvent, 'id'>): PurgeEvent {
   if (!isStrings(input.tags) || !isStrings(input.keys))
-    throw new TypeError('purge event: tags and keys must be string arrays');
+    throw new StrataError('E_EVENT_INVALID', 'purge event: tags and keys must be string arrays');
   if (typeof input.at !== 'number' || !Number.isFinite(input.at))
-    throw new TypeError('purge event: at must be a finite number');
+    throw new StrataError('E_EVENT_INVALID', 'purge event: at must be a finite number');
   if (input.partition !== undefined && typeof input.partition !== 'string') {
-    throw new TypeError('purge event: partition must be a string');
+    throw new StrataError('E_EVENT_INVALID', 'purge event: partition must be a string');
   }
   if (input.all !== undefined && typeof input.all !== 'boolean')
-    throw new TypeError('purge event: all must be a boolean');
+    throw new StrataError('E_EVENT_INVALID', 'purge event: all must be a boolean');
   const event: PurgeEvent = {
     id,
     tags: Object.freeze([...input.tags]) as string[],

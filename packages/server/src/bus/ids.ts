@@ -1,3 +1,4 @@
+import { StrataError } from '@strata/policy';
 /** A bus id taken apart: the Redis stream id `<ms>-<seq>`, both unsigned 64-bit integers. */
 export interface StreamId {
   ms: bigint;
@@ -45,12 +46,12 @@ const compareDigits = (a: string, b: string) => a.length - b.length || (a < b ? 
 /** Orders two ids numerically, part by part: negative, 0 or positive. Throws on an invalid id. */
 export function compareIds(a: string, b: string): number {
   if (a === b) {
-    if (!isValidId(a)) throw new TypeError(`invalid bus id: ${JSON.stringify(a)}`);
+    if (!isValidId(a)) throw new StrataError('E_BUS_ID_INVALID', `invalid bus id: ${JSON.stringify(a)}`);
     return 0;
   }
   const x = parts(a);
   const y = parts(b);
-  if (!x || !y) throw new TypeError(`invalid bus id: ${JSON.stringify(x ? b : a)}`);
+  if (!x || !y) throw new StrataError('E_BUS_ID_INVALID', `invalid bus id: ${JSON.stringify(x ? b : a)}`);
   return Math.sign(compareDigits(x[0], y[0]) || compareDigits(x[1], y[1]));
 }
 

@@ -105,7 +105,7 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
     },
 
     subscribe(from, listener): Subscription {
-      if (closed) throw new Error('memoryBus: subscribe after close()');
+      if (closed) throw new StrataError('E_BUS_CLOSED', 'memoryBus: subscribe after close()');
       const subscriber = new Subscriber(listener);
       const { cursor, messages } = plan(from);
       if (cursor !== undefined) subscriber.seek(cursor);

@@ -119,7 +119,7 @@ export function redisBus(options: RedisBusOptions): Bus {
     },
 
     subscribe(from, listener): Subscription {
-      if (closed) throw new Error('redisBus: subscribe after close()');
+      if (closed) throw new StrataError('E_BUS_CLOSED', 'redisBus: subscribe after close()');
       const subscriber = new Subscriber(listener);
       fanout.subscribers.add(subscriber); // before the replay looks at the stream: nothing falls between
       reader.start();

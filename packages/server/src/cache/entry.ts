@@ -53,11 +53,13 @@ export function encodeEntry(entry: Entry): Uint8Array {
 export function decodeEntry(bytes: Uint8Array): Entry | undefined {
   try {
     const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-    if (4 + length > bytes.byteLength) throw new Error('truncated');
+    if (4 + length > bytes.byteLength) throw new StrataError('E_ENTRY_CORRUPT', 'truncated');
     const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header | null;
-    if (typeof header?.v !== 'number') throw new Error('no format version');
+    if (typeof header?.v !== 'number') throw new StrataError('E_ENTRY_CORRUPT', 'no format version');
     if (header.v !== ENTRY_FORMAT) return undefined;
-    if (typeof header.status !== 'number' || !Array.isArray(header.headers)) throw new Error('unknown layout');
+    if (typeof header.status !== 'number' || !Array.isArray(header.headers)) {
+      throw new StrataError('E_ENTRY_CORRUPT', 'unknown layout');
+    }
     const { v: _, ...rest } = header;
     return { ...rest, body: bytes.slice(4 + length) };
   } catch (error) {

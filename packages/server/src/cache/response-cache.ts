@@ -118,7 +118,7 @@ export class ResponseCache {
       if (!isOriginTimeout(error)) throw error;
       // RFC 9110 §15.6.5: the origin did not answer in time.
       stats.record(route, 'miss');
-      const timedOut = jsonError(504, 'E_ORIGIN_TIMEOUT', (error as Error).message);
+      const timedOut = jsonError('E_ORIGIN_TIMEOUT', (error as Error).message);
       return this.#decorate(timedOut, 'MISS', { fwd: entry ? 'stale' : 'uri-miss', detail: 'origin-timeout' });
     }
 

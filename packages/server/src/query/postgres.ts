@@ -1,3 +1,4 @@
+import { StrataError } from '@strata/policy';
 import type { Client, ClientConfig, Notification } from 'pg';
 import { loadPeer } from '../optional-peer.js';
 import type { Listening, SqlConnection, SqlDriver, SqlResult } from './types.js';
@@ -74,7 +75,8 @@ export function postgresDriver(
         const result = await fn(connection(client));
         // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
         const commit = await client.query('COMMIT');
-        if (commit.command === 'ROLLBACK') throw new Error('the transaction was rolled back at COMMIT');
+        if (commit.command === 'ROLLBACK')
+          throw new StrataError('E_TRANSACTION_ROLLED_BACK', 'the transaction was rolled back at COMMIT');
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch((rollbackError: unknown) => {

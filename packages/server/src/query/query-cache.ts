@@ -1,5 +1,6 @@
 import { StrataError } from '@strata/policy';
 import { RecentKeys } from '../cache/recent-keys.js';
+import { internalsOf } from '../internals.js';
 import { tableTag } from '../purge-channel.js';
 import type { Strata } from '../strata.js';
 import { analyzeSql, loadSqlParser, type SqlAnalysis } from './sql.js';
@@ -266,7 +267,7 @@ export async function queryCache(
 
     close: () => driver.close(),
   };
-  strata.useQueryStats(() => cache.stats());
+  internalsOf(strata)?.useQueryStats(() => cache.stats());
   return cache;
 }
 

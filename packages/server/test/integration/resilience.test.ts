@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { defineManifest, isStrataError, serverCache } from '@strata/policy';
-import { createStrata, memoryStore, resilientStore } from '@strata/server';
+import { createStrata, memoryStore } from '@strata/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resilientStore } from '../../src/store/resilient.js';
 import { type ChaosStore, chaos } from '../helpers/chaos.js';
 
 /** Keeps this thread busy, as a process under load is: timers fall due, sockets fill, nothing runs. */

@@ -1,0 +1,27 @@
+import type { StoredAnswer } from './cache/response-cache.js';
+import type { Strata } from './strata.js';
+
+/** What adapters and the SQL query cache reach in a Strata instance; not part of the app API. */
+export interface StrataInternals {
+  /**
+   * A fresh server-cache hit of a public route as plain data, without building a Request or
+   * Response. Undefined means "use `handle`", which answers every case.
+   */
+  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
+  /** Lets the SQL query cache report in the admin API's `/query-stats`. */
+  useQueryStats(provider: () => unknown): void;
+}
+
+// Keyed weakly by instance: an instance that is dropped takes its entry with it.
+const internals = new WeakMap<Strata, StrataInternals>();
+
+/** Called once by `createStrata` for the instance it returns. */
+export function attachInternals(strata: Strata, parts: StrataInternals): Strata {
+  internals.set(strata, parts);
+  return strata;
+}
+
+/** The internals of an instance made by `createStrata`; undefined for any other object. */
+export function internalsOf(strata: Strata): StrataInternals | undefined {
+  return internals.get(strata);
+}
