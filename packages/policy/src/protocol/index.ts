@@ -1,0 +1,35 @@
+/**
+ * @strata/policy/protocol: the contracts the server, the worker and the page share. Types and
+ * pure functions only (no I/O, no validation library), so each side bundles what it uses.
+ */
+export {
+  type ErrorReply,
+  type LoggedOutReply,
+  type LogoutMessage,
+  MAX_PURGE_ITEMS,
+  MESSAGE_PREFIX,
+  MESSAGE_TYPES,
+  type MessageId,
+  type MessageType,
+  MSG_LOGOUT,
+  MSG_PURGE,
+  MSG_RESET,
+  MSG_SET_USER,
+  MSG_STATS,
+  type PurgedReply,
+  type PurgeMessage,
+  REPLY_ERROR,
+  REPLY_LOGGED_OUT,
+  REPLY_PURGED,
+  REPLY_STATS,
+  REPLY_USER,
+  type ReplyTo,
+  type ResetMessage,
+  type SetUserMessage,
+  type StatsMessage,
+  type StatsReply,
+  type StrataMessage,
+  type StrataReply,
+  type UserReply,
+} from './messages.js';
+export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';
