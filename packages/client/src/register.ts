@@ -4,6 +4,7 @@ import {
   MSG_RESET,
   MSG_SET_USER,
   MSG_STATS,
+  type PurgeFrame,
   type ReplyTo,
   type StrataMessage,
 } from '@strata/policy/protocol';
@@ -12,7 +13,7 @@ import { Emitter } from './emitter.js';
 import { electLeader } from './leader.js';
 import { askWorker } from './messenger.js';
 import { resumePoint, streamUrl } from './resume.js';
-import { type PurgeFrame, PurgeStream } from './stream.js';
+import { PurgeStream } from './stream.js';
 
 export interface RegisterOptions {
   /** The service worker script, e.g. `/sw.js` (what the Vite plugin emits). */

@@ -2,6 +2,7 @@
  * @strata/policy/protocol: the contracts the server, the worker and the page share. Types and
  * pure functions only (no I/O, no validation library), so each side bundles what it uses.
  */
+
 export {
   type ErrorReply,
   type LoggedOutReply,
@@ -32,4 +33,14 @@ export {
   type StrataReply,
   type UserReply,
 } from './messages.js';
+export {
+  decodePurgeFrame,
+  encodeSseEvent,
+  encodeSseRetry,
+  type PurgeData,
+  type PurgeFrame,
+  type ResetData,
+  SSE_HEARTBEAT,
+  type SseFrame,
+} from './sse.js';
 export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';
