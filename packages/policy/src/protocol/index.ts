@@ -4,6 +4,12 @@
  */
 
 export {
+  appendCacheStatus,
+  type CacheStatusForward,
+  type CacheStatusParams,
+  cacheStatusMember,
+} from './cache-status.js';
+export {
   type ErrorReply,
   type LoggedOutReply,
   type LogoutMessage,

@@ -7,7 +7,7 @@ import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } fro
 import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
 import { mutable } from './policy-headers.js';
 import { flightKey, isOriginTimeout, SingleFlight } from './single-flight.js';
-import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
+import { appendCacheStatus, type CacheStatusParams } from './status.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
 
@@ -285,9 +285,7 @@ export class ResponseCache {
     }
     headers.set('x-cache', xcache);
     headers.set('x-cache-level', this.#o.store.level);
-    const member = cacheStatusMember('strata', status);
-    const upstream = headers.get('cache-status');
-    headers.set('cache-status', upstream ? `${upstream}, ${member}` : member);
+    appendCacheStatus(headers, status);
     return { status: code, headers, body };
   }
 
@@ -305,7 +303,7 @@ export class ResponseCache {
   #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {
     response.headers.set('x-cache', xcache);
     if (xcache !== 'BYPASS') response.headers.set('x-cache-level', this.#o.store.level);
-    appendCacheStatus(response.headers, cacheStatusMember('strata', status));
+    appendCacheStatus(response.headers, status);
     return response;
   }
 }
