@@ -3,6 +3,10 @@
  * pure functions only (no I/O, no validation library), so each side bundles what it uses.
  */
 
+// The rules every layer applies the same way (also at the package root).
+export { storesAt } from '../presets.js';
+export { STALE_IF_ERROR_STATUSES, servesStaleOnError } from '../stale-if-error.js';
+export { boundWindows, type WindowBounds, type Windows, windowsFor } from '../windows.js';
 export {
   appendCacheStatus,
   type CacheStatusForward,

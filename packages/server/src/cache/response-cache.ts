@@ -1,4 +1,5 @@
-import { levelTtl, type RouteMatch, servesStaleOnError } from '@strata/policy';
+import { type RouteMatch, servesStaleOnError } from '@strata/policy';
+import { boundWindows, windowsFor } from '@strata/policy/protocol';
 import { jsonError } from '../http.js';
 import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
@@ -155,10 +156,9 @@ export class ResponseCache {
     if ('stream' in body) return { response: new Response(body.stream, response) };
 
     const policy = lookup.match.policy;
-    const stale = policy.mustRevalidate ? 0 : 1;
     // A 404 or 410 may turn into a 200 at any moment: its whole stored life fits in negativeTtl.
-    const bound = response.status >= 400 ? lookup.negativeTtl : Number.POSITIVE_INFINITY;
-    const ttl = Math.min(levelTtl(policy, 'server'), bound);
+    const negative = response.status >= 400 ? lookup.negativeTtl : undefined;
+    const { ttl, swr, sie } = boundWindows(windowsFor(policy, 'server'), { negative });
     const headers: [string, string][] = [];
     response.headers.forEach((value, name) => {
       if (!UNSTORED_FIELDS.has(name)) headers.push([name, value]);
@@ -178,8 +178,8 @@ export class ResponseCache {
       storedAt: this.#o.now(),
       age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
       ttl,
-      swr: Math.min(stale * (policy.staleWhileRevalidate ?? 0), bound - ttl),
-      sie: Math.min(stale * (policy.staleIfError ?? 0), bound - ttl),
+      swr,
+      sie,
       tags: Object.fromEntries(lookup.tags.map((tag, i) => [tag, versions[i] ?? 0])),
     };
     let stored = false;
