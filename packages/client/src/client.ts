@@ -1,4 +1,4 @@
-import type { StatsSnapshot } from './protocol.js';
+import type { StatsSnapshot } from '@strata/policy/protocol';
 
 export interface PurgeEvent {
   /** The purge's id on the stream. */

@@ -1,6 +1,6 @@
 import type { StrataErrorCode } from '@strata/policy';
+import { REPLY_ERROR, type StrataMessage, type StrataReply } from '@strata/policy/protocol';
 import { clientError } from './errors.js';
-import type { WorkerMessage, WorkerReply } from './protocol.js';
 
 /**
  * Posts a message to the service worker and resolves with its reply on a MessageChannel.
@@ -10,9 +10,9 @@ import type { WorkerMessage, WorkerReply } from './protocol.js';
  */
 export function askWorker(
   worker: ServiceWorker | null | undefined,
-  message: WorkerMessage,
+  message: StrataMessage,
   timeoutMs: number,
-): Promise<WorkerReply> {
+): Promise<StrataReply> {
   if (!worker) return Promise.reject(clientError('E_SW_UNAVAILABLE', 'no active service worker to message'));
   return new Promise((resolve, reject) => {
     const channel = new MessageChannel();
@@ -20,11 +20,11 @@ export function askWorker(
       channel.port1.close();
       reject(clientError('E_SW_TIMEOUT', `the service worker did not answer ${message.type} within ${timeoutMs} ms`));
     }, timeoutMs);
-    channel.port1.onmessage = (event: MessageEvent<WorkerReply>) => {
+    channel.port1.onmessage = (event: MessageEvent<StrataReply>) => {
       clearTimeout(timer);
       channel.port1.close();
       const reply = event.data;
-      if (reply?.type === 'strata:error') reject(clientError(reply.error.code as StrataErrorCode, reply.error.message));
+      if (reply?.type === REPLY_ERROR) reject(clientError(reply.error.code as StrataErrorCode, reply.error.message));
       else resolve(reply);
     };
     worker.postMessage(message, [channel.port2]);

@@ -1,10 +1,19 @@
+import {
+  MSG_LOGOUT,
+  MSG_PURGE,
+  MSG_RESET,
+  MSG_SET_USER,
+  MSG_STATS,
+  type PurgeFrame,
+  type ReplyTo,
+  type StrataMessage,
+} from '@strata/policy/protocol';
 import { type ClientEvents, noopClient, type PurgeEvent, type ResetEvent, type StrataClient } from './client.js';
 import { Emitter } from './emitter.js';
 import { electLeader } from './leader.js';
 import { askWorker } from './messenger.js';
-import type { StatsSnapshot, WorkerMessage, WorkerReply } from './protocol.js';
 import { resumePoint, streamUrl } from './resume.js';
-import { type PurgeFrame, PurgeStream } from './stream.js';
+import { PurgeStream } from './stream.js';
 
 export interface RegisterOptions {
   /** The service worker script, e.g. `/sw.js` (what the Vite plugin emits). */
@@ -60,7 +69,8 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   const events = new URL(options.events, location.href).href;
   const resume = resumePoint(`strata:last-purge-id:${events}`);
   const worker = () => container.controller ?? registration.active;
-  const ask = (message: WorkerMessage): Promise<WorkerReply> => askWorker(worker(), message, ackTimeout);
+  const ask = <M extends StrataMessage>(message: M): Promise<ReplyTo[M['type']]> =>
+    askWorker(worker(), message, ackTimeout) as Promise<ReplyTo[M['type']]>;
   // Tabs learn of purges the leader applied; the channel never carries work for the worker.
   const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(`strata:${events}`);
   let stream: PurgeStream | undefined;
@@ -85,13 +95,13 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
       return;
     }
     if (frame.id !== '' && resume.seen(frame.id)) return; // a replay: purges are idempotent, but skip the work
-    const message: WorkerMessage =
+    const message: StrataMessage =
       frame.kind === 'reset'
-        ? { type: 'strata:reset', id: frame.id }
-        : { type: 'strata:purge', id: frame.id, tags: frame.tags, keys: frame.keys };
+        ? { type: MSG_RESET, id: frame.id }
+        : { type: MSG_PURGE, id: frame.id, tags: frame.tags, keys: frame.keys };
     let evicted = 0;
     try {
-      evicted = ((await ask(message)) as { evicted?: number }).evicted ?? 0;
+      evicted = (await ask(message)).evicted ?? 0;
     } catch (error) {
       // A purge the worker calls malformed will never apply: skip it rather than retry forever.
       if ((error as { code?: unknown }).code !== 'E_MESSAGE_INVALID') throw error;
@@ -140,17 +150,17 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   return {
     on: (type, listener) => emitter.on(type, listener),
     stats: async () => {
-      const { type: _, ...snapshot } = (await ask({ type: 'strata:stats' })) as { type: string } & StatsSnapshot;
+      const { type: _, ...snapshot } = await ask({ type: MSG_STATS });
       return snapshot;
     },
     setUser: async (user) => {
-      await ask({ type: 'strata:set-user', user });
+      await ask({ type: MSG_SET_USER, user });
       // The same user again (a page load confirming the session) keeps the stream it has.
       if (user !== lastUser) restartStream();
       lastUser = user;
     },
     logout: async () => {
-      const { evicted } = (await ask({ type: 'strata:logout' })) as { evicted: number };
+      const { evicted } = await ask({ type: MSG_LOGOUT });
       restartStream();
       lastUser = null;
       return evicted;

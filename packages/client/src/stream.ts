@@ -1,15 +1,6 @@
+import { decodePurgeFrame, type PurgeFrame } from '@strata/policy/protocol';
 import { clientError } from './errors.js';
 import { type SseEvent, SseParser } from './sse.js';
-
-/** One purge as it arrives on the stream. */
-export interface PurgeFrame {
-  /** The SSE event id ('' when the server sent none). */
-  id: string;
-  /** `position`: where a stream opened without a resume point joined the log (nothing to apply). */
-  kind: 'purge' | 'reset' | 'position';
-  tags: string[];
-  keys: string[];
-}
 
 export interface StreamOptions {
   /** The URL to connect to, built afresh for each connection (it carries the resume point). */
@@ -26,11 +17,6 @@ export interface StreamOptions {
   initialDelay: number;
   maxDelay: number;
 }
-
-const KINDS: Record<string, PurgeFrame['kind']> = { message: 'purge', reset: 'reset', position: 'position' };
-
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
 /**
  * The purge stream, held by the leader tab and read with `fetch` rather than `EventSource`, so
@@ -122,19 +108,13 @@ export class PurgeStream {
   }
 
   #enqueue(generation: number, event: SseEvent): void {
-    const kind = KINDS[event.type];
-    if (kind === undefined) return; // an event type the client does not know
+    const frame = decodePurgeFrame(event);
+    if (frame === undefined) return; // an event type the client does not know
     this.#queue = this.#queue.then(async () => {
       // Frames of a replaced connection are skipped: the new one replays them from the resume point.
       if (this.#closed || generation !== this.#generation) return;
-      let data: Record<string, unknown> = {};
       try {
-        data = JSON.parse(event.data || '{}') as Record<string, unknown>;
-      } catch {
-        // not JSON: a purge of nothing; the worker answers it and the id is recorded
-      }
-      try {
-        await this.#options.apply({ id: event.lastEventId, kind, tags: strings(data.tags), keys: strings(data.keys) });
+        await this.#options.apply(frame);
       } catch {
         this.#reconnect(generation);
       }

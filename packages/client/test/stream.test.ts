@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PurgeFrame } from '@strata/policy/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PurgeFrame, PurgeStream } from '../src/stream.js';
+import { PurgeStream } from '../src/stream.js';
 
 // PurgeStream against a real HTTP server on loopback (Node's fetch streams the body as a browser's does).
 

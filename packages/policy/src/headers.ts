@@ -1,6 +1,7 @@
-import { levelTtl, storesAt } from './presets.js';
+import { storesAt } from './presets.js';
 import { tagHeaderValues } from './tags.js';
 import type { Policy } from './types.js';
+import { boundWindows, deltaSeconds as seconds, type Windows, windowsFor } from './windows.js';
 
 export const DEFAULT_MAX_UNPURGEABLE_AGE = 60;
 /** Request headers that carry a user's credentials, and so select a private answer's variant. */
@@ -19,40 +20,6 @@ export interface HeaderOptions {
   status?: number;
   /** The manifest's `defaults.negativeTtl`. Default 10 s. */
   negativeTtl?: number;
-}
-
-// RFC 9111 §1.2.2: a delta-seconds value that overflows is sent as 2147483648.
-const MAX_DELTA_SECONDS = 2_147_483_648;
-const seconds = (n: number): number => Math.min(Math.max(0, Math.floor(n)), MAX_DELTA_SECONDS);
-
-interface Freshness {
-  maxAge: number;
-  swr: number;
-  sie: number;
-}
-
-/**
- * Fresh and stale windows of one level, with the stale windows dropped where they are forbidden.
- * `negative` (a 4xx/5xx answer) bounds the whole lifetime, stale windows included.
- */
-function freshness(policy: Policy, ttl: number, cap: number | undefined, negative?: number): Freshness {
-  // RFC 9111 §5.2.2.2: must-revalidate forbids serving stale, so no stale extensions at all.
-  let swr = policy.mustRevalidate ? 0 : seconds(policy.staleWhileRevalidate ?? 0);
-  let sie = policy.mustRevalidate ? 0 : seconds(policy.staleIfError ?? 0);
-  let maxAge = seconds(ttl);
-  if (cap !== undefined) {
-    // A layer no purge reaches may serve the response for max-age plus its SWR window without
-    // asking the origin; both together stay within the cap. stale-if-error only applies while the
-    // origin fails, when a stale answer beats none.
-    maxAge = Math.min(maxAge, cap);
-    swr = Math.min(swr, cap - maxAge);
-  }
-  if (negative !== undefined) {
-    maxAge = Math.min(maxAge, negative);
-    swr = Math.min(swr, negative - maxAge);
-    sie = Math.min(sie, negative - maxAge);
-  }
-  return { maxAge, swr, sie };
 }
 
 /** The `negativeTtl` bound for a response of `status`: undefined below 400, where the policy applies as is. */
@@ -75,7 +42,7 @@ export function varyNamesFor(
   return names;
 }
 
-function staleDirectives(f: Freshness): string[] {
+function staleDirectives(f: Windows): string[] {
   const out: string[] = [];
   if (f.swr > 0) out.push(`stale-while-revalidate=${f.swr}`);
   if (f.sie > 0) out.push(`stale-if-error=${f.sie}`);
@@ -108,8 +75,8 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   // Browser view. Without the CDN level, `private` keeps every shared cache out (RFC 9111 §5.2.2.7).
   // A tagged response is capped: purges reach the service worker but never the HTTP cache.
   if (storesAt(policy, 'browser')) {
-    const f = freshness(policy, levelTtl(policy, 'browser'), tags.length > 0 ? cap : undefined, negative);
-    const cc = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
+    const f = boundWindows(windowsFor(policy, 'browser'), { cap: tags.length > 0 ? cap : undefined, negative });
+    const cc = [`max-age=${f.ttl}`, ...staleDirectives(f)];
     if (!cdn) cc.unshift('private');
     else if (shareAuthorized) cc.unshift('public');
     // RFC 9111 §4.1: the browser's HTTP cache is shared by every user of that browser. A private
@@ -127,8 +94,11 @@ export function headersFor(policy: Policy, options: HeaderOptions = {}): Record<
   if (cdn) {
     const tagValues = tagHeaderValues(tags);
     // Tags the CDN cannot be told about make the object unpurgeable there: cap it like the browser.
-    const f = freshness(policy, levelTtl(policy, 'cdn'), tagValues.dropped.length > 0 ? cap : undefined, negative);
-    const directives = [`max-age=${f.maxAge}`, ...staleDirectives(f)];
+    const f = boundWindows(windowsFor(policy, 'cdn'), {
+      cap: tagValues.dropped.length > 0 ? cap : undefined,
+      negative,
+    });
+    const directives = [`max-age=${f.ttl}`, ...staleDirectives(f)];
     if (shareAuthorized) directives.unshift('public');
     if (policy.mustRevalidate) directives.push('must-revalidate');
     // RFC 9213 §2.1: a Structured-Field Dictionary; these members are all integers or booleans.

@@ -46,3 +46,4 @@ export type {
   RouteMatch,
 } from './types.js';
 export { CACHEABLE_METHODS, LEVELS, METHODS } from './types.js';
+export { boundWindows, type WindowBounds, type Windows, windowsFor } from './windows.js';

@@ -60,3 +60,36 @@ describe.each(['policy', 'sw', 'client'])('the published @strata/%s', (name) => 
     }
   });
 });
+
+describe('the published @strata/policy/protocol', () => {
+  const dir = join(repo, 'packages', 'policy');
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+
+  it('is a subpath with its source, types and built code, like the others', () => {
+    expect(manifest.exports['./protocol']).toEqual({
+      'strata-source': './src/protocol/index.ts',
+      types: './dist/protocol/index.d.ts',
+      default: './dist/protocol/index.js',
+    });
+  });
+
+  it('loads in plain Node from dist, with its names, and reaches no zod module', () => {
+    const script = `const p = await import('@strata/policy/protocol');
+      console.log(JSON.stringify([p.MSG_PURGE, p.encodeSseEvent({ id: '1-0', data: { tags: ['t'], keys: [] } }),
+        p.cacheStatusMember('strata', { hit: true, ttl: 1.5 }), p.servesStaleOnError(501)]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([
+      'strata:purge',
+      'id: 1-0\ndata: {"tags":["t"],"keys":[]}\n\n',
+      'strata; hit; ttl=1',
+      false,
+    ]);
+    const urls = execFileSync(
+      process.execPath,
+      [join(repo, 'packages/policy/test/fixtures/record-modules.mjs'), '@strata/policy/protocol'],
+      { cwd: repo, encoding: 'utf8' },
+    );
+    expect(urls).toContain(`packages/policy/dist/protocol/index.js`);
+    expect(urls).not.toMatch(/\/zod\//);
+  });
+});

@@ -1,3 +1,4 @@
+import { encodeSseEvent, encodeSseRetry, SSE_HEARTBEAT, type SseFrame } from '@strata/policy/protocol';
 import { isValidId, ZERO_ID } from './bus/ids.js';
 import type { Bus, BusMessage, Subscription } from './bus/types.js';
 import { jsonError } from './http.js';
@@ -85,13 +86,8 @@ function broadcastFrame(
   return bytes;
 }
 
-/** One SSE event. Field values never hold CR or LF here (ids are `ms-seq`, data is one JSON line). */
-function frame(fields: { event?: string; id?: string; data: unknown }): Uint8Array {
-  let text = '';
-  if (fields.event) text += `event: ${fields.event}\n`;
-  if (fields.id) text += `id: ${fields.id}\n`;
-  text += `data: ${JSON.stringify(fields.data)}\n\n`;
-  return encoder.encode(text);
+function frame(fields: SseFrame): Uint8Array {
+  return encoder.encode(encodeSseEvent(fields));
 }
 
 /**
@@ -146,7 +142,7 @@ export async function eventStream(request: Request, options: EventStreamOptions)
             cleanup();
           }
         };
-        send(encoder.encode(`retry: ${options.retryMs ?? 3_000}\n\n`));
+        send(encoder.encode(encodeSseRetry(options.retryMs ?? 3_000)));
         // A client without a resume point learns where it joined the log (`event: position`), and
         // is replayed everything after that id: a tab closed before any purge reached it still
         // catches up from there when it comes back, instead of from whenever it reconnects.
@@ -193,7 +189,7 @@ export async function eventStream(request: Request, options: EventStreamOptions)
         resume = () => {
           if (!closed && !subscription && queued() <= maxBuffered / 2) listen();
         };
-        const beat = encoder.encode(': heartbeat\n\n');
+        const beat = encoder.encode(SSE_HEARTBEAT);
         const heartbeat = setInterval(() => {
           if (fits(beat)) send(beat); // a client with a full queue needs no keep-alive
         }, heartbeatMs);

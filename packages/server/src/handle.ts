@@ -6,13 +6,17 @@ import {
   manifestHeaderOptions,
   matchRoute,
   PARTITION_HEADER,
+  type Policy,
   partitionHash,
+  storesAt,
 } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
 import { type HeaderContext, NO_STORE, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
 import type { StrataLogger } from './logger.js';
+
+const storesAtServer = (policy: Policy | undefined): boolean => policy !== undefined && storesAt(policy, 'server');
 
 export interface HandlerDeps {
   manifest: Manifest;
@@ -44,8 +48,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     reportOverride(response, ctx.match);
     return policyHeaders(response, ctx);
   };
-  const serverCached = (url: string) =>
-    enabled && (matchRoute(manifest, url, 'GET')?.policy.levels.includes('server') ?? false);
+  const serverCached = (url: string) => enabled && storesAtServer(matchRoute(manifest, url, 'GET')?.policy);
 
   // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
   // Content-Location when they are same-origin — in every variant, through the URL's tag, and on
@@ -80,7 +83,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
     const match = matchRoute(manifest, url, method);
     // Private routes need `partition(request)`, which takes a Request: the full path handles them.
-    if (!match?.policy.levels.includes('server') || match.policy.scope === 'private') return undefined;
+    if (!match || !storesAt(match.policy, 'server') || match.policy.scope === 'private') return undefined;
     const view = { get: header };
     const key = cacheKey(url, view, match.policy.vary ?? []);
     const tags = [...match.tags, urlTag(url)];
@@ -121,7 +124,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
     // A private answer names its partition, hashed: a service worker refuses to store it under another user.
     const named = partition === undefined ? {} : { [PARTITION_HEADER]: await partitionHash(partition) };
-    const serverLevel = enabled && policy.levels.includes('server');
+    const serverLevel = enabled && storesAt(policy, 'server');
     // A private policy without a partition is never stored: there is no one to key it to.
     if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
       const response = await next(request);

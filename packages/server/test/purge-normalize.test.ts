@@ -1,6 +1,6 @@
 import { StrataError } from '@strata/policy';
-import { urlTag } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { urlTag } from '../src/cache/key.js';
 import { mergeBatch } from '../src/purge/batch.js';
 import {
   keyUrl,

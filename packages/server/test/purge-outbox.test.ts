@@ -1,8 +1,9 @@
 import type { Bus, BusMessage, PurgeEvent } from '@strata/server';
-import { memoryBus, memoryStore, resilientStore } from '@strata/server';
+import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../src/purge/outbox.js';
 import { PurgeChannel } from '../src/purge-channel.js';
+import { resilientStore } from '../src/store/resilient.js';
 import { chaos } from './helpers/chaos.js';
 
 /** A real memory store and memory bus, with faults injected into the store and the log's publish. */

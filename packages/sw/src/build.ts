@@ -133,6 +133,9 @@ export async function buildServiceWorker(options: BuildServiceWorkerOptions): Pr
       copyPublicDir: false,
       reportCompressedSize: false,
       lib: { entry, formats: ['iife'], name: 'strataServiceWorker', fileName: () => 'sw.js' },
+      // The protocol's names are constants in @strata/policy/protocol: write them in place, as
+      // literals, rather than as variables the minifier keeps.
+      rolldownOptions: { optimization: { inlineConst: { mode: 'all' } } },
     },
   });
   const outputs = (Array.isArray(output) ? output : [output]) as Rolldown.RolldownOutput[];

@@ -1,7 +1,10 @@
+import { cacheStatusMember as member } from '@strata/policy/protocol';
+
 /**
  * The `strata-sw` member of the Cache-Status field (RFC 9211). The field is a Structured-Field
  * List with one member per cache, the one nearest the user last (§2), so the service worker
- * appends its member after whatever the origin, the server cache and the CDN put there.
+ * appends its member after whatever the origin, the server cache and the CDN put there
+ * (`appendCacheStatus` from @strata/policy/protocol).
  */
 
 /** RFC 9211 §2.2 `fwd` reasons the service worker uses. */
@@ -21,19 +24,5 @@ export type CacheStatus =
   | { hit: true; ttl: number; detail?: Detail }
   | { fwd: Forward; fwdStatus?: number | undefined; ttl?: number; stored?: boolean; detail?: Detail };
 
-/** One list member: `strata-sw; hit; ttl=42` or `strata-sw; fwd=stale; fwd-status=503; ttl=-3`. */
-export function cacheStatusMember(status: CacheStatus): string {
-  // A Boolean true is the bare key (RFC 8941 §3.1.2), never `hit=true`.
-  let member = 'hit' in status ? 'strata-sw; hit' : `strata-sw; fwd=${status.fwd}`;
-  if ('fwd' in status && status.fwdStatus !== undefined) member += `; fwd-status=${status.fwdStatus}`;
-  // §2.4: ttl is an Integer, negative once stale; 1.5 would be a Decimal.
-  if (status.ttl !== undefined) member += `; ttl=${Math.floor(status.ttl)}`;
-  if ('stored' in status && status.stored) member += '; stored';
-  if (status.detail) member += `; detail=${status.detail}`;
-  return member;
-}
-
-/** Appends a member to an existing Cache-Status value, preserving the upstream members (§2). */
-export function appendCacheStatus(existing: string | null, member: string): string {
-  return existing?.trim() ? `${existing.trim()}, ${member}` : member;
-}
+/** The worker's list member: `strata-sw; hit; ttl=42` or `strata-sw; fwd=stale; fwd-status=503; ttl=-3`. */
+export const cacheStatusMember = (status: CacheStatus): string => member('strata-sw', status);

@@ -1,5 +1,5 @@
 import { canonicalPath, sha256Hex } from '@strata/policy';
-import { appendCacheStatus } from './cache-status.js';
+import { appendCacheStatus } from '@strata/policy/protocol';
 
 /**
  * What a stored entry carries besides the origin's response. Cache Storage keeps no metadata

@@ -1,15 +1,17 @@
-export type { CacheStatus, Detail, Forward } from './cache-status.js';
-export type { SwErrorCode } from './errors.js';
-export { installStrata, type StrataOptions, type StrataWorker } from './install.js';
 export type {
+  Counter,
   LogoutMessage,
   MessageId,
   PurgeMessage,
   ResetMessage,
+  RouteStats,
   SetUserMessage,
   StatsMessage,
+  StatsSnapshot,
   StrataMessage,
   StrataReply,
-} from './messages.js';
+} from '@strata/policy/protocol';
+export type { CacheStatus, Detail, Forward } from './cache-status.js';
+export type { SwErrorCode } from './errors.js';
+export { installStrata, type StrataOptions, type StrataWorker } from './install.js';
 export type { ReconcileResult } from './reconcile.js';
-export type { Counter, RouteStats, StatsSnapshot } from './stats.js';

@@ -1,4 +1,18 @@
 import { type Manifest, matchRoute, storesAt } from '@strata/policy';
+import {
+  MSG_LOGOUT,
+  MSG_PURGE,
+  MSG_RESET,
+  MSG_SET_USER,
+  MSG_STATS,
+  REPLY_LOGGED_OUT,
+  REPLY_PURGED,
+  REPLY_STATS,
+  REPLY_USER,
+  type StatsSnapshot,
+  type StrataMessage,
+  type StrataReply,
+} from '@strata/policy/protocol';
 import type { RouteHandlerCallback, RouteMatchCallback, WorkboxPlugin } from 'workbox-core';
 import { Route, Router } from 'workbox-routing';
 import { cacheStatusMember } from './cache-status.js';
@@ -8,11 +22,11 @@ import { swError } from './errors.js';
 import { Expiration } from './expiration.js';
 import { Identity } from './identity.js';
 import { invalidateOnWrite } from './invalidate.js';
-import { errorReply, parseMessage, type StrataMessage, type StrataReply } from './messages.js';
+import { errorReply, parseMessage } from './messages.js';
 import { Partitions } from './partition.js';
 import { Evictor } from './purge.js';
 import { type ReconcileResult, reconcile } from './reconcile.js';
-import { Stats, type StatsSnapshot } from './stats.js';
+import { Stats } from './stats.js';
 import { StrataStrategy } from './strategy.js';
 import { TagIndex } from './tag-index.js';
 import { Writer } from './writer.js';
@@ -145,19 +159,19 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
   const answer = async (message: StrataMessage): Promise<StrataReply> => {
     const id = message.id === undefined ? {} : { id: message.id };
     switch (message.type) {
-      case 'strata:purge':
-        return { type: 'strata:purged', ...id, evicted: await worker.purge(message.tags, message.keys) };
-      case 'strata:reset':
-        return { type: 'strata:purged', ...id, evicted: await worker.reset() };
-      case 'strata:set-user':
+      case MSG_PURGE:
+        return { type: REPLY_PURGED, ...id, evicted: await worker.purge(message.tags, message.keys) };
+      case MSG_RESET:
+        return { type: REPLY_PURGED, ...id, evicted: await worker.reset() };
+      case MSG_SET_USER:
         await setUser(message.user);
-        return { type: 'strata:user', ...id, user: message.user };
-      case 'strata:logout': {
+        return { type: REPLY_USER, ...id, user: message.user };
+      case MSG_LOGOUT: {
         const evicted = await worker.logout(message.user);
-        return { type: 'strata:logged-out', ...id, user: partitions.user, evicted };
+        return { type: REPLY_LOGGED_OUT, ...id, user: partitions.user, evicted };
       }
-      case 'strata:stats':
-        return { type: 'strata:stats', ...id, ...(await worker.stats()) };
+      case MSG_STATS:
+        return { type: REPLY_STATS, ...id, ...(await worker.stats()) };
     }
   };
 

@@ -1,23 +1,6 @@
-/**
- * Counters per manifest route:
- * - hit: served fresh from the cache
- * - miss: went to the network (no entry, or one too stale to serve); stored if storable
- * - stale: served stale while one background revalidation ran
- * - revalidated: a background revalidation stored a new copy
- * - error-fallback: the network failed or answered 500/502/503/504 and a stale copy answered (stale-if-error)
- * - purged: entries evicted by purges, resets, logouts and unsafe requests
- * - discarded: responses dropped because a purge landed while they were in flight
- */
-export const COUNTERS = ['hit', 'miss', 'stale', 'revalidated', 'error-fallback', 'purged', 'discarded'] as const;
-export type Counter = (typeof COUNTERS)[number];
-export type RouteStats = Record<Counter, number>;
+import { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from '@strata/policy/protocol';
 
 const zero = (): RouteStats => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as RouteStats;
-
-export interface StatsSnapshot {
-  routes: Record<string, RouteStats>;
-  total: RouteStats;
-}
 
 export interface StatsStore {
   load(): Promise<unknown>;

@@ -1,4 +1,5 @@
 import { PARTITION_HEADER, partitionHash, type RouteMatch, servesStaleOnError } from '@strata/policy';
+import type { Counter } from '@strata/policy/protocol';
 import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
 import {
@@ -14,7 +15,7 @@ import {
 import type { Epochs, Ticket } from './epochs.js';
 import { freshness, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
 import type { Partitions } from './partition.js';
-import type { Counter, Stats } from './stats.js';
+import type { Stats } from './stats.js';
 import type { WriteJob, Writer } from './writer.js';
 
 export interface StrategyContext {

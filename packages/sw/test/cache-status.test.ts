@@ -1,6 +1,7 @@
+import { appendCacheStatus } from '@strata/policy/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { appendCacheStatus, type CacheStatus, cacheStatusMember } from '../src/cache-status.js';
+import { type CacheStatus, cacheStatusMember } from '../src/cache-status.js';
 
 // RFC 9211 §2 over RFC 8941: a member is a token with parameters; Boolean true is a bare key, integers
 // have no fraction, tokens start with ALPHA or '*'.

@@ -1,5 +1,6 @@
+import type { RouteStats } from '@strata/policy/protocol';
 import { describe, expect, it } from 'vitest';
-import { type RouteStats, Stats } from '../src/stats.js';
+import { Stats } from '../src/stats.js';
 
 describe('Stats', () => {
   it('counts per route and in total', async () => {

@@ -1,6 +1,6 @@
 import { headersFor } from '../headers.js';
 import { manifestHeaderOptions } from '../manifest.js';
-import { levelTtl } from '../presets.js';
+import { levelTtl, storesAt } from '../presets.js';
 import type { Level, Manifest, Route } from '../types.js';
 
 /** Left-aligned text table with a header row. */
@@ -15,7 +15,7 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 const ttlOf = (route: Route, level: Level) =>
-  route.policy.levels.includes(level) ? String(levelTtl(route.policy, level)) : '-';
+  storesAt(route.policy, level) ? String(levelTtl(route.policy, level)) : '-';
 
 const headerLines = (headers: Record<string, string>, indent = '') =>
   Object.entries(headers)

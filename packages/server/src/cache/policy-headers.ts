@@ -1,4 +1,4 @@
-import { headersFor, negativeBound, type Policy, type RouteMatch, varyNamesFor } from '@strata/policy';
+import { headersFor, negativeBound, type Policy, type RouteMatch, storesAt, varyNamesFor } from '@strata/policy';
 
 /** Statuses the server cache stores, and that get the policy's headers (RFC 9110 §15.1 heuristically cacheable). */
 export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = [200, 203, 204, 300, 301, 404, 410];
@@ -34,7 +34,7 @@ function derived(policy: Policy, tags: readonly string[], ctx: HeaderContext, st
     ...(ctx.credentialHeaders ? { credentialHeaders: ctx.credentialHeaders } : {}),
     ...(ctx.negativeTtl !== undefined ? { negativeTtl: ctx.negativeTtl } : {}),
   };
-  if (policy.levels.includes('cdn') && tags.length > 0) return headersFor(policy, options);
+  if (storesAt(policy, 'cdn') && tags.length > 0) return headersFor(policy, options);
   const negative = negativeBound(options);
   const variant = `${tags.length > 0 ? 't' : '-'}${ctx.maxUnpurgeableAge}/${negative ?? ''}/${ctx.credentialHeaders?.join() ?? ''}`;
   const byVariant = memo.get(policy) ?? new Map<string, Record<string, string>>();
@@ -81,7 +81,7 @@ export function policyHeaders(response: ResponseView, ctx: HeaderContext): Recor
   }
   if (!ctx.cacheableStatuses.has(response.status) && response.status !== 304) return { ...NO_STORE };
   let effective: Policy = policy;
-  if (response.headers.has('set-cookie') && policy.levels.includes('cdn')) {
+  if (response.headers.has('set-cookie') && storesAt(policy, 'cdn')) {
     effective = { ...policy, scope: 'private', levels: policy.levels.filter((level) => level !== 'cdn') };
   }
   const headers = { ...derived(effective, tags, ctx, response.status) };

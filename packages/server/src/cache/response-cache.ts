@@ -1,4 +1,5 @@
-import { levelTtl, type RouteMatch, servesStaleOnError } from '@strata/policy';
+import { type RouteMatch, servesStaleOnError } from '@strata/policy';
+import { boundWindows, windowsFor } from '@strata/policy/protocol';
 import { jsonError } from '../http.js';
 import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
@@ -7,7 +8,7 @@ import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } fro
 import type { Entry } from './entry.js';
 import { mutable } from './policy-headers.js';
 import { isOriginTimeout } from './single-flight.js';
-import { appendCacheStatus, type CacheStatusParams, cacheStatusMember } from './status.js';
+import { appendCacheStatus, type CacheStatusParams } from './status.js';
 import { freshness, TaggedCache } from './tagged-cache.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
@@ -148,10 +149,9 @@ export class ResponseCache {
     if ('stream' in body) return { response: new Response(body.stream, response) };
 
     const policy = lookup.match.policy;
-    const stale = policy.mustRevalidate ? 0 : 1;
     // A 404 or 410 may turn into a 200 at any moment: its whole stored life fits in negativeTtl.
-    const bound = response.status >= 400 ? lookup.negativeTtl : Number.POSITIVE_INFINITY;
-    const ttl = Math.min(levelTtl(policy, 'server'), bound);
+    const negative = response.status >= 400 ? lookup.negativeTtl : undefined;
+    const { ttl, swr, sie } = boundWindows(windowsFor(policy, 'server'), { negative });
     const headers: [string, string][] = [];
     response.headers.forEach((value, name) => {
       if (!UNSTORED_FIELDS.has(name)) headers.push([name, value]);
@@ -170,8 +170,8 @@ export class ResponseCache {
       body: body.bytes,
       age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
       ttl,
-      swr: Math.min(stale * (policy.staleWhileRevalidate ?? 0), bound - ttl),
-      sie: Math.min(stale * (policy.staleIfError ?? 0), bound - ttl),
+      swr,
+      sie,
     });
   }
 
@@ -246,9 +246,7 @@ export class ResponseCache {
     }
     headers.set('x-cache', xcache);
     headers.set('x-cache-level', this.#o.store.level);
-    const member = cacheStatusMember('strata', status);
-    const upstream = headers.get('cache-status');
-    headers.set('cache-status', upstream ? `${upstream}, ${member}` : member);
+    appendCacheStatus(headers, status);
     return { status: code, headers, body };
   }
 
@@ -266,7 +264,7 @@ export class ResponseCache {
   #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {
     response.headers.set('x-cache', xcache);
     if (xcache !== 'BYPASS') response.headers.set('x-cache-level', this.#o.store.level);
-    appendCacheStatus(response.headers, cacheStatusMember('strata', status));
+    appendCacheStatus(response.headers, status);
     return response;
   }
 }
