@@ -7,7 +7,7 @@ import { createStrata, memoryBus, memoryStore, type Purger, type Strata, varnish
 import { redisBus, redisStore } from '@strata/server/redis';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { ROLES, TEAMS } from '../shared/api.js';
+import { ROLES, TEAMS } from '../common/api.js';
 import manifest from '../strata.manifest.js';
 import { ACCOUNTS, type Account, demoAuth } from './auth.js';
 import type { DemoConfig } from './config.js';

@@ -8,7 +8,7 @@ import {
   type SqlConnection,
   type SqlDriver,
 } from '@strata/server/sql';
-import { type Dashboard, ROLES, TEAMS, type User, type UserPage } from '../shared/api.js';
+import { type Dashboard, ROLES, TEAMS, type User, type UserPage } from '../common/api.js';
 
 /** What an edit may change. */
 export type UserPatch = { [K in 'name' | 'email' | 'role' | 'team' | 'bio']?: User[K] | undefined };

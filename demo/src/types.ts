@@ -1,9 +1,9 @@
 /**
- * The JSON the page reads. The demo's own API is typed in demo/shared/api.ts, shared with the
+ * The JSON the page reads. The demo's own API is typed in demo/common/api.ts, shared with the
  * server; Strata's admin API is restated here, since @strata/server's modules are Node code.
  */
 
-export * from '../shared/api.js';
+export * from '../common/api.js';
 
 /** The server cache's counters for one route or in total. */
 export interface Counters {
