@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cp, lstat, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
-import { delimiter, dirname, join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { cp, lstat, mkdir, readdir, readFile } from 'node:fs/promises';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { underBuildLock } from '../build-lock.js';
 import userDependencies from './user-dependencies.json' with { type: 'json' };
 
 /** The repository root. */
@@ -74,37 +74,6 @@ export function succeeded(result: Ran, what: string): Ran {
 /** Like `run`, but a non-zero exit rejects with the command's output. */
 export async function must(command: string, args: readonly string[], cwd: string, env = userEnv()): Promise<Ran> {
   return succeeded(await run(command, args, cwd, env), `${command} ${args.join(' ')} (in ${cwd})`);
-}
-
-/**
- * The lock the test files that build dist take around it: two `tsc -b` writing the same files at
- * once leave half-written ones, and a pack must not read them. A directory, created atomically;
- * one older than two minutes was left by a killed run (a build takes seconds).
- */
-const BUILD_LOCK = join(repo, 'node_modules/.cache/strata-policy-test-build.lock');
-const STALE_LOCK_MS = 120_000;
-
-async function underBuildLock<T>(work: () => Promise<T>): Promise<T> {
-  await mkdir(dirname(BUILD_LOCK), { recursive: true });
-  for (;;) {
-    try {
-      await mkdir(BUILD_LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const since = await stat(BUILD_LOCK).then(
-        (lock) => Date.now() - lock.mtimeMs,
-        () => 0,
-      );
-      if (since > STALE_LOCK_MS) await rmdir(BUILD_LOCK).catch(() => undefined);
-      await sleep(100);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await rmdir(BUILD_LOCK);
-  }
 }
 
 /** Builds the packages (`tsc -b`, incremental) and `npm pack`s them into `dir`; returns each tarball. */

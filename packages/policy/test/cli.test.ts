@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli.js';
-import { type App, appWith, buildPackages } from './helpers/app.js';
+import { type App, appWith, buildPackagesForPolicy } from './helpers/app.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -18,9 +18,7 @@ async function cli(...argv: string[]) {
 }
 
 // TypeScript manifests import '@strata/policy', which Node resolves to the built package.
-beforeAll(() => {
-  buildPackages();
-}, 60_000);
+beforeAll(() => buildPackagesForPolicy(), 60_000);
 
 describe('strata check', () => {
   it('validates a TypeScript manifest and prints routes and headers', async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, appWith, buildPackages, repo } from './helpers/app.js';
+import { type App, appWith, buildPackagesForPolicy, repo } from './helpers/app.js';
 
 const recorder = fileURLToPath(new URL('./fixtures/record-modules.mjs', import.meta.url));
 
@@ -12,9 +12,7 @@ function modulesLoaded(...specifiers: string[]): string[] {
     .filter(Boolean);
 }
 
-beforeAll(() => {
-  buildPackages();
-}, 60_000);
+beforeAll(() => buildPackagesForPolicy(), 60_000);
 
 describe('what the page and the worker import', () => {
   it.each(['@strata/policy', '@strata/client'])('%s loads from dist and reaches no zod module', (entry) => {

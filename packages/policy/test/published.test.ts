@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPackages, repo } from './helpers/app.js';
+import { buildPackagesForPolicy, repo } from './helpers/app.js';
 
 /** Every file path an `exports` map points at, whatever the condition. */
 function targets(value: unknown): string[] {
@@ -10,7 +10,7 @@ function targets(value: unknown): string[] {
   return value && typeof value === 'object' ? Object.values(value).flatMap(targets) : [];
 }
 
-beforeAll(buildPackages, 60_000);
+beforeAll(buildPackagesForPolicy, 60_000);
 
 // The browser-side packages as `npm pack` publishes them (the server's shape is its own).
 describe.each(['policy', 'sw', 'client'])('the published @strata/%s', (name) => {

@@ -1,44 +1,16 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildPackages } from '../../../../test/build-lock.js';
 
 export const repo = fileURLToPath(new URL('../../../..', import.meta.url));
 const policy = join(repo, 'packages/policy');
 
 const PROJECTS = ['packages/policy', 'packages/sw', 'packages/sw/tsconfig.node.json', 'packages/client'];
-const LOCK = join(repo, 'node_modules/.cache/strata-policy-test-build.lock');
-// A lock left by a killed run is broken after this long (a full build takes seconds).
-const STALE_LOCK_MS = 120_000;
-
-/**
- * Builds the browser-side packages (`tsc -b`, a no-op when dist is current) for the tests that
- * read dist. Test files run in parallel, and two `tsc -b` writing the same dist at once leave
- * half-written files, so the build runs under a lock: a directory, created atomically.
- */
-export function buildPackages(): void {
-  mkdirSync(dirname(LOCK), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-      try {
-        if (Date.now() - statSync(LOCK).mtimeMs > STALE_LOCK_MS) rmdirSync(LOCK);
-      } catch {
-        // Released meanwhile: try again.
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b', ...PROJECTS], { cwd: repo });
-  } finally {
-    rmdirSync(LOCK);
-  }
-}
+/** Builds the browser-side packages for the tests that read dist (see test/build-lock.ts). */
+export const buildPackagesForPolicy = (): Promise<void> => buildPackages(...PROJECTS);
 
 export interface App {
   dir: string;

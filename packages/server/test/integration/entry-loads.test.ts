@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPackages } from '../../../../test/build-lock.js';
 
 // What plain Node loads when an app imports the BUILT package by name (no `strata-source`
 // condition): recorded by a resolve hook and require.cache, never inferred from timing.
@@ -42,12 +43,9 @@ const APP = `
 `;
 
 describe('the built @strata/server in a fresh node process', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // Incremental: a no-op when the packages are already built (npm test type-checks first).
-    execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b', 'packages/server'], {
-      cwd: repo,
-      stdio: 'inherit',
-    });
+    await buildPackages('packages/server');
     expect(existsSync(join(dist, 'index.js'))).toBe(true);
     work = mkdtempSync(join(tmpdir(), 'strata-loads-'));
   });
