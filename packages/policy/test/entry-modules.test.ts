@@ -1,29 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modulesLoaded } from '../../../test/modules-loaded.js';
 import { type App, appWith, buildPackagesForPolicy, repo } from './helpers/app.js';
 
-const recorder = fileURLToPath(new URL('./fixtures/record-modules.mjs', import.meta.url));
-
 /** The modules plain Node loads for `specifiers`, resolved from the repo (the built packages). */
-function modulesLoaded(...specifiers: string[]): string[] {
-  return execFileSync(process.execPath, [recorder, ...specifiers], { cwd: repo, encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
-}
+const loadedFor = (...specifiers: string[]): string[] =>
+  modulesLoaded(specifiers.map((specifier) => `await import('${specifier}');`).join('\n'), repo);
 
 beforeAll(() => buildPackagesForPolicy(), 60_000);
 
 describe('what the page and the worker import', () => {
   it.each(['@strata/policy', '@strata/client'])('%s loads from dist and reaches no zod module', (entry) => {
-    const urls = modulesLoaded(entry);
+    const urls = loadedFor(entry);
     const name = entry.split('/')[1];
     expect(urls).toContain(`file://${repo}packages/${name}/dist/index.js`);
     expect(urls.filter((url) => /\/zod\//.test(url))).toEqual([]);
   });
 
   it('@strata/policy/validate does load zod (the recorder sees it)', () => {
-    expect(modulesLoaded('@strata/policy/validate').some((url) => /\/node_modules\/zod\//.test(url))).toBe(true);
+    expect(loadedFor('@strata/policy/validate').some((url) => /\/node_modules\/zod\//.test(url))).toBe(true);
   });
 });
 

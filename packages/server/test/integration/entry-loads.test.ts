@@ -5,13 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackages } from '../../../../test/build-lock.js';
+import { modulesLoaded } from '../../../../test/modules-loaded.js';
 
 // What plain Node loads when an app imports the BUILT package by name (no `strata-source`
 // condition): recorded by a resolve hook and require.cache, never inferred from timing.
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 const dist = join(repo, 'packages/server/dist');
-const recorder = join(repo, 'packages/server/test/fixtures/record-loads.mjs');
 
 /** Optional peers, and prom-client (loaded on the first metrics() call). */
 const HEAVY = ['redis', '@redis/client', 'pg', '@electric-sql/pglite', 'libpg-query', 'prom-client'];
@@ -21,15 +21,7 @@ const isHeavy = (loaded: string) =>
 let work: string;
 
 /** Runs `script` as an ES module in a fresh `node` from the repository root; returns what it loaded. */
-function loadsOf(script: string): string[] {
-  const file = join(work, `loads-${Math.random().toString(36).slice(2)}.txt`);
-  execFileSync(process.execPath, ['--import', recorder, '--input-type=module', '-e', script], {
-    cwd: repo,
-    env: { ...process.env, RECORD_LOADS_FILE: file, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-}
+const loadsOf = (script: string): string[] => modulesLoaded(script, repo);
 
 const heavyIn = (loads: string[]) => loads.filter(isHeavy);
 
