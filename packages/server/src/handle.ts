@@ -99,7 +99,8 @@ export function createHandler(deps: HandlerDeps): Handlers {
       status: answer.status,
       headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
     };
-    for (const [name, value] of Object.entries(headersOf(response, { ...context, match }))) {
+    // A stored answer's own Cache-Control was reported (if at all) by the miss that stored it.
+    for (const [name, value] of Object.entries(policyHeaders(response, { ...context, match }))) {
       answer.headers.set(name, value);
     }
     return answer;
