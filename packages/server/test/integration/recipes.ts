@@ -93,7 +93,17 @@ export async function fastifyRecipe(strata: Strata, dir: string): Promise<Recipe
   await app.register(fastifyStatic, { root: dir, prefix: '/static/', cacheControl: false });
 
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { server: app.server, close: () => app.close() };
+  return {
+    server: app.server,
+    // Like closeServer below: a client may hold a connection that never sent a request (an
+    // EventSource abandoning its reconnect leaves one), which Node counts as active until
+    // headersTimeout, so app.close() alone would wait that long.
+    close: async () => {
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
+    },
+  };
 }
 
 export async function honoRecipe(strata: Strata, dir: string): Promise<RecipeApp> {
