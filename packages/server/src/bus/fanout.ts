@@ -27,6 +27,8 @@ export function eventOf(id: string, input: Omit<PurgeEvent, 'id'>): PurgeEvent {
   }
   if (input.all !== undefined && typeof input.all !== 'boolean')
     throw new StrataError('E_EVENT_INVALID', 'purge event: all must be a boolean');
+  if (input.pattern !== undefined && typeof input.pattern !== 'string')
+    throw new StrataError('E_EVENT_INVALID', 'purge event: pattern must be a string');
   const event: PurgeEvent = {
     id,
     tags: Object.freeze([...input.tags]) as string[],
@@ -35,6 +37,7 @@ export function eventOf(id: string, input: Omit<PurgeEvent, 'id'>): PurgeEvent {
   };
   if (input.partition !== undefined) event.partition = input.partition;
   if (input.all !== undefined) event.all = input.all;
+  if (input.pattern !== undefined) event.pattern = input.pattern;
   return Object.freeze(event);
 }
 

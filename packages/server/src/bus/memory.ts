@@ -96,6 +96,7 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
   };
 
   return {
+    shared: false,
     async publish(input) {
       if (closed) throw busUnavailable('the memory bus is closed');
       const event = eventOf(nextId(), input);

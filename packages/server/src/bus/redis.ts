@@ -97,11 +97,12 @@ export function redisBus(options: RedisBusOptions): Bus {
   connection().catch(() => {});
 
   return {
+    shared: true,
     async publish(input) {
       if (closed) throw busUnavailable('the Redis bus is closed');
       eventOf(ZERO_ID, input); // the shape checks every bus makes, before anything is written
-      const { tags, keys, partition, all, at } = input;
-      const body = JSON.stringify({ tags, keys, partition, all, at }); // undefined members are left out
+      const { tags, keys, partition, all, pattern, at } = input;
+      const body = JSON.stringify({ tags, keys, partition, all, pattern, at }); // undefined members are left out
       const c = await connection().catch((error: unknown) => {
         throw unavailable(error);
       });

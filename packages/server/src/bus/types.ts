@@ -9,6 +9,11 @@ export interface PurgeEvent {
   partition?: string;
   /** Drop everything tagged (a `clear-all`). */
   all?: boolean;
+  /**
+   * Set when the purge was a pattern: `keys` then lists only what the shared store held, so an
+   * instance keeping entries of its own (the L1) drops them all.
+   */
+  pattern?: string;
   /** When it was published (ms since epoch). */
   at: number;
 }
@@ -46,6 +51,12 @@ export interface BusStats {
  * cannot be guaranteed. Delivery to one subscriber never repeats an id.
  */
 export interface Bus {
+  /**
+   * True when other instances publish to and read the same log (Redis); false or absent for a
+   * log of this process only. The in-process tier (L1) is kept exact by the log, so it is only
+   * on by default when the log is shared.
+   */
+  readonly shared?: boolean;
   /** Appends one event; resolves to its id once the log has accepted it. Rejects when the log is unreachable. */
   publish(event: Omit<PurgeEvent, 'id'>): Promise<string>;
   /**

@@ -97,6 +97,7 @@ export function purgeBody(request: NormalizedPurge, patternKeys: readonly string
   const keys = [...new Set([...request.keys, ...patternKeys])];
   const event: Omit<PurgeEvent, 'id'> = { tags, keys, at };
   if (request.partition !== undefined) event.partition = request.partition;
+  if (request.pattern !== undefined) event.pattern = request.pattern;
   return {
     event,
     bumps: [...tags, ...keys.map(urlTag)],
