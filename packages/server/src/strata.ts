@@ -21,6 +21,7 @@ import { type BatchedPurgeResult, PurgeChannel, type PurgeRequest, type PurgeRes
 import { Stats, type StatsSnapshot } from './stats.js';
 import { memoryStore } from './store/memory.js';
 import { type ResilienceOptions, resilientStore, type StoreHealth } from './store/resilient.js';
+import { type L1Options, type TierStats, tieredStore } from './store/tiered.js';
 import type { Store } from './store/types.js';
 import { Warmer, type WarmJobStatus } from './warm.js';
 
@@ -54,6 +55,13 @@ export interface StrataOptions {
   partition?: (request: Request) => string | undefined | Promise<string | undefined>;
   /** Timeout and circuit breaker around the store. */
   resilience?: ResilienceOptions;
+  /**
+   * The in-process tier (L1) in front of a shared store (Redis), kept exact by the purge log: on
+   * by default when both the store and the bus are shared (`redisStore` and `redisBus`), `false`
+   * turns it off. Ignored otherwise: a memory store is in process already, and without a shared
+   * log the L1 could not hear other instances' purges.
+   */
+  l1?: false | L1Options;
   /** `false` turns the server and data caches off (everything goes to the origin); headers are still set. */
   enabled?: boolean;
   /**
@@ -97,6 +105,8 @@ export interface StrataStats extends StatsSnapshot {
   store: StoreHealth & { entries?: number; bytes?: number };
   bus: BusStats;
   outbox: number;
+  /** Hits of the in-process tier and of the shared store, when the L1 is on. */
+  tiers?: TierStats;
   sse: ReturnType<SseConnections['snapshot']>;
   warming: WarmJobStatus[];
   cdn: PurgerReport[];
@@ -136,8 +146,11 @@ export interface Strata {
 export function createStrata(options: StrataOptions): Strata {
   const manifest = parseManifest(options.manifest);
   const now = options.now ?? Date.now;
-  const store = resilientStore(options.store ?? memoryStore({ now }), { now, ...options.resilience });
+  const shared = resilientStore(options.store ?? memoryStore({ now }), { now, ...options.resilience });
   const bus = options.bus ?? memoryBus();
+  const tiered =
+    shared.shared && bus.shared && options.l1 !== false ? tieredStore(shared, { ...options.l1, bus }) : undefined;
+  const store = tiered ?? shared;
   const stats = new Stats(now);
   const enabled = options.enabled ?? true;
   const cacheableStatuses = new Set(options.cacheableStatuses ?? DEFAULT_CACHEABLE_STATUSES);
@@ -220,6 +233,7 @@ export function createStrata(options: StrataOptions): Strata {
       store: { ...store.health(), ...size },
       bus: bus.stats(),
       outbox: channel.outboxSize,
+      ...(tiered ? { tiers: tiered.tiers() } : {}),
       sse: connections.snapshot(),
       warming: warm.status(),
       cdn: [...channel.reports],

@@ -1,0 +1,87 @@
+/**
+ * The L1's copy of tag versions: for each tag, the version the shared store last reported, kept
+ * only while the purge log has said nothing newer about the tag. A purge of a tag makes it
+ * unknown (the log carries no version numbers, only which tags changed); the next read that
+ * needs it asks the shared store again.
+ *
+ * Every change is numbered (`seq`). A read of the shared store notes `seq` before it starts and
+ * may teach the versions it got only if none of its tags changed meanwhile: an answer that left
+ * the store before a purge arrived must not bring the purged version back. Both maps are bounded
+ * (oldest first out); forgetting when a tag changed raises `floor`, which every forgotten tag is
+ * assumed to have changed at, so a read in flight then is refused rather than trusted.
+ */
+export class TagMirror {
+  readonly #max: number;
+  /** Known versions, oldest first. */
+  readonly #known = new Map<string, number>();
+  /** When each tag last became unknown (a `seq`), oldest first. */
+  readonly #changed = new Map<string, number>();
+  #seq = 0;
+  #floor = 0;
+
+  constructor(maxTags: number) {
+    this.#max = maxTags;
+  }
+
+  /** Changes so far: what a read notes before it asks the shared store. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Tags whose version is known now. */
+  get size(): number {
+    return this.#known.size;
+  }
+
+  /** The versions of `tags`, in order, when every one is known; otherwise undefined. */
+  versions(tags: readonly string[]): number[] | undefined {
+    const out = new Array<number>(tags.length);
+    for (let i = 0; i < tags.length; i++) {
+      const version = this.#known.get(tags[i] as string);
+      if (version === undefined) return undefined;
+      out[i] = version;
+    }
+    return out;
+  }
+
+  /**
+   * Records what a read that started at `since` got from the shared store, unless one of its tags
+   * changed after `since`. Returns whether it was recorded.
+   */
+  learn(tags: readonly string[], versions: readonly number[], since: number): boolean {
+    for (const tag of tags) if ((this.#changed.get(tag) ?? this.#floor) > since) return false;
+    for (let i = 0; i < tags.length; i++) {
+      const tag = tags[i] as string;
+      if (this.#known.has(tag)) this.#known.delete(tag);
+      this.#known.set(tag, versions[i] ?? 0);
+    }
+    this.#bound(this.#known, false);
+    return true;
+  }
+
+  /** The log says these tags changed: forget their versions, and refuse reads in flight. */
+  invalidate(tags: readonly string[]): void {
+    const at = ++this.#seq;
+    for (const tag of tags) {
+      this.#known.delete(tag);
+      this.#changed.delete(tag); // re-inserted last: the bound drops the oldest change first
+      this.#changed.set(tag, at);
+    }
+    this.#bound(this.#changed, true);
+  }
+
+  /** Forgets every version and refuses every read in flight (a reset, a clear-all). */
+  flush(): void {
+    this.#floor = ++this.#seq;
+    this.#known.clear();
+    this.#changed.clear();
+  }
+
+  #bound(map: Map<string, number>, raisesFloor: boolean): void {
+    while (map.size > this.#max) {
+      const [oldest, value] = map.entries().next().value as [string, number];
+      map.delete(oldest);
+      if (raisesFloor) this.#floor = Math.max(this.#floor, value);
+    }
+  }
+}

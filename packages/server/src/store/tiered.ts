@@ -1,0 +1,172 @@
+import { LRUCache } from 'lru-cache';
+import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import { urlTag } from '../cache/key.js';
+import { positiveOption } from '../options.js';
+import { matchKeys } from './glob.js';
+import type { ResilientStore } from './resilient.js';
+import { TagMirror } from './tag-mirror.js';
+import type { StoreRead } from './types.js';
+
+/** The in-process tier in front of a shared store. */
+export interface L1Options {
+  /** Most entries kept (least recently used out first). Default 10,000. */
+  maxEntries?: number;
+  /** Most bytes of values kept; a larger value is not kept at all. Default 64 MiB. */
+  maxBytes?: number;
+  /** Longest an entry stays in the L1 before it is read from the shared store again. Default 60 s. */
+  ttlSeconds?: number;
+}
+
+/** What `/stats` reports about the two tiers. */
+export interface TierStats {
+  /** Reads answered in process, and reads that went on to the shared store. */
+  l1: { hits: number; misses: number; entries: number; bytes: number; maxEntries: number; maxBytes: number };
+  /** Reads of the shared store that found a value, and that found none. */
+  l2: { hits: number; misses: number };
+  /** Tag versions the L1 holds now. */
+  tags: number;
+  /** Times the whole L1 was dropped: a reset or a gap in the log, a clear-all or pattern purge, the log unreachable. */
+  flushes: number;
+}
+
+export interface TieredStore extends ResilientStore {
+  tiers(): TierStats;
+}
+
+export interface TieredStoreOptions extends L1Options {
+  /** The purge log every instance publishes to: the L1 follows it. */
+  bus: Bus;
+}
+
+/**
+ * Two tiers: a bounded in-process L1 in front of a shared store (the L2, Redis), kept exact by
+ * the ordered purge log. The L1 holds values and a mirror of tag versions (`TagMirror`); a read
+ * is answered in process only when every tag it names has a known version and the log is being
+ * followed. A purge event makes its tags (and its keys' URL tags) unknown; a reset, a clear-all
+ * or pattern purge, or losing the log drops the whole L1. This instance's own purges go through
+ * `bump`, which forgets the tags before and after the shared store's increment, so its L1 is
+ * invalid before `purge()` resolves. The consistency bounds are in docs/architecture.md.
+ */
+export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): TieredStore {
+  const maxEntries = positiveOption('l1.maxEntries', options.maxEntries, true) ?? 10_000;
+  const maxBytes = positiveOption('l1.maxBytes', options.maxBytes, true) ?? 64 * 1024 * 1024;
+  const ttlMs = (positiveOption('l1.ttlSeconds', options.ttlSeconds, false) ?? 60) * 1000;
+  const { bus } = options;
+  const values = new LRUCache<string, Uint8Array>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    maxEntrySize: maxBytes,
+    sizeCalculation: (value) => Math.max(1, value.byteLength),
+    ttl: ttlMs,
+    ttlAutopurge: false,
+  });
+  // Each entry names a few tags; counters of evicted entries are only a spurious L2 read away.
+  const mirror = new TagMirror(4 * maxEntries + 1024);
+  const counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, flushes: 0 };
+  /** Whether the log was reachable at the last look: a read finding it lost drops the L1 once. */
+  let following = true;
+
+  const flush = () => {
+    values.clear();
+    mirror.flush();
+    counts.flushes++;
+  };
+  /** The L1 answers only while the log is followed: otherwise a purge elsewhere could go unseen. */
+  const serving = (): boolean => {
+    const connected = bus.stats().connected;
+    if (!connected && following) flush();
+    following = connected;
+    return connected;
+  };
+  const apply = (message: BusMessage) => {
+    if (message.type === 'reset') return flush();
+    const { event } = message;
+    if (event.all || event.pattern !== undefined) return flush();
+    mirror.invalidate([...event.tags, ...event.keys.map(urlTag)]);
+  };
+  // From the log's start, not "from now": a purge another instance makes before this one's reader
+  // has found the log's end would otherwise be missed. Replayed purges only cost L2 reads.
+  let subscription: Subscription | undefined = bus.subscribe('0-0', apply);
+
+  const tiered: TieredStore = {
+    level: l2.level,
+    shared: l2.shared,
+    health: () => l2.health(),
+    async read(key, tags): Promise<StoreRead> {
+      if (serving()) {
+        const versions = mirror.versions(tags);
+        const value = versions && values.get(key);
+        if (value) {
+          counts.l1Hits++;
+          return { value, versions: versions as number[] };
+        }
+      }
+      counts.l1Misses++;
+      const since = mirror.seq;
+      const read = await l2.read(key, tags);
+      if (read.value) counts.l2Hits++;
+      else counts.l2Misses++;
+      if (serving() && mirror.learn(tags, read.versions, since)) {
+        if (read.value) values.set(key, read.value);
+        else values.delete(key);
+      }
+      return read;
+    },
+    async write(key, value, ttlSeconds, tags) {
+      await l2.write(key, value, ttlSeconds, tags);
+      // Served only while the mirror holds the versions the value must match: a value written
+      // under versions a purge has since moved past is a miss here as it is in the L2.
+      values.set(key, value, { ttl: Math.min(ttlMs, Math.max(1, ttlSeconds * 1000)) });
+    },
+    versions: (tags) => l2.versions(tags),
+    async bump(tags) {
+      mirror.invalidate(tags);
+      try {
+        return await l2.bump(tags);
+      } finally {
+        // A read that got the old versions between the two forgets them again.
+        mirror.invalidate(tags);
+      }
+    },
+    async delete(keys) {
+      for (const key of keys) values.delete(key);
+      return l2.delete(keys);
+    },
+    async keys(pattern, limit) {
+      // The L1 may hold keys the L2 has already dropped: a pattern purge deletes those too.
+      const shared = await l2.keys(pattern, limit);
+      const local = await matchKeys([[...values.keys()]], pattern, limit, 100_000);
+      return [...new Set([...shared, ...local])].slice(0, limit);
+    },
+    async clear() {
+      flush();
+      try {
+        await l2.clear();
+      } finally {
+        flush();
+      }
+    },
+    size: () => l2.size(),
+    tiers: () => ({
+      l1: {
+        hits: counts.l1Hits,
+        misses: counts.l1Misses,
+        entries: values.size,
+        bytes: values.calculatedSize,
+        maxEntries,
+        maxBytes,
+      },
+      l2: { hits: counts.l2Hits, misses: counts.l2Misses },
+      tags: mirror.size,
+      flushes: counts.flushes,
+    }),
+    async close() {
+      subscription?.close();
+      subscription = undefined;
+      values.clear();
+      mirror.flush();
+      await l2.close();
+    },
+  };
+  return tiered;
+}

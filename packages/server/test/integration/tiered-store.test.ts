@@ -1,0 +1,194 @@
+import { type Bus, createStrata, type Strata, type StrataOptions } from '@strata/server';
+import { redisBus, redisStore } from '@strata/server/redis';
+import { createClient } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../helpers/use-services.js';
+import { get, manifest, origin } from '../origin.js';
+
+const redis = useRedisServer();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+let namespaces = 0;
+
+/** One instance on the test's Redis: its store and purge log, in namespace `ns`. */
+function instance(ns: string, options: Partial<StrataOptions> = {}): { strata: Strata; bus: Bus } {
+  const { url } = redis();
+  const bus = redisBus({ url, stream: `${ns}:purges`, blockMs: 200 });
+  const strata = createStrata({
+    manifest,
+    store: redisStore({ url, prefix: ns }),
+    bus,
+    resilience: { timeoutMs: 500, failureThreshold: 2, resetAfterMs: 100 },
+    ...options,
+  });
+  cleanup.push(() => strata.close());
+  return { strata, bus };
+}
+
+/** Two instances sharing one namespace, and the origin they both call. */
+function pair(name: string) {
+  const ns = `${name}-${++namespaces}`;
+  return { a: instance(ns), b: instance(ns), app: origin(), ns };
+}
+
+/** A client of the test's own, for commands the instances do not make. */
+async function admin() {
+  const client = createClient({ url: redis().url });
+  client.on('error', () => {});
+  await client.connect();
+  cleanup.push(async () => {
+    if (client.isOpen) await client.close();
+  });
+  return client;
+}
+
+/** GET commands the server has run so far (entries and tag counters are both read with GET). */
+async function gets(client: Awaited<ReturnType<typeof admin>>): Promise<number> {
+  const info = await client.info('commandstats');
+  return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** Resolves once `bus` has delivered to this instance a purge naming `tag`. */
+function delivered(bus: Bus, tag: string): Promise<void> {
+  return new Promise((resolve) => {
+    const subscription = bus.subscribe(undefined, (message) => {
+      if (message.type === 'purge' && message.event.tags.includes(tag)) {
+        subscription.close();
+        resolve();
+      }
+    });
+  });
+}
+
+const xCache = async (strata: Strata, path: string, app = origin()) =>
+  (await strata.handle(get(path), app)).headers.get('x-cache');
+
+/** Requests `path` until it is a hit (the store connects in the background at start). */
+async function warm(strata: Strata, path: string, app = origin()): Promise<void> {
+  await expect.poll(() => xCache(strata, path, app), { timeout: 10_000 }).toBe('HIT');
+}
+
+describe('the two-tier cache on a real Redis', () => {
+  it('answers a hot entry in process: no Redis command per hit', async () => {
+    const { strata } = instance(`l1-hit-${++namespaces}`);
+    await warm(strata, '/api/users/1');
+    const client = await admin();
+    const before = await gets(client);
+    for (let i = 0; i < 20; i++) expect(await xCache(strata, '/api/users/1')).toBe('HIT');
+    expect(await gets(client)).toBe(before);
+    const { tiers } = await strata.stats();
+    expect(tiers?.l1.hits).toBeGreaterThanOrEqual(20);
+  });
+
+  it('with `l1: false`, every hit reads the entry and its tags from Redis', async () => {
+    const { strata } = instance(`l1-off-${++namespaces}`, { l1: false });
+    await warm(strata, '/api/users/1');
+    const client = await admin();
+    const before = await gets(client);
+    for (let i = 0; i < 20; i++) expect(await xCache(strata, '/api/users/1')).toBe('HIT');
+    // The entry, `users`, `user:1` and the URL tag: four GETs a hit.
+    expect((await gets(client)) - before).toBe(20 * 4);
+    expect((await strata.stats()).tiers).toBeUndefined();
+  });
+
+  it('with a log of this process only (the default memory bus), there is no L1: it could not hear other instances', async () => {
+    const strata = createStrata({
+      manifest,
+      store: redisStore({ url: redis().url, prefix: `l1-local-${++namespaces}` }),
+    });
+    cleanup.push(() => strata.close());
+    await warm(strata, '/api/users/1');
+    expect((await strata.stats()).tiers).toBeUndefined();
+  });
+
+  it('a purge through A: A misses as soon as purge() resolves, B once the log has delivered it', async () => {
+    const { a, b, app } = pair('l1-purge');
+    await warm(a.strata, '/api/users/1', app);
+    await warm(b.strata, '/api/users/1', app);
+    const l1Hits = (await b.strata.stats()).tiers?.l1.hits ?? 0;
+    expect(await xCache(b.strata, '/api/users/1', app)).toBe('HIT');
+    expect((await b.strata.stats()).tiers?.l1.hits).toBe(l1Hits + 1);
+
+    // Subscribed before the purge, so the delivery cannot be missed.
+    const arrived = delivered(b.bus, 'user:1');
+    await a.strata.purge({ tags: ['user:1'] });
+    expect(await xCache(a.strata, '/api/users/1', app)).toBe('MISS');
+    await arrived;
+    const response = await b.strata.handle(get('/api/users/1'), app);
+    expect(response.headers.get('x-cache')).toBe('HIT'); // A stored the new answer after its miss
+    expect(await response.text()).toBe(`body ${app.calls}`);
+  });
+
+  it('a pattern purge through A drops B’s whole L1, entries Redis no longer holds included', async () => {
+    const { a, b, app, ns } = pair('l1-pattern');
+    await warm(b.strata, '/api/users/2', app);
+    // Redis drops the entry (as under memory pressure): B's L1 still has it.
+    const client = await admin();
+    const entries = await client.keys(`${ns}:e:*`);
+    await client.del(entries);
+    expect(await xCache(b.strata, '/api/users/2', app)).toBe('HIT');
+
+    const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
+    const id = new Promise<string>((resolve) => {
+      const subscription = b.bus.subscribe(undefined, (message) => {
+        if (message.type === 'purge' && message.event.pattern !== undefined) {
+          subscription.close();
+          resolve(message.event.id);
+        }
+      });
+    });
+    await a.strata.purge({ pattern: 'GET http://app.test/api/users/*' });
+    await id;
+    expect((await b.strata.stats()).tiers?.flushes).toBe(flushes + 1);
+    expect(await xCache(b.strata, '/api/users/2', app)).toBe('MISS');
+  });
+
+  it('a reset of the log (it was lost while the reader was away) flushes the L1', async () => {
+    const ns = `l1-reset-${++namespaces}`;
+    const { strata, bus } = instance(ns);
+    // A log with a purge in it, which this instance has read.
+    const arrived = delivered(bus, 'users');
+    await strata.purge({ tags: ['users'] });
+    await arrived;
+    await warm(strata, '/api/users/3');
+    const before = (await strata.stats()).tiers;
+    expect(before?.l1.entries).toBeGreaterThan(0);
+    // The stream goes away and every connection drops: on reconnecting, the reader finds its
+    // position gone and announces a reset. No request runs meanwhile, so only the reset flushes.
+    const client = await admin();
+    await client.del(`${ns}:purges`);
+    await client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await expect
+      .poll(async () => (await strata.stats()).tiers?.flushes, { timeout: 10_000 })
+      .toBe((before?.flushes ?? 0) + 1);
+    expect((await strata.stats()).tiers?.l1.entries).toBe(0);
+  });
+
+  it('while the log is unreachable nothing is answered from the L1', async () => {
+    const server = redis();
+    const { strata, bus } = instance(`l1-gap-${++namespaces}`);
+    await warm(strata, '/api/users/4');
+    await server.kill();
+    try {
+      await expect.poll(() => bus.stats().connected, { timeout: 10_000 }).toBe(false);
+      const hits = (await strata.stats()).tiers?.l1.hits;
+      // Redis is down: the store cannot answer either, so the request goes to the origin.
+      expect(await xCache(strata, '/api/users/4')).toBe('BYPASS');
+      const tiers = (await strata.stats()).tiers;
+      expect(tiers?.l1.hits).toBe(hits);
+      expect(tiers?.l1.entries).toBe(0);
+    } finally {
+      await server.restart();
+    }
+  });
+
+  it('keeps at most `maxEntries` entries in process', async () => {
+    const { strata } = instance(`l1-bound-${++namespaces}`, { l1: { maxEntries: 5 } });
+    await warm(strata, '/api/users/0');
+    for (let i = 1; i <= 20; i++) await strata.handle(get(`/api/users/${i}`), origin());
+    expect((await strata.stats()).tiers?.l1).toMatchObject({ entries: 5, maxEntries: 5 });
+  });
+});
