@@ -16,6 +16,7 @@ export type { BatchedPurgeResult, PurgeRequest, PurgeResult } from './purge-chan
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './store/memory.js';
 export type { CircuitState, ResilienceOptions, StoreHealth } from './store/resilient.js';
+export type { L1Options, TierStats } from './store/tiered.js';
 export type { Store, StoreRead } from './store/types.js';
 export { createStrata, type Strata, type StrataOptions, type StrataStats } from './strata.js';
 export type { WarmJobOptions, WarmJobStatus, WarmRun } from './warm.js';
