@@ -64,7 +64,7 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
   const mirror = new TagMirror(4 * maxEntries + 1024);
   const counts = { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, flushes: 0 };
   /** Whether the log was reachable at the last look: a read finding it lost drops the L1 once. */
-  let following = true;
+  let following = false;
 
   const flush = () => {
     values.clear();

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { TagMirror } from '../src/store/tag-mirror.js';
+
+describe('the L1 mirror of tag versions', () => {
+  it('knows a read’s versions only when every tag of it is known', () => {
+    const mirror = new TagMirror(100);
+    expect(mirror.versions(['a'])).toBeUndefined();
+    expect(mirror.learn(['a', 'b'], [3, 0], mirror.seq)).toBe(true);
+    expect(mirror.versions(['b', 'a'])).toEqual([0, 3]);
+    expect(mirror.versions(['a', 'c'])).toBeUndefined();
+  });
+
+  it('a purge makes its tags unknown, and only those', () => {
+    const mirror = new TagMirror(100);
+    mirror.learn(['a', 'b'], [1, 1], mirror.seq);
+    mirror.invalidate(['a']);
+    expect(mirror.versions(['a'])).toBeUndefined();
+    expect(mirror.versions(['b'])).toEqual([1]);
+  });
+
+  it('refuses what a read in flight across a purge of one of its tags got, and accepts reads of other tags', () => {
+    const mirror = new TagMirror(100);
+    const since = mirror.seq; // the read leaves for the shared store
+    mirror.invalidate(['a']); // the purge arrives before its answer
+    expect(mirror.learn(['a', 'b'], [1, 1], since)).toBe(false);
+    expect(mirror.versions(['b'])).toBeUndefined();
+    expect(mirror.learn(['b'], [1], since)).toBe(true);
+    // A read that left after the purge may teach the new version.
+    expect(mirror.learn(['a'], [2], mirror.seq)).toBe(true);
+    expect(mirror.versions(['a'])).toEqual([2]);
+  });
+
+  it('a flush forgets every version and refuses every read in flight', () => {
+    const mirror = new TagMirror(100);
+    mirror.learn(['a'], [1], mirror.seq);
+    const since = mirror.seq;
+    mirror.flush();
+    expect(mirror.versions(['a'])).toBeUndefined();
+    expect(mirror.learn(['z'], [1], since)).toBe(false);
+  });
+
+  it('stays within its bound; a forgotten purge still refuses the reads that were in flight across it', () => {
+    const mirror = new TagMirror(4);
+    const since = mirror.seq;
+    mirror.invalidate(['old']);
+    for (let i = 0; i < 10; i++) mirror.invalidate([`t${i}`]); // pushes the record of `old` out
+    expect(mirror.learn(['old'], [1], since)).toBe(false);
+    for (let i = 0; i < 10; i++) mirror.learn([`k${i}`], [i], mirror.seq);
+    expect(mirror.size).toBe(4);
+    expect(mirror.versions(['k9'])).toEqual([9]);
+    expect(mirror.versions(['k0'])).toBeUndefined();
+  });
+});
