@@ -146,6 +146,36 @@ describe('the two-tier cache on a real Redis', () => {
     expect(await xCache(b.strata, '/api/users/2', app)).toBe('MISS');
   });
 
+  it('a clear-all through A empties A’s L1 before it resolves, and B’s when the log delivers it', async () => {
+    const ns = `l1-clear-${++namespaces}`;
+    const token = 'an-admin-token-for-tests';
+    const a = instance(ns, { admin: { token } });
+    const b = instance(ns);
+    const app = origin();
+    await warm(a.strata, '/api/users/5', app);
+    await warm(b.strata, '/api/users/5', app);
+    const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
+    const cleared = new Promise<void>((resolve) => {
+      const subscription = b.bus.subscribe(undefined, (message) => {
+        if (message.type === 'purge' && message.event.all) {
+          subscription.close();
+          resolve();
+        }
+      });
+    });
+    const response = await a.strata.admin(
+      new Request('http://app.test/api/v1/cache/clear-all', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ confirm: 'clear-all' }),
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect((await a.strata.stats()).tiers?.l1.entries).toBe(0);
+    await cleared;
+    expect((await b.strata.stats()).tiers).toMatchObject({ flushes: flushes + 1, l1: { entries: 0 } });
+  });
+
   it('a reset of the log (it was lost while the reader was away) flushes the L1', async () => {
     const ns = `l1-reset-${++namespaces}`;
     const { strata, bus } = instance(ns);
