@@ -168,5 +168,9 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
       await l2.close();
     },
   };
+  // Whatever else the shared store offers, and this tier has nothing to add to, passes through.
+  for (const [name, value] of Object.entries(l2)) {
+    if (!(name in tiered) && typeof value === 'function') (tiered as unknown as Record<string, unknown>)[name] = value;
+  }
   return tiered;
 }
