@@ -26,6 +26,7 @@ interface CompiledRoute {
   /** Segment position of each param. */
   paramAt: [name: string, position: number][];
   tags: TemplatePart[][];
+  invalidates: TemplatePart[][];
 }
 
 interface Compiled {
@@ -66,6 +67,7 @@ export function compileManifest(manifest: Manifest): Compiled {
       methods: new Set(route.methods),
       paramAt,
       tags: (route.policy.tags ?? []).map(parseTagTemplate),
+      invalidates: (route.invalidates ?? []).map(parseTagTemplate),
     };
   });
   const compiled = { root, routes };
@@ -128,10 +130,16 @@ export function matchRoute(
   if (!route) return undefined;
   const params: Record<string, string> = {};
   for (const [name, position] of compiled.paramAt) params[name] = decodeURIComponent(segments[position] as string);
+  const tags = expandAll(compiled.tags, params);
+  return { route, index, policy: route.policy, params, tags, invalidates: expandAll(compiled.invalidates, params) };
+}
+
+/** Each template expanded, invalid results left out, duplicates once. */
+function expandAll(templates: TemplatePart[][], params: Record<string, string>): string[] {
   const tags: string[] = [];
-  for (const template of compiled.tags) {
+  for (const template of templates) {
     const tag = expandTemplate(template, params);
     if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
   }
-  return { route, index, policy: route.policy, params, tags };
+  return tags;
 }
