@@ -119,6 +119,34 @@ export class PurgeChannel {
     return this.#deliver(body.bumps, body.event);
   }
 
+  /**
+   * An unsafe request whose route has write rules, as one event: the purges made while `run` runs
+   * (the query cache's, the handler's own) are collected as in `batch()`, and once it has answered,
+   * `after` adds what the write invalidates. The written URLs reach the CDNs only when `cdnKeys`
+   * is set; the tags always do. Collected purges are sent even when `run` throws: the data they
+   * describe may already have changed.
+   */
+  async write<T>(
+    run: () => Promise<T>,
+    after: (result: T) => { tags: string[]; keys: string[] } | undefined,
+    cdnKeys: boolean,
+  ): Promise<T> {
+    const { result: outcome } = await this.#batch.run(async () => {
+      try {
+        const result = await run();
+        const invalidated = after(result);
+        if (invalidated && invalidated.tags.length + invalidated.keys.length > 0) {
+          this.#batch.collect({ ...invalidated, ...(cdnKeys ? {} : { cdnKeys: [] }) });
+        }
+        return { result };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  }
+
   async clearAll(): Promise<PurgeResult> {
     const event = { tags: [], keys: [], all: true, at: this.#o.now() };
     this.#cdn.send({ tags: [], urls: [], all: true });

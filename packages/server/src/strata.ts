@@ -211,6 +211,7 @@ export function createStrata(options: StrataOptions): Strata {
     partition: options.partition,
     logger,
     invalidate: (urls) => channel.invalidateWrite(urls, options.writeInvalidation?.cdn ?? false),
+    write: (run, after) => channel.write(run, after, options.writeInvalidation?.cdn ?? false),
   });
 
   async function snapshot(): Promise<StrataStats> {

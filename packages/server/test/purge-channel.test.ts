@@ -1,7 +1,8 @@
-import type { BatchedPurgeResult, Bus, BusMessage } from '@strata/server';
+import type { BatchedPurgeResult, Bus } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { chaos } from './helpers/chaos.js';
+import { collect } from './helpers/purge-log.js';
 import { get, origin, strataPerTest } from './origin.js';
 
 const make = strataPerTest();
@@ -19,13 +20,6 @@ function flakyBus(inner: Bus = memoryBus()) {
     },
   };
   return bus;
-}
-
-function collect(bus: Bus, from?: string) {
-  const messages: BusMessage[] = [];
-  const subscription = bus.subscribe(from, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
-  return { messages, purges, close: () => subscription.close() };
 }
 
 describe('strata.purge', () => {
@@ -109,6 +103,25 @@ describe('strata.purge', () => {
     ]);
     const ids = await Promise.all(inside.map((r) => (r as BatchedPurgeResult).id));
     expect(ids).toEqual([sent, sent]);
+    log.close();
+  });
+
+  it('batch: purges naming a user are sent apart, one event per partition, each id its own event’s', async () => {
+    const bus = memoryBus();
+    const strata = make({ bus });
+    const log = collect(bus);
+    const inside: BatchedPurgeResult[] = [];
+    await strata.batch(async () => {
+      for (const request of [{ tags: ['users'] }, { tags: ['me'], partition: 'alice' }, { tags: ['user:1'] }]) {
+        inside.push((await strata.purge(request)) as BatchedPurgeResult);
+      }
+    });
+    const events = log.purges().map(({ id, tags, partition }) => ({ id, tags, partition }));
+    expect(events).toEqual([
+      { id: expect.any(String), tags: ['users', 'user:1'], partition: undefined },
+      { id: expect.any(String), tags: ['me'], partition: 'alice' },
+    ]);
+    expect(await Promise.all(inside.map((r) => r.id))).toEqual([events[0]?.id, events[1]?.id, events[0]?.id]);
     log.close();
   });
 

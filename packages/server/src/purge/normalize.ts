@@ -20,8 +20,15 @@ export interface PurgeRequest {
   partition?: string;
 }
 
-/** A checked request: tags and keys deduplicated, the table resolved into its tag. */
-export type NormalizedPurge = Omit<PurgeRequest, 'tags' | 'keys'> & { tags: string[]; keys: string[] };
+/**
+ * A checked request: tags and keys deduplicated, the table resolved into its tag. `cdnKeys`, when
+ * set, are the keys the CDNs are told of (a write's own URLs reach them only when configured).
+ */
+export type NormalizedPurge = Omit<PurgeRequest, 'tags' | 'keys'> & {
+  tags: string[];
+  keys: string[];
+  cdnKeys?: string[];
+};
 
 /** The event to publish (the log assigns its id), the tags to bump in the store, and what the CDNs drop. */
 export interface PurgeBody {
@@ -100,7 +107,11 @@ export function purgeBody(request: NormalizedPurge, patternKeys: readonly string
   return {
     event,
     bumps: [...tags, ...keys.map(urlTag)],
-    cdn: { tags, urls: keys.filter((k) => k.startsWith('http')), all: false },
+    cdn: {
+      tags,
+      urls: [...new Set([...(request.cdnKeys ?? request.keys), ...patternKeys])].filter((k) => k.startsWith('http')),
+      all: false,
+    },
   };
 }
 
