@@ -1,6 +1,6 @@
 import { type Pattern, parsePattern, pathSegments } from './pattern.js';
 import { expandTemplate, parseTagTemplate, type TemplatePart } from './tags.js';
-import type { Manifest, Method, RouteMatch } from './types.js';
+import type { Manifest, Method, Route, RouteMatch } from './types.js';
 
 /**
  * A segment trie over every route. Lookup walks the request's segments, not the route list, so
@@ -126,20 +126,25 @@ export function matchRoute(
   const index = find(root, segments, 0, Infinity, (i) => allows(routes[i] as CompiledRoute, upper));
   if (index === Infinity) return undefined;
   const compiled = routes[index] as CompiledRoute;
-  const route = manifest.routes[index];
-  if (!route) return undefined;
+  // The compiled routes are the manifest's, index for index.
+  const route = manifest.routes[index] as Route;
   const params: Record<string, string> = {};
   for (const [name, position] of compiled.paramAt) params[name] = decodeURIComponent(segments[position] as string);
-  const tags = expandAll(compiled.tags, params);
-  return { route, index, policy: route.policy, params, tags, invalidates: expandAll(compiled.invalidates, params) };
-}
-
-/** Each template expanded, invalid results left out, duplicates once. */
-function expandAll(templates: TemplatePart[][], params: Record<string, string>): string[] {
-  const tags: string[] = [];
-  for (const template of templates) {
-    const tag = expandTemplate(template, params);
-    if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
-  }
-  return tags;
+  // Each template expanded, each tag once, in order; a template that gives no valid tag is left out.
+  const expand = (templates: TemplatePart[][]) => {
+    const tags: string[] = [];
+    for (const template of templates) {
+      const tag = expandTemplate(template, params);
+      if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
+    }
+    return tags;
+  };
+  return {
+    route,
+    index,
+    policy: route.policy,
+    params,
+    tags: expand(compiled.tags),
+    invalidates: expand(compiled.invalidates),
+  };
 }

@@ -129,10 +129,13 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     return match && storesAt(match.policy, 'browser') ? match : undefined;
   };
   const reads: RouteMatchCallback = ({ url, request, sameOrigin }) => sameOrigin && browserRoute(url, request.method);
-  const writes: RouteMatchCallback = ({ url, sameOrigin }) => sameOrigin && !!browserRoute(url, 'GET');
+  const rules = (url: URL, method: string) => matchRoute(manifest, url, method)?.invalidates ?? [];
+  // Routed when the worker stores the GET, or the manifest gives the write rules (a tag is never empty).
+  const writes: RouteMatchCallback = ({ url, request, sameOrigin }) =>
+    sameOrigin && (browserRoute(url, 'GET') || rules(url, request.method)[0]);
   const router = new Router();
   for (const method of ['GET', 'HEAD'] as const) router.registerRoute(new Route(reads, strategy, method));
-  const invalidate = invalidateOnWrite(evictor, location.origin);
+  const invalidate = invalidateOnWrite(evictor, location.origin, rules);
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
     router.registerRoute(new Route(writes, invalidate, method));
   }
