@@ -106,9 +106,15 @@ describe('demo API', () => {
     await list.arrayBuffer();
 
     const token = await tokenOf('bob');
+    const purgesBefore = (await demo.strata.stats()).purges;
     const edited = await put(4, { name: 'Edsger Renamed', team: 'Search' }, token);
     expect(edited.status).toBe(200);
-    expect(await edited.json()).toMatchObject({ user: { id: 4, name: 'Edsger Renamed', team: 'Search' } });
+    expect(await edited.json()).toMatchObject({
+      user: { id: 4, name: 'Edsger Renamed', team: 'Search' },
+      purged: ['user:4', 'users'],
+    });
+    // The manifest's write rule, the written URL and the query cache's table tag: one purge event.
+    expect((await demo.strata.stats()).purges - purgesBefore).toBe(1);
 
     const after = await fetch(`${base}/api/v1/users/4`);
     expect(after.headers.get('x-cache')).toBe('MISS');
