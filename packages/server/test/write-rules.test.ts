@@ -1,23 +1,10 @@
-import { defineManifest, fullCache, noStore, serverCache } from '@strata/policy';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { collect, recordingPurger } from './helpers/purge-log.js';
-import { get, origin, strataPerTest } from './origin.js';
-
-/** The manifest of these tests: reads tagged per user and as a list, writes that purge both. */
-const manifest = defineManifest({
-  version: 'writes',
-  routes: [
-    { match: '/api/users', policy: fullCache(60, { tags: ['users'] }) },
-    { match: '/api/users/:id', policy: fullCache(60, { tags: ['user:{id}'] }) },
-    { match: '/api/me', policy: serverCache(60, { scope: 'private', tags: ['me'] }) },
-    { match: '/api/users/:id', methods: ['PUT', 'DELETE'], policy: noStore(), invalidates: ['user:{id}', 'users'] },
-    { match: '/api/users', methods: ['POST'], policy: noStore(), invalidates: ['users'] },
-  ],
-});
+import { get, origin, strataPerTest, writeManifest } from './origin.js';
 
 const make = strataPerTest();
-const withRules = (options: Parameters<typeof make>[0] = {}) => make({ manifest, ...options });
+const withRules = (options: Parameters<typeof make>[0] = {}) => make({ manifest: writeManifest, ...options });
 
 const write = (method: string, path: string) => new Request(`http://app.test${path}`, { method, body: '{}' });
 const answer = (status: number) => origin(() => new Response(null, { status }));

@@ -6,7 +6,7 @@ import { redisBus, redisStore } from '@strata/server/redis';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../helpers/use-services.js';
-import { get, manifest, origin } from '../origin.js';
+import { get, manifest, origin, writeManifest } from '../origin.js';
 
 const redis = useRedisServer();
 const cleanup: (() => Promise<void>)[] = [];
@@ -22,10 +22,11 @@ let streams = 0;
 async function instance(
   stream: string,
   store: 'redis' | 'memory' = 'redis',
+  rules = manifest,
 ): Promise<{ strata: Strata; events: string }> {
   const { url } = redis();
   const strata = createStrata({
-    manifest,
+    manifest: rules,
     store: store === 'redis' ? redisStore({ url, prefix: stream }) : memoryStore(),
     bus: redisBus({ url, stream, blockMs: 200 }),
     resilience: { timeoutMs: 500, failureThreshold: 2, resetAfterMs: 100 },
@@ -87,6 +88,41 @@ describe('the purge channel across instances on a real Redis', () => {
     await expect
       .poll(async () => (await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache'))
       .toBe('MISS');
+  });
+
+  it('a PUT with write rules through A: one event with the rules’ tags and the URL; B’s own store misses the record and the list', async () => {
+    const stream = `write-rules-a-b-${++streams}`;
+    const a = await instance(stream, 'memory', writeManifest);
+    const b = await instance(stream, 'memory', writeManifest);
+    const app = origin();
+    for (const { strata } of [a, b]) {
+      for (const path of ['/api/users', '/api/users/1']) {
+        await strata.handle(get(path), app);
+        expect((await strata.handle(get(path), app)).headers.get('x-cache')).toBe('HIT');
+      }
+    }
+    const received: unknown[] = [];
+    const source = new EventSource(b.events);
+    cleanup.push(async () => source.close());
+    source.addEventListener('message', (e) => received.push(JSON.parse(e.data)));
+    await new Promise<void>((resolve) => source.addEventListener('open', () => resolve(), { once: true }));
+
+    const write = origin(async () => {
+      await a.strata.purge({ table: 'users' }); // as the query cache does for the handler's UPDATE
+      return new Response(null, { status: 204 });
+    });
+    await a.strata.handle(new Request('http://app.test/api/users/1', { method: 'PUT', body: '{"name":"Ada"}' }), write);
+
+    await expect
+      .poll(() => received)
+      .toEqual([{ tags: ['table:public.users', 'user:1', 'users'], keys: ['http://app.test/api/users/1'] }]);
+    for (const path of ['/api/users', '/api/users/1']) {
+      await expect.poll(async () => (await b.strata.handle(get(path), app)).headers.get('x-cache')).toBe('MISS');
+    }
+    // The log is ordered: once a later purge has arrived, a second event of the write would have too.
+    await a.strata.purge({ tags: ['marker'] });
+    await expect.poll(() => received.length).toBe(2);
+    expect(received[1]).toEqual({ tags: ['marker'], keys: [] });
   });
 
   it('Redis killed while purges are made: they wait in the outbox, then arrive in order, none twice', async () => {
