@@ -124,6 +124,22 @@ describe('demo API', () => {
     expect(JSON.stringify(await listAfter.json())).toContain('Edsger Renamed');
   });
 
+  it('an edit of a demo account’s own record also purges its owner’s `me`, as a second event to her browsers', async () => {
+    const alice = await tokenOf('alice');
+    const me = () => fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${alice}` } });
+    await (await me()).arrayBuffer();
+    const cached = await me();
+    expect(cached.headers.get('x-cache')).toBe('HIT');
+    await cached.arrayBuffer();
+    const purgesBefore = (await demo.strata.stats()).purges;
+    const edited = await put(1, { bio: 'Edited by Bob' }, await tokenOf('bob'));
+    expect(await edited.json()).toMatchObject({ purged: ['user:1', 'users', 'me'] });
+    expect((await demo.strata.stats()).purges - purgesBefore).toBe(2);
+    const after = await me();
+    expect(after.headers.get('x-cache')).toBe('MISS');
+    expect(((await after.json()) as { user: { bio: string } }).user.bio).toBe('Edited by Bob');
+  });
+
   it('keeps /api/v1/me per user and never answers it without a token', async () => {
     expect((await fetch(`${base}/api/v1/me`)).status).toBe(401);
     for (const username of ['alice', 'bob', 'alice']) {
