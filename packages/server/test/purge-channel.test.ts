@@ -1,4 +1,4 @@
-import type { BatchedPurgeResult, Bus, BusMessage } from '@strata/server';
+import type { BatchedPurgeResult, Bus, PurgeEvent } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { chaos } from './helpers/chaos.js';
@@ -22,9 +22,9 @@ function flakyBus(inner: Bus = memoryBus()) {
 }
 
 function collect(bus: Bus, from?: string) {
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   const subscription = bus.subscribe(from, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  const purges = () => messages.filter((m) => !m.reason || m.reason === 'clear-all');
   return { messages, purges, close: () => subscription.close() };
 }
 

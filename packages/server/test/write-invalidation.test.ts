@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, CdnPurge, Purger } from '@strata/server';
+import type { Bus, CdnPurge, PurgeEvent, Purger } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { get, origin, strataPerTest } from './origin.js';
@@ -6,9 +6,9 @@ import { get, origin, strataPerTest } from './origin.js';
 const make = strataPerTest();
 
 function collect(bus: Bus) {
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   const subscription = bus.subscribe(undefined, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  const purges = () => messages.filter((m) => !m.reason || m.reason === 'clear-all');
   return { purges, close: () => subscription.close() };
 }
 

@@ -1,5 +1,5 @@
 import { assertTag, StrataError } from '@strata/policy';
-import type { PurgeEvent } from '../bus/types.js';
+import type { NewPurgeEvent } from '../bus/types.js';
 import { urlTag } from '../cache/key.js';
 import type { CdnPurge } from '../cdn/types.js';
 
@@ -25,7 +25,7 @@ export type NormalizedPurge = Omit<PurgeRequest, 'tags' | 'keys'> & { tags: stri
 
 /** The event to publish (the log assigns its id), the tags to bump in the store, and what the CDNs drop. */
 export interface PurgeBody {
-  event: Omit<PurgeEvent, 'id'>;
+  event: NewPurgeEvent;
   bumps: string[];
   cdn: CdnPurge & { all: boolean };
 }
@@ -95,7 +95,7 @@ export function normalizePurge(request: PurgeRequest): NormalizedPurge {
 export function purgeBody(request: NormalizedPurge, patternKeys: readonly string[], at: number): PurgeBody {
   const tags = [...new Set(request.tags)];
   const keys = [...new Set([...request.keys, ...patternKeys])];
-  const event: Omit<PurgeEvent, 'id'> = { tags, keys, at };
+  const event: NewPurgeEvent = { tags, keys, at };
   if (request.partition !== undefined) event.partition = request.partition;
   return {
     event,

@@ -4,6 +4,7 @@ import { createStrata, memoryBus, type PurgeResult, type Strata } from '@strata/
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
+import { purgeData } from '../helpers/purge-data.js';
 import { manifest } from '../origin.js';
 
 interface Served {
@@ -74,7 +75,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const purge = await strata.purge({ tags: ['users', 'user:1'], keys: ['/api/users/1'] });
     await expect
       .poll(() => client.received)
-      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users', 'user:1'], keys: ['/api/users/1'] } }]);
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users', 'user:1'], ['/api/users/1']) }]);
     client.source.close();
   });
 
@@ -141,10 +142,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     await strata.purge({ tags: ['me'], partition: 'alice' });
     const shared = await strata.purge({ tags: ['users'] });
     await expect.poll(() => bob.received.map((r) => r.id)).toEqual([shared.id]);
-    expect(alice.received.map((r) => r.data)).toEqual([
-      { tags: ['me'], keys: [] },
-      { tags: ['users'], keys: [] },
-    ]);
+    expect(alice.received.map((r) => r.data)).toEqual([purgeData(['me']), purgeData(['users'])]);
     alice.source.close();
     bob.source.close();
   });
@@ -157,7 +155,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const purge = await strata.purge({ tags: ['me', 'users'], keys: ['/api/me', '/api/users/1'] });
     await expect
       .poll(() => bob.received)
-      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users'], keys: ['/api/users/1'] } }]);
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users'], ['/api/users/1']) }]);
     bob.source.close();
   });
 
