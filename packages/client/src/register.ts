@@ -7,7 +7,7 @@ import {
   type ReplyTo,
   type StrataMessage,
 } from '@strata/policy/protocol';
-import { type ClientEvents, noopClient, type PurgeEvent, type ResetEvent, type StrataClient } from './client.js';
+import { type AppliedPurge, type AppliedReset, type ClientEvents, noopClient, type StrataClient } from './client.js';
 import { Emitter } from './emitter.js';
 import { electLeader } from './leader.js';
 import { askWorker } from './messenger.js';
@@ -38,8 +38,8 @@ export interface RegisterOptions {
 }
 
 type Broadcast =
-  | { type: 'purge'; event: PurgeEvent }
-  | { type: 'reset'; event: ResetEvent }
+  | { type: 'purge'; event: AppliedPurge }
+  | { type: 'reset'; event: AppliedReset }
   /** The user changed in some tab: the leader reopens the stream with the new credential. */
   | { type: 'restart' };
 

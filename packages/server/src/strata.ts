@@ -250,7 +250,8 @@ export function createStrata(options: StrataOptions): Strata {
     manifest,
     logger,
     handle,
-    purge: (request) => channel.purge(request),
+    // The app's call is the channel's own method: the first hop of the purge path (docs/architecture.md#the-purge-path).
+    purge: channel.purge.bind(channel),
     async batch(fn) {
       return (await channel.batch(fn)).result;
     },
