@@ -3,7 +3,7 @@ import { parseManifest } from '@strata/policy/validate';
 import { type AdminAuth, checkAdmin } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
-import { isLoss } from './bus/fanout.js';
+import { isLoss } from './bus/event.js';
 import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';

@@ -1,5 +1,6 @@
 import { StrataError } from '@strata/policy';
-import { busUnavailable, eventOf, FanOut, resetEvent, Subscriber } from './fanout.js';
+import { eventOf, resetEvent } from './event.js';
+import { busUnavailable, FanOut, Subscriber } from './fanout.js';
 import { compareIds, idClock, isValidId, ZERO_ID } from './ids.js';
 import { resumeDecision } from './resume.js';
 import type { Bus, PurgeEvent, Subscription } from './types.js';

@@ -1,5 +1,6 @@
 import { reconnectDelay as retryDelay } from '../redis/connection.js';
-import { type FanOut, resetEvent, type Subscriber } from './fanout.js';
+import { resetEvent } from './event.js';
+import type { FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
 import { abortable, type Connection, delay, whenReady } from './redis-connection.js';
 import { classify, decode, endOf, entriesOf, type Snapshot, snapshot, streamOf } from './redis-stream.js';

@@ -1,5 +1,5 @@
 import { readPurgeEvent } from '@strata/policy/protocol';
-import { frozen } from './fanout.js';
+import { frozen } from './event.js';
 import { isValidId, ZERO_ID } from './ids.js';
 import type { Connection } from './redis-connection.js';
 import { resumeDecision } from './resume.js';

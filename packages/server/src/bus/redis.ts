@@ -1,7 +1,8 @@
 import { StrataError } from '@strata/policy';
 import { requirePeer } from '../optional-peer.js';
 import { createRedis, isCluster, type RedisConnectionOptions, reconnectDelay } from '../redis/connection.js';
-import { busUnavailable, checkEvent, FanOut, Subscriber, wireOf } from './fanout.js';
+import { checkEvent, wireOf } from './event.js';
+import { busUnavailable, FanOut, Subscriber } from './fanout.js';
 import { type ClusterClient, type Connection, clusterConnection, firstAttempt } from './redis-connection.js';
 import { StreamReader } from './redis-reader.js';
 import { FIELD } from './redis-stream.js';

@@ -1,6 +1,6 @@
 import { EVENT_FORMAT } from '@strata/policy/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isLoss } from '../../src/bus/fanout.js';
+import { isLoss } from '../../src/bus/event.js';
 import { compareIds, isValidId, ZERO_ID } from '../../src/bus/ids.js';
 import type { Bus, PurgeEvent } from '../../src/bus/types.js';
 

@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isLoss } from '../../src/bus/fanout.js';
+import { isLoss } from '../../src/bus/event.js';
 import { compareIds, ZERO_ID } from '../../src/bus/ids.js';
 import { redisBus } from '../../src/bus/redis.js';
 import type { Bus } from '../../src/bus/types.js';
