@@ -46,6 +46,18 @@ describe('encodePurgeEvent', () => {
     expect(encodeSseRetry(3000)).toBe('retry: 3000\n\n');
   });
 
+  it('writes a reset without tags or keys: it goes to every stream, whoever the event named', () => {
+    const reset: PurgeEvent = {
+      ...purge('4-0', ['user:7'], ['/api/me']),
+      all: true,
+      reason: 'clear-all',
+      partition: 'u7',
+    };
+    expect(encodePurgeEvent(reset)).toBe(
+      'event: reset\nid: 4-0\ndata: {"v":1,"tags":[],"keys":[],"at":7,"all":true,"reason":"clear-all"}\n\n',
+    );
+  });
+
   it('leaves the partition out and writes its own format, whatever version the event was read in', () => {
     const event: PurgeEvent = { ...purge('3-0', ['user:7']), v: 9, partition: 'user-7' };
     expect(encodePurgeEvent(event)).toBe('id: 3-0\ndata: {"v":1,"tags":["user:7"],"keys":[],"at":7}\n\n');

@@ -12,12 +12,15 @@ import { EVENT_FORMAT, type PurgeEvent, readPurgeEvent } from './event.js';
 export const SSE_POSITION = 'position';
 
 /**
- * Writes one purge event (HTML §9.2.6), in this version's format. The id and the data never hold
- * CR or LF here: ids are `ms-seq` and the data is one line of JSON, so each is one field line.
+ * Writes one purge event (HTML §9.2.6), in this version's format. A reset names no tags or keys:
+ * it drops everything anyway, and goes to every stream, whoever's partition it came from. The id
+ * and the data never hold CR or LF here: ids are `ms-seq` and the data is one line of JSON, so
+ * each is one field line.
  */
 export function encodePurgeEvent(event: PurgeEvent): string {
   const { v: _, id, partition: __, ...fields } = event;
-  return sseEvent(event.all ? 'reset' : undefined, id, { v: EVENT_FORMAT, ...fields });
+  if (event.all) return sseEvent('reset', id, { v: EVENT_FORMAT, ...fields, tags: [], keys: [] });
+  return sseEvent(undefined, id, { v: EVENT_FORMAT, ...fields });
 }
 
 /** The `position` event: the stream joined the log after `id`. */

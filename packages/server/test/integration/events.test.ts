@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EVENT_FORMAT } from '@strata/policy/protocol';
 import { createStrata, memoryBus, type PurgeResult, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
@@ -144,6 +145,21 @@ describe('the purge stream (SSE over real HTTP)', () => {
     await expect.poll(() => bob.received.map((r) => r.id)).toEqual([shared.id]);
     expect(alice.received.map((r) => r.data)).toEqual([purgeData(['me']), purgeData(['users'])]);
     alice.source.close();
+    bob.source.close();
+  });
+
+  it('sends a reset to every stream without the names the event carried, whoever it came from', async () => {
+    const bus = memoryBus();
+    const { url } = await serve({ bus });
+    const bob = listen(`${url}?user=bob`);
+    await bob.opened;
+    // An event of the log that drops everything but also names alice's tags (another writer's).
+    const id = await bus.publish({ tags: ['user:alice'], keys: ['/api/me'], partition: 'alice', all: true, at: 1 });
+    await expect
+      .poll(() => bob.received)
+      .toEqual([
+        { type: 'reset', id, data: { v: EVENT_FORMAT, tags: [], keys: [], at: 1, all: true, reason: 'clear-all' } },
+      ]);
     bob.source.close();
   });
 
