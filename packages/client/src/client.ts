@@ -1,24 +1,19 @@
-import type { StatsSnapshot } from '@strata/policy/protocol';
+import type { PurgeEvent, StatsSnapshot } from '@strata/policy/protocol';
 
-export interface PurgeEvent {
-  /** The purge's id on the stream. */
-  id: string;
-  tags: string[];
-  keys: string[];
+/** A purge event of the stream once the service worker has applied it. */
+export type AppliedPurge = Pick<PurgeEvent, 'id' | 'tags' | 'keys'> & {
   /** Entries the service worker evicted. */
   evicted: number;
-}
+};
 
-export interface ResetEvent {
-  id: string;
-  evicted: number;
-}
+/** A reset (a purge event that drops everything tagged) once the service worker has applied it. */
+export type AppliedReset = Pick<PurgeEvent, 'id'> & { evicted: number };
 
 export interface ClientEvents {
   /** A purge was applied (in every tab, whichever holds the stream). */
-  purge: PurgeEvent;
+  purge: AppliedPurge;
   /** Everything tagged was dropped: the stream could not replay what was missed. */
-  reset: ResetEvent;
+  reset: AppliedReset;
   /** A new service worker took control of the page. */
   update: { scriptURL: string };
   /** The page lost the network, or the purge stream dropped: purges made meanwhile apply on reconnect. */

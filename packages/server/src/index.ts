@@ -3,7 +3,7 @@
 // live at their subpaths.
 export type { AdminAuth } from './admin/auth.js';
 export { type MemoryBusOptions, memoryBus } from './bus/memory.js';
-export type { Bus, BusMessage, BusStats, PurgeEvent, Subscription } from './bus/types.js';
+export type { Bus, BusStats, PurgeEvent, Subscription } from './bus/types.js';
 export type { Next } from './cache/response-cache.js';
 export { type CloudflarePurgerOptions, cloudflarePurger } from './cdn/cloudflare.js';
 export { type FastlyPurgerOptions, fastlyPurger } from './cdn/fastly.js';

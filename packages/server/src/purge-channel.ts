@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, Subscription } from './bus/types.js';
+import type { Bus, PurgeEvent, Subscription } from './bus/types.js';
 import { urlTag } from './cache/key.js';
 import type { ReportingPurger } from './cdn/retry.js';
 import type { PurgerReport } from './cdn/types.js';
@@ -28,8 +28,8 @@ export interface PurgeChannelOptions {
   purgers: ReportingPurger[];
   now: () => number;
   track: (work: Promise<unknown>) => void;
-  /** Called for every purge or reset this instance receives from the log (its own included). */
-  onMessage?: (message: BusMessage) => void;
+  /** Called for every event (a purge or a reset) this instance receives from the log, its own included. */
+  onEvent?: (event: PurgeEvent) => void;
 }
 
 /**
@@ -79,15 +79,12 @@ export class PurgeChannel {
     // once the log answers, and a purge made by another instance in that gap would be missed.
     // Replaying old purges onto a young store costs a few counter bumps and misses nothing.
     const from = this.#o.store.shared ? undefined : '0-0';
-    this.#subscription ??= this.#o.bus.subscribe(from, (message) => {
+    this.#subscription ??= this.#o.bus.subscribe(from, (event) => {
       if (!this.#o.store.shared) {
-        const work =
-          message.type === 'reset' || message.event.all
-            ? this.#o.store.clear()
-            : this.#o.store.bump([...message.event.tags, ...message.event.keys.map(urlTag)]);
+        const work = event.all ? this.#o.store.clear() : this.#o.store.bump([...event.tags, ...event.keys.map(urlTag)]);
         this.#o.track(work.catch(() => {}));
       }
-      this.#o.onMessage?.(message);
+      this.#o.onEvent?.(event);
     });
   }
 
@@ -148,7 +145,7 @@ export class PurgeChannel {
   }
 
   async clearAll(): Promise<PurgeResult> {
-    const event = { tags: [], keys: [], all: true, at: this.#o.now() };
+    const event = { tags: [], keys: [], all: true, reason: 'clear-all', at: this.#o.now() };
     this.#cdn.send({ tags: [], urls: [], all: true });
     try {
       await this.#o.store.clear();

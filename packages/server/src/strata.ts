@@ -3,6 +3,7 @@ import { parseManifest } from '@strata/policy/validate';
 import { type AdminAuth, checkAdmin } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
+import { isLoss } from './bus/event.js';
 import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
@@ -168,11 +169,10 @@ export function createStrata(options: StrataOptions): Strata {
     purgers: (options.cdn ?? []).map((purger) => withRetry(purger)),
     now,
     track,
-    onMessage: (message) => {
-      // Purges replayed from before this instance started say nothing about delivery latency.
-      if (message.type === 'purge' && message.event.at >= startedAt) {
-        metrics.observeDelivery(Math.max(0, now() - message.event.at) / 1000);
-      }
+    onEvent: (event) => {
+      // Purges replayed from before this instance started say nothing about delivery latency, and
+      // a reset the bus made was never published.
+      if (!isLoss(event) && event.at >= startedAt) metrics.observeDelivery(Math.max(0, now() - event.at) / 1000);
     },
   });
   channel.start();
@@ -251,7 +251,8 @@ export function createStrata(options: StrataOptions): Strata {
     manifest,
     logger,
     handle,
-    purge: (request) => channel.purge(request),
+    // The app's call is the channel's own method: the first hop of the purge path (docs/architecture.md#the-purge-path).
+    purge: channel.purge.bind(channel),
     async batch(fn) {
       return (await channel.batch(fn)).result;
     },

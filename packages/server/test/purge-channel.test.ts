@@ -61,9 +61,9 @@ describe('strata.purge', () => {
   it('rejects what is not a purge, naming the problem', async () => {
     const strata = make();
     await expect(strata.purge({})).rejects.toThrow(/needs tags, keys, a pattern or a table/);
-    await expect(strata.purge({ table: 'users; drop table x' })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ table: 'users; drop table x' })).rejects.toMatchObject({ code: 'E_TABLE_INVALID' });
     await expect(strata.purge({ tags: ['a,b'] })).rejects.toMatchObject({ code: 'E_TAG_INVALID' });
-    await expect(strata.purge({ keys: ['ftp://x'] })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ keys: ['ftp://x'] })).rejects.toMatchObject({ code: 'E_URL_INVALID' });
     await expect(strata.purge({ tags: Array.from({ length: 1001 }, (_, i) => `t${i}`) })).rejects.toThrow(
       /at most 1000/,
     );

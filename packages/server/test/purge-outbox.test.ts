@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, PurgeEvent } from '@strata/server';
+import type { Bus, PurgeEvent } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../src/purge/outbox.js';
@@ -17,16 +17,16 @@ function parts() {
     stats: () => inner.stats(),
     close: () => inner.close(),
   };
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   inner.subscribe(undefined, (message) => messages.push(message));
-  const log = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  const log = () => messages.filter((m) => !m.reason || m.reason === 'clear-all');
   const setLog = (up: boolean) => {
     logDown = !up;
   };
   return { store, bus, log, setLog };
 }
 
-function event(tag: string, at = 1): Omit<PurgeEvent, 'id'> {
+function event(tag: string, at = 1): Parameters<Bus['publish']>[0] {
   return { tags: [tag], keys: [], at };
 }
 

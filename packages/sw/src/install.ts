@@ -163,9 +163,9 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     const id = message.id === undefined ? {} : { id: message.id };
     switch (message.type) {
       case MSG_PURGE:
-        return { type: REPLY_PURGED, ...id, evicted: await worker.purge(message.tags, message.keys) };
+        return { type: REPLY_PURGED, ...id, evicted: await evictor.purge(message.tags, message.keys) };
       case MSG_RESET:
-        return { type: REPLY_PURGED, ...id, evicted: await worker.reset() };
+        return { type: REPLY_PURGED, ...id, evicted: await evictor.reset() };
       case MSG_SET_USER:
         await setUser(message.user);
         return { type: REPLY_USER, ...id, user: message.user };

@@ -13,6 +13,7 @@ export {
   type CacheStatusParams,
   cacheStatusMember,
 } from './cache-status.js';
+export { EVENT_FORMAT, type PurgeEvent, type ResetReason, readPurgeEvent } from './event.js';
 export {
   type ErrorReply,
   type LoggedOutReply,
@@ -44,13 +45,11 @@ export {
   type UserReply,
 } from './messages.js';
 export {
-  decodePurgeFrame,
-  encodeSseEvent,
+  decodeSseEvent,
+  encodePosition,
+  encodePurgeEvent,
   encodeSseRetry,
-  type PurgeData,
-  type PurgeFrame,
-  type ResetData,
   SSE_HEARTBEAT,
-  type SseFrame,
+  SSE_POSITION,
 } from './sse.js';
 export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';

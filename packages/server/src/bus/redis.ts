@@ -1,8 +1,8 @@
 import { StrataError } from '@strata/policy';
 import { requirePeer } from '../optional-peer.js';
 import { createRedis, isCluster, type RedisConnectionOptions, reconnectDelay } from '../redis/connection.js';
-import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
-import { ZERO_ID } from './ids.js';
+import { checkEvent, wireOf } from './event.js';
+import { busUnavailable, FanOut, Subscriber } from './fanout.js';
 import { type ClusterClient, type Connection, clusterConnection, firstAttempt } from './redis-connection.js';
 import { StreamReader } from './redis-reader.js';
 import { FIELD } from './redis-stream.js';
@@ -99,9 +99,8 @@ export function redisBus(options: RedisBusOptions): Bus {
   return {
     async publish(input) {
       if (closed) throw busUnavailable('the Redis bus is closed');
-      eventOf(ZERO_ID, input); // the shape checks every bus makes, before anything is written
-      const { tags, keys, partition, all, at } = input;
-      const body = JSON.stringify({ tags, keys, partition, all, at }); // undefined members are left out
+      checkEvent(input); // the shape checks every bus makes, before anything is written
+      const body = JSON.stringify(wireOf(input));
       const c = await connection().catch((error: unknown) => {
         throw unavailable(error);
       });

@@ -1,9 +1,9 @@
-import type { PurgeEvent } from '../bus/types.js';
+import type { NewPurgeEvent } from '../bus/types.js';
 
 /** Where a purge has to go: the store (its tag bumps) and the log (its event). */
 export interface OutboxTargets {
   bump(tags: string[]): Promise<unknown>;
-  publish(event: Omit<PurgeEvent, 'id'>): Promise<string>;
+  publish(event: NewPurgeEvent): Promise<string>;
 }
 
 export interface OutboxOptions {
@@ -18,7 +18,7 @@ export interface OutboxOptions {
 /** A purge waiting for the store (`bumps` still to apply) and/or the log (its event). */
 interface Pending {
   bumps: string[] | undefined;
-  event: Omit<PurgeEvent, 'id'>;
+  event: NewPurgeEvent;
   placeholder: string;
 }
 
@@ -66,7 +66,7 @@ export class Outbox {
    * Bumps `bumps` in the store, then publishes `event` (`bumps` undefined: nothing to bump). When
    * either fails, or an earlier purge still waits, the purge waits in order behind the others.
    */
-  async deliver(bumps: string[] | undefined, event: Omit<PurgeEvent, 'id'>): Promise<Delivery> {
+  async deliver(bumps: string[] | undefined, event: NewPurgeEvent): Promise<Delivery> {
     // Order matters: nothing overtakes a purge already waiting.
     if (this.#queue.length > 0) {
       const id = this.#enqueue(bumps, event);
@@ -115,14 +115,14 @@ export class Outbox {
     }
   }
 
-  #enqueue(bumps: string[] | undefined, event: Omit<PurgeEvent, 'id'>): string {
+  #enqueue(bumps: string[] | undefined, event: NewPurgeEvent): string {
     const placeholder = `queued:${++this.#issued}`;
     if (this.#queue.length >= this.#max) {
       // Too much to replay one by one: one event that makes every reader drop everything tagged.
       const dropped = this.#queue.splice(0);
       this.#queue.push({
         bumps: [...new Set(dropped.flatMap((p) => p.bumps ?? []))],
-        event: { tags: [], keys: [], all: true, at: event.at },
+        event: { tags: [], keys: [], all: true, reason: 'clear-all', at: event.at },
         placeholder,
       });
     }

@@ -210,7 +210,7 @@ export async function queryCache(
       const analysis = analyze(sql);
       if (analysis?.kind === 'transaction') {
         // On a pool each statement may run on another connection: BEGIN here would be meaningless.
-        throw new StrataError('E_KEY_INVALID', 'transaction statements go through queryCache().transaction(fn)');
+        throw new StrataError('E_QUERY_INVALID', 'transaction statements go through queryCache().transaction(fn)');
       }
       const ttl = analysis ? ttlFor(analysis, call) : undefined;
       if (analysis && ttl !== undefined) return cachedQuery<Row>(analysis, sql, params, ttl, call);
@@ -228,7 +228,7 @@ export async function queryCache(
           async query<Row>(sql: string, params: readonly unknown[] = []) {
             const analysis = analyze(sql);
             if (analysis?.kind === 'transaction' && !SAVEPOINTS.has(analysis.transaction ?? 'begin')) {
-              throw new StrataError('E_KEY_INVALID', 'BEGIN, COMMIT and ROLLBACK are issued by transaction(fn)');
+              throw new StrataError('E_QUERY_INVALID', 'BEGIN, COMMIT and ROLLBACK are issued by transaction(fn)');
             }
             // Reads inside a transaction may see its own uncommitted writes: never cached, never served from cache.
             const answer = await tx.query<Row>(sql, params);

@@ -1,10 +1,11 @@
-import type { Bus, BusMessage, CdnPurge, Purger } from '@strata/server';
+import type { Bus, CdnPurge, PurgeEvent, Purger } from '@strata/server';
 
 /** Every message the bus carries from `from` on (default: from now), and the purge events among them. */
 export function collect(bus: Bus, from?: string) {
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   const subscription = bus.subscribe(from, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  // A reset the bus makes for this subscriber (retention, unknown id, lost log) is not a purge.
+  const purges = () => messages.filter((m) => !m.reason || m.reason === 'clear-all');
   return { messages, purges, close: () => subscription.close() };
 }
 

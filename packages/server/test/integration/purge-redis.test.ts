@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BusMessage, createStrata, memoryStore, type Strata } from '@strata/server';
+import { createStrata, memoryStore, type PurgeEvent, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { redisBus, redisStore } from '@strata/server/redis';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
+import { purgeData } from '../helpers/purge-data.js';
 import { useRedisServer } from '../helpers/use-services.js';
 import { get, manifest, origin, writeManifest } from '../origin.js';
 
@@ -59,7 +60,7 @@ describe('the purge channel across instances on a real Redis', () => {
     await new Promise<void>((resolve) => source.addEventListener('open', () => resolve(), { once: true }));
 
     const purge = await a.strata.purge({ tags: ['user:1'] });
-    await expect.poll(() => received).toEqual([{ id: purge.id, data: { tags: ['user:1'], keys: [] } }]);
+    await expect.poll(() => received).toEqual([{ id: purge.id, data: purgeData(['user:1']) }]);
     expect(await xCache()).toBe('MISS');
   });
 
@@ -84,7 +85,7 @@ describe('the purge channel across instances on a real Redis', () => {
       origin(() => new Response(null, { status: 204 })),
     );
 
-    await expect.poll(() => received).toEqual([{ tags: [], keys: ['http://app.test/api/users/1'] }]);
+    await expect.poll(() => received).toEqual([purgeData([], ['http://app.test/api/users/1'])]);
     await expect
       .poll(async () => (await b.strata.handle(get('/api/users/1'), app)).headers.get('x-cache'))
       .toBe('MISS');
@@ -131,7 +132,7 @@ describe('the purge channel across instances on a real Redis', () => {
     const b = await instance(stream);
     const app = origin();
     await a.strata.handle(get('/api/users/7'), app);
-    const messages: BusMessage[] = [];
+    const messages: PurgeEvent[] = [];
     const { url } = redis();
     const listener = redisBus({ url, stream, blockMs: 200 });
     const subscription = listener.subscribe('0-0', (m) => messages.push(m)); // the whole log: no race with 'from now'
@@ -154,16 +155,16 @@ describe('the purge channel across instances on a real Redis', () => {
 
     await redis().restart();
     await expect.poll(async () => (await a.strata.stats()).outbox, { timeout: 10_000 }).toBe(0);
-    const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event.tags[0]] : []));
+    const purges = () => messages.flatMap((m) => (m.all ? [] : [m.tags[0]]));
     await expect
       .poll(purges, { timeout: 10_000 })
       .toEqual(['before', 'down-0', 'down-1', 'down-2', 'down-3', 'down-4']);
     // The restart lost the log (no persistence). Whether the subscriber is told depends on when its
     // reader reconnects: before the outbox refills the stream it sees the log gone (one reset);
     // after, every event it missed is in the new stream and it loses nothing. Never twice.
-    const resets = messages.flatMap((m, i) => (m.type === 'reset' ? [i] : []));
+    const resets = messages.flatMap((m, i) => (m.all ? [i] : []));
     expect(resets.length).toBeLessThanOrEqual(1);
-    const ids = messages.flatMap((m) => (m.type === 'purge' ? [m.event.id] : []));
+    const ids = messages.flatMap((m) => (m.all ? [] : [m.id]));
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids[0]).toBe(before.id);
     expect((await b.strata.stats()).outbox).toBe(0);
