@@ -18,6 +18,7 @@ import { Cleanup } from './fixtures/demo-stack.js';
 import { count, epochNow, fmtMs, type Summary, sleep, summarize } from './fixtures/demo-stats.js';
 import { type Child, startFixture } from './lib/child.js';
 import { bounded } from './lib/fixture.js';
+import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
 
@@ -179,8 +180,7 @@ const bench: BenchModule = {
   async run({ quick, log }): Promise<BenchResult> {
     const purges = quick ? 40 : 200;
     const half = purges / 2;
-    const started = performance.now();
-    const elapsed = () => `${((performance.now() - started) / 1_000).toFixed(1)} s`;
+    const elapsed = stopwatch();
     const cleanup = new Cleanup();
     const measured: Purged[] = [];
     let baseline: Summary;
