@@ -51,6 +51,18 @@ function wrapped(options: Parameters<typeof resilientStore>[1] = {}) {
   return { store, resilient };
 }
 
+/**
+ * A wrapped store on a clock the test moves, whose circuit `failureThreshold` failed reads have
+ * opened; the store still fails.
+ */
+async function openedCircuit(options: Parameters<typeof resilientStore>[1] & { failureThreshold: number }) {
+  const clock = manualClock();
+  const { store, resilient } = wrapped({ ...options, now: clock.now });
+  store.fail();
+  for (let i = 0; i < options.failureThreshold; i++) await rejection(resilient.read('k', []));
+  return { clock, store, resilient };
+}
+
 describe('resilientStore', () => {
   it('a hanging store makes read reject with E_STORE_TIMEOUT within timeoutMs', async () => {
     const { store, resilient } = wrapped({ timeoutMs: 50 });
@@ -198,11 +210,7 @@ describe('resilientStore', () => {
   });
 
   it('after resetAfterMs lets one trial call through (half-open); its success closes the circuit', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ failureThreshold: 2, resetAfterMs: 1_000, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
-    await rejection(resilient.read('k', []));
+    const { clock, store, resilient } = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
     expect(resilient.health().circuit).toBe('open');
 
     store.ok();
@@ -226,11 +234,7 @@ describe('resilientStore', () => {
   });
 
   it('a failed trial re-opens the circuit for another resetAfterMs', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ failureThreshold: 2, resetAfterMs: 1_000, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
-    await rejection(resilient.read('k', []));
+    const { clock, store, resilient } = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
 
     clock.advance(1_000);
     expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_UNAVAILABLE');
@@ -247,10 +251,7 @@ describe('resilientStore', () => {
   });
 
   it('a trial that times out re-opens the circuit too', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ timeoutMs: 30, failureThreshold: 1, resetAfterMs: 500, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
+    const { clock, store, resilient } = await openedCircuit({ timeoutMs: 30, failureThreshold: 1, resetAfterMs: 500 });
     clock.advance(500);
     store.hang();
     expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_TIMEOUT');
