@@ -63,6 +63,19 @@ async function openedCircuit(options: Parameters<typeof resilientStore>[1] & { f
   return { clock, store, resilient };
 }
 
+/**
+ * With the store healthy again, a read 1 ms before `resetAfterMs` (1 s) is still refused, the
+ * store having seen `reads` reads in all; then the clock reaches `resetAfterMs`.
+ */
+async function refusedUntilReset(circuit: Awaited<ReturnType<typeof openedCircuit>>, reads: number) {
+  const { clock, store, resilient } = circuit;
+  store.ok();
+  clock.advance(999);
+  expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
+  expect(store.calls.read).toBe(reads);
+  clock.advance(1);
+}
+
 describe('resilientStore', () => {
   it('a hanging store makes read reject with E_STORE_TIMEOUT within timeoutMs', async () => {
     const { store, resilient } = wrapped({ timeoutMs: 50 });
@@ -210,15 +223,11 @@ describe('resilientStore', () => {
   });
 
   it('after resetAfterMs lets one trial call through (half-open); its success closes the circuit', async () => {
-    const { clock, store, resilient } = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const circuit = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const { store, resilient } = circuit;
     expect(resilient.health().circuit).toBe('open');
 
-    store.ok();
-    clock.advance(999);
-    expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
-    expect(store.calls.read).toBe(2);
-
-    clock.advance(1);
+    await refusedUntilReset(circuit, 2);
     store.slow(30);
     const trial = resilient.read('k', []);
     expect(resilient.health().circuit).toBe('half-open');
@@ -234,18 +243,15 @@ describe('resilientStore', () => {
   });
 
   it('a failed trial re-opens the circuit for another resetAfterMs', async () => {
-    const { clock, store, resilient } = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const circuit = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const { clock, store, resilient } = circuit;
 
     clock.advance(1_000);
     expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_UNAVAILABLE');
     expect(store.calls.read).toBe(3);
     expect(resilient.health().circuit).toBe('open');
 
-    store.ok();
-    clock.advance(999);
-    expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
-    expect(store.calls.read).toBe(3);
-    clock.advance(1);
+    await refusedUntilReset(circuit, 3);
     await resilient.read('k', []);
     expect(resilient.health().circuit).toBe('closed');
   });
