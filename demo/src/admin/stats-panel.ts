@@ -68,12 +68,8 @@ const lookups = (c: Counters) => c.hit + c.miss + c.stale + c.bypass + c['error-
 
 /** Hits, misses and stale answers per route, busiest first. */
 export function createRouteTable(): { element: HTMLElement; update(stats: CacheStats): void } {
-  const { table, show } = routeTable('route-table', 'Server cache answers per route', [
-    'Hits',
-    'Misses',
-    'Stale',
-    'Hit ratio',
-  ]);
+  const columns = ['Hits', 'Misses', 'Stale', 'Hit ratio'];
+  const { table, show } = routeTable('route-table', 'Server cache answers per route', columns);
   return {
     element: h(
       'div',

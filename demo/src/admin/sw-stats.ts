@@ -5,12 +5,8 @@ import { type RouteRow, routeTable } from './route-table.js';
 /** This browser's service-worker counters per route, from `client.stats()`. */
 export function createSwStats(client: StrataClient): { element: HTMLElement; refresh(): Promise<void> } {
   const note = h('p', { class: 'muted', hidden: true });
-  const { table, show } = routeTable('sw-stats', 'Service worker answers per route in this browser', [
-    'Hits',
-    'Misses',
-    'Stale',
-    'Purged',
-  ]);
+  const columns = ['Hits', 'Misses', 'Stale', 'Purged'];
+  const { table, show } = routeTable('sw-stats', 'Service worker answers per route in this browser', columns);
   return {
     element: h('div', {}, note, scrollable('Service worker per route', table)),
     async refresh() {
