@@ -33,7 +33,7 @@ import {
   stackEnv,
   startDemoInstance,
 } from './fixtures/demo-stack.js';
-import { count, fmtMs, type Summary, summarize } from './fixtures/demo-stats.js';
+import { count, fmtMs, type Summary, summarize } from './lib/latency.js';
 import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';

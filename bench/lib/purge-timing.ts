@@ -1,0 +1,9 @@
+// What the two purge benchmarks share (purge-latency: purge to SSE clients; purge-e2e: purge to
+// the worker of a page): the aim they test, their warm-up, and their baseline.
+
+/** The aim: a purge on one instance takes effect on the other side within 50 ms at p99. */
+export const PURGE_AIM_MS = 50;
+/** Purges sent, and not measured, before the measured ones. */
+export const PURGE_WARMUP = 5;
+/** The baseline case: a bare Redis Pub/Sub message to a subscriber in its own process (a case name: keep it). */
+export const PUBSUB_BASELINE = 'redis pub/sub (bare)';
