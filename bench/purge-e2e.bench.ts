@@ -11,7 +11,6 @@
  * offset between the clocks is estimated and reported, not corrected.
  */
 import type { Page } from 'playwright-core';
-import { createClient } from 'redis';
 import { startStack } from '../e2e/stack.js';
 import { launchChromium } from '../packages/sw/test/browser/helpers/browser.js';
 import { Cleanup } from './fixtures/demo-stack.js';
@@ -27,7 +26,13 @@ import {
   sleep,
   summarize,
 } from './lib/latency.js';
-import { PURGE_AIM_MS as AIM_MS, PUBSUB_BASELINE as BASELINE, PURGE_WARMUP as WARMUP } from './lib/purge-timing.js';
+import {
+  PURGE_AIM_MS as AIM_MS,
+  PUBSUB_BASELINE as BASELINE,
+  pubSubPair,
+  type Redis,
+  PURGE_WARMUP as WARMUP,
+} from './lib/purge-timing.js';
 import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
@@ -40,8 +45,6 @@ const BATCH = 40;
 const GAP_MS = 20;
 const TIMEOUT_MS = 10_000;
 const STRATA = 'strata: purge on A → evicted in the worker of a page on B';
-
-type Redis = ReturnType<typeof createClient>;
 
 /** What the page reports for each purge its client applied. */
 interface Applied {
@@ -196,14 +199,7 @@ const bench: BenchModule = {
         }),
       );
       const arrivals = subscriberLines(subscriber);
-      const pub: Redis = createClient({ url: stack.redis.url });
-      pub.on('error', () => {});
-      await pub.connect();
-      cleanup.add(() => pub.close());
-      const sub: Redis = pub.duplicate();
-      sub.on('error', () => {});
-      await sub.connect();
-      cleanup.add(() => sub.close());
+      const { pub, sub } = await pubSubPair(stack.redis.url, (close) => cleanup.add(close));
 
       const browser = await launchChromium();
       cleanup.add(() => browser.close());

@@ -14,7 +14,6 @@ import os from 'node:os';
 import { defineManifest, serverCache } from '@strata/policy';
 import { createStrata, type Strata } from '@strata/server';
 import { redisBus, redisStore } from '@strata/server/redis';
-import { createClient } from 'redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { type Child, startFixture } from './lib/child.js';
 import { bounded } from './lib/fixture.js';
@@ -28,7 +27,13 @@ import {
   sleep,
   summarize,
 } from './lib/latency.js';
-import { PURGE_AIM_MS as AIM_MS, PUBSUB_BASELINE as BASELINE, PURGE_WARMUP as WARMUP } from './lib/purge-timing.js';
+import {
+  PURGE_AIM_MS as AIM_MS,
+  PUBSUB_BASELINE as BASELINE,
+  pubSubPair,
+  type Redis,
+  PURGE_WARMUP as WARMUP,
+} from './lib/purge-timing.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -41,8 +46,6 @@ const SIZES = [1, 100, 1_000];
 const GAP_MS = 10;
 /** Longest wait for one purge to reach every client before the run is declared broken. */
 const ARRIVAL_TIMEOUT_MS = 10_000;
-
-type Redis = ReturnType<typeof createClient>;
 
 // ---- the clients' reports (JSON lines on their stdout) ----------------------------------------
 
@@ -340,14 +343,7 @@ const bench: BenchModule = {
     try {
       const redis = await startRedisServer();
       steps.push(() => redis.stop());
-      const pub: Redis = createClient({ url: redis.url });
-      pub.on('error', () => {});
-      await pub.connect();
-      steps.push(() => pub.close());
-      const sub: Redis = pub.duplicate();
-      sub.on('error', () => {});
-      await sub.connect();
-      steps.push(() => sub.close());
+      const { pub, sub } = await pubSubPair(redis.url, (close) => steps.push(close));
 
       log('  starting instance B (its own process) and the Pub/Sub subscriber (its own process)');
       const [startedB, startedListener] = await Promise.allSettled([
