@@ -27,13 +27,7 @@ import {
   sleep,
   summarize,
 } from './lib/latency.js';
-import {
-  PURGE_AIM_MS as AIM_MS,
-  PUBSUB_BASELINE as BASELINE,
-  pubSubPair,
-  type Redis,
-  PURGE_WARMUP as WARMUP,
-} from './lib/purge-timing.js';
+import { AIM_MS, BASELINE, pubSubPair, type Redis, WARMUP } from './lib/purge-timing.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 

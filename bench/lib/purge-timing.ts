@@ -4,11 +4,11 @@ import { createClient } from 'redis';
 // the worker of a page): the aim they test, their warm-up, and their Redis Pub/Sub baseline.
 
 /** The aim: a purge on one instance takes effect on the other side within 50 ms at p99. */
-export const PURGE_AIM_MS = 50;
+export const AIM_MS = 50;
 /** Purges sent, and not measured, before the measured ones. */
-export const PURGE_WARMUP = 5;
+export const WARMUP = 5;
 /** The baseline case: a bare Redis Pub/Sub message to a subscriber in its own process (a case name: keep it). */
-export const PUBSUB_BASELINE = 'redis pub/sub (bare)';
+export const BASELINE = 'redis pub/sub (bare)';
 
 export type Redis = ReturnType<typeof createClient>;
 
