@@ -22,7 +22,8 @@ import {
   stackEnv,
   startDemoInstance,
 } from './fixtures/demo-stack.js';
-import { count, fmtMs, pct, sleep } from './fixtures/demo-stats.js';
+import { count, fmtMs, pct, sleep } from './lib/latency.js';
+import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
 
@@ -165,8 +166,7 @@ const bench: BenchModule = {
     const seconds = quick ? 3 : 10;
     const warmSeconds = quick ? 1 : 3;
     const delays = quick ? [DEFAULT_DELAY_MS] : [DEFAULT_DELAY_MS, FAST_DELAY_MS];
-    const started = performance.now();
-    const elapsed = () => `${((performance.now() - started) / 1_000).toFixed(1)} s`;
+    const elapsed = stopwatch();
     const cells: Cell[] = [];
     const cleanup = new Cleanup();
     try {

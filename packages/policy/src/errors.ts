@@ -1,17 +1,18 @@
-/**
- * Every code a `StrataError` carries: code → meaning → HTTP status where a server answers with it.
- * Grouped by the package that throws it; the server's HTTP-only codes are in its own table
- * (`packages/server/src/errors.ts`).
- */
-export const STRATA_ERRORS = {
-  // @strata/policy
+/** The shape every code table has: what the code means, and the HTTP status where a server answers with it. */
+type CodeTable = Record<string, { meaning: string; status?: number }>;
+
+/** The codes @strata/policy throws. */
+const POLICY_CODES = {
   E_MANIFEST_INVALID: { meaning: 'the manifest failed validation', status: 400 },
   E_PATTERN_INVALID: { meaning: 'a route pattern cannot be compiled', status: 400 },
   E_TAG_INVALID: { meaning: 'a tag is empty, too long or has characters a header cannot carry', status: 400 },
   E_MANIFEST_LOAD: { meaning: 'the CLI cannot load the manifest file' },
   E_PEER_MISSING: { meaning: 'an optional peer package the feature needs is not installed' },
   E_CONFIG_INVALID: { meaning: 'an option or environment variable is out of range', status: 400 },
-  // @strata/server
+} as const satisfies CodeTable;
+
+/** The codes @strata/server throws. */
+const SERVER_CODES = {
   E_STORE_UNAVAILABLE: { meaning: 'the store refused or lost the connection', status: 503 },
   E_STORE_TIMEOUT: { meaning: 'a store operation outlived its timeout', status: 503 },
   E_CIRCUIT_OPEN: { meaning: 'the store circuit is open after repeated failures', status: 503 },
@@ -36,16 +37,29 @@ export const STRATA_ERRORS = {
   E_CONNECTION_CLOSED: { meaning: 'the client connection closed before the response was complete' },
   E_ADAPTER_CHAIN: { meaning: "the framework's handler chain was asked to run twice for one request" },
   E_TRANSACTION_ROLLED_BACK: { meaning: 'PostgreSQL rolled the transaction back at COMMIT' },
-  // @strata/sw
+} as const satisfies CodeTable;
+
+/** The codes @strata/sw throws. */
+const WORKER_CODES = {
   E_MESSAGE_INVALID: { meaning: 'a page↔worker message has the wrong shape', status: 400 },
   E_SW_OPTIONS: { meaning: 'installStrata was given invalid options' },
   E_SW_FAILED: { meaning: 'the worker failed to carry out a request' },
-  // @strata/client
+} as const satisfies CodeTable;
+
+/** The codes @strata/client throws. */
+const CLIENT_CODES = {
   E_SW_TIMEOUT: { meaning: 'the worker did not reply in time' },
   E_SW_UNAVAILABLE: { meaning: 'no service worker controls the page' },
   E_SW_REPLY: { meaning: 'the worker replied with something unexpected' },
   E_STREAM_FAILED: { meaning: 'the purge stream failed or ended' },
-} as const satisfies Record<string, { meaning: string; status?: number }>;
+} as const satisfies CodeTable;
+
+/**
+ * Every code a `StrataError` carries: code → meaning → HTTP status where a server answers with it.
+ * One table per throwing package above; the server's HTTP-only codes are in its own table
+ * (`packages/server/src/errors.ts`).
+ */
+export const STRATA_ERRORS = { ...POLICY_CODES, ...SERVER_CODES, ...WORKER_CODES, ...CLIENT_CODES } as const;
 
 export type StrataErrorCode = keyof typeof STRATA_ERRORS;
 

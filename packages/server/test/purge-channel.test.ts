@@ -22,11 +22,14 @@ function flakyBus(inner: Bus = memoryBus()) {
   return bus;
 }
 
+/** An instance on `bus`, and the log's messages from its start. */
+function logged<B extends Bus>(bus: B, options: Omit<Parameters<typeof make>[0] & object, 'bus'> = {}) {
+  return { bus, strata: make({ ...options, bus }), log: collect(bus) };
+}
+
 describe('strata.purge', () => {
   it('bumps the store, appends one event to the log and returns its id', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     const result = await strata.purge({ tags: ['user:1'], keys: ['/api/users/1'] });
@@ -39,9 +42,7 @@ describe('strata.purge', () => {
   });
 
   it('turns a table into its tag and a pattern into the matching keys', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     await strata.handle(get('/api/users/2'), app);
@@ -70,9 +71,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: purges inside are sent as one event with deduplicated tags', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const result = await strata.batch(async () => {
       await strata.purge({ tags: ['users', 'user:1'] });
       await strata.purge({ tags: ['users', 'user:2'], keys: ['/api/users'] });
@@ -85,9 +84,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: each purge inside resolves at once, and its id resolves to the id of the one event sent', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const inside: unknown[] = [];
     await strata.batch(async () => {
       // Awaited inside the callback: resolving at once is what keeps this from waiting on itself.
@@ -126,9 +123,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: when the callback throws nothing is sent and the purges’ ids reject with its error', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     let batched: BatchedPurgeResult | undefined;
     const failure = new Error('the write failed');
     await expect(
@@ -144,9 +139,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: a batch of pattern purges only is sent, with the keys the patterns matched', async () => {
-    const bus = memoryBus();
-    const log = collect(bus);
-    const strata = make({ bus });
+    const { strata, log } = logged(memoryBus());
     const cached = () => strata.handle(get('/api/users/1'), origin());
     await cached();
     await strata.batch(async () => {
@@ -169,9 +162,7 @@ describe('strata.purge', () => {
   });
 
   it('clear-all drops the server entries and tells every reader to reset', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus, admin: { token: 'an-admin-token-for-tests' } });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus(), { admin: { token: 'an-admin-token-for-tests' } });
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     const response = await strata.admin(
@@ -190,10 +181,8 @@ describe('strata.purge', () => {
 
 describe('the outbox', () => {
   it('keeps purges made while the store is down, bypasses the cache meanwhile, and flushes in order', async () => {
-    const bus = memoryBus();
     const store = chaos(memoryStore());
-    const strata = make({ bus, store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus(), { store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     store.fail();
@@ -213,9 +202,7 @@ describe('the outbox', () => {
   });
 
   it('keeps events the log refused and delivers each once, in order', async () => {
-    const bus = flakyBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { bus, strata, log } = logged(flakyBus());
     bus.down(true);
     for (let i = 0; i < 5; i++) expect((await strata.purge({ tags: [`t${i}`] })).queued).toBe(true);
     bus.down(false);

@@ -1,7 +1,6 @@
 import type { RedisClientType, RedisClusterType } from 'redis';
-import { requirePeer } from '../optional-peer.js';
 import { positiveOption } from '../options.js';
-import { createRedis, isCluster, type RedisConnectionOptions } from '../redis/connection.js';
+import { isCluster, type RedisConnectionOptions, redisSource } from '../redis/connection.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
@@ -36,7 +35,7 @@ export type RedisStoreOptions = RedisConnectionOptions & {
  * they expire with their entries. Configure `maxmemory` on the server for a hard bound.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  if (!options.client) requirePeer('redis', 'redisStore');
+  const source = redisSource(options, 'redisStore');
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
@@ -45,14 +44,13 @@ export function redisStore(options: RedisStoreOptions): Store {
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
-  const owned = !options.client;
   let connecting: Promise<RedisClient> | undefined;
 
   const client = (): Promise<RedisClient> => {
     connecting ??= (async () => {
       // A cluster has the same per-key commands as a client: it stands in for one (see `nodes`).
-      if (options.client) return options.client as RedisClient;
-      const created = await createRedis(options.cluster ? options : { url: options.url }, 'redisStore');
+      const created = await source.create();
+      if (!source.owned) return created as RedisClient;
       try {
         await created.connect();
       } catch (error) {
@@ -179,7 +177,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async close() {
       const pending = connecting;
       connecting = undefined;
-      if (!owned || !pending) return;
+      if (!source.owned || !pending) return;
       const c = await pending.catch(() => undefined);
       if (c?.isOpen) await c.close();
     },

@@ -3,9 +3,7 @@ import { advance, ask, entries, get, hasEntry, waitForEntries, waitForStat } fro
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
-const suite = workerSuite();
-const { session, unique, fill } = suite;
-const server = () => suite.server;
+const { session, unique, fill, server } = workerSuite();
 
 describe('the Strata service worker in Chromium: purges, partitions, messages', () => {
   it('purges by tag every Vary variant, and nothing else', async () => {
