@@ -86,12 +86,21 @@ export function redisStore(options: RedisStoreOptions): Store {
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
     Promise.all(tags.map(async (tag) => Number((await c.get(tagKey(tag))) ?? 0)));
 
-  // Connect at once, so the first request does not pay for the connection (failures retry lazily).
-  client().catch(() => {});
+  // Connect at once, so the first request does not pay for the connection (failures retry lazily);
+  // until this first attempt settles, `ready()` lets operations wait for it.
+  let opening: Promise<void> | undefined = client().then(
+    () => {
+      opening = undefined;
+    },
+    () => {
+      opening = undefined;
+    },
+  );
 
   return {
     level: 'REDIS',
     shared: true,
+    ready: () => opening,
     async read(key, tags): Promise<StoreRead> {
       const c = await client();
       const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);

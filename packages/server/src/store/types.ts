@@ -41,6 +41,12 @@ export interface Store {
   /** Entry count and stored bytes, as far as the backend can tell. */
   size(): Promise<{ entries: number; bytes: number }>;
   close(): Promise<void>;
+  /**
+   * While the store's first connection is opening, a promise that settles (never rejects) once it
+   * is open or has failed; otherwise undefined. Operations issued meanwhile wait for it instead of
+   * timing out. Stores with nothing to open leave it out.
+   */
+  ready?(): Promise<void> | undefined;
 }
 
 /** How long a tag counter outlives the entries written with it, covering origin fetches in flight. */
