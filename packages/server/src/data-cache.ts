@@ -37,8 +37,8 @@ export interface DataCacheOptions {
   enabled: boolean;
   defaultTtl: number;
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: call the function instead. */
-  bypass: () => boolean;
+  /** True when purges waiting for the store name an entry under `tags`: call the function instead. */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a miss waits for `fn` before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
   originTimeoutMs?: number;
 }

@@ -176,7 +176,7 @@ export function createStrata(options: StrataOptions): Strata {
     },
   });
   channel.start();
-  const bypass = () => channel.storeBehind;
+  const bypass = (tags: readonly string[], storedAt?: number) => channel.distrusts(tags, storedAt);
   const originTimeoutMs = positiveOption('originTimeoutMs', options.originTimeoutMs, false) ?? 30_000;
   const cache = new ResponseCache({
     store,

@@ -117,6 +117,68 @@ describe('Outbox', () => {
   });
 });
 
+describe('Outbox.distrusts: what reads bypass while purges wait', () => {
+  it('names the tags of waiting bumps and entries stored since the store fell behind, and nothing once drained', async () => {
+    const { store, bus } = parts();
+    let now = 1_000;
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish }, { now: () => now });
+    expect(outbox.distrusts(['a'], 0)).toBe(false);
+    store.fail(['bump']);
+    await outbox.deliver(['a', 'url:/x'], event('a'));
+    now = 2_000;
+    await outbox.deliver(['b'], event('b'));
+    expect(outbox.distrusts(['a'])).toBe(true);
+    expect(outbox.distrusts(['z', 'url:/x'])).toBe(true);
+    expect(outbox.distrusts(['b'])).toBe(true);
+    expect(outbox.distrusts(['z'])).toBe(false);
+    expect(outbox.distrusts(['z'], 999)).toBe(false);
+    expect(outbox.distrusts(['z'], 1_000)).toBe(true); // stored once the first bump had failed
+    await outbox.flush(); // the failed flush the second purge started
+    store.ok();
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    for (const tags of [['a'], ['b'], ['url:/x']]) expect(outbox.distrusts(tags, 5_000)).toBe(false);
+    outbox.close();
+  });
+
+  it('a purge whose bumps reached the store, waiting only for the log, bypasses nothing', async () => {
+    const { store, bus, setLog } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    setLog(false);
+    expect((await outbox.deliver(['a'], event('a'))).queued).toBe(true);
+    expect(outbox.distrusts(['a'], Date.now())).toBe(false);
+    outbox.close();
+  });
+
+  it('a waiting clear, pattern or collapsed overflow distrusts every entry until its store work is done', async () => {
+    const { store, bus } = parts();
+    const outbox = new Outbox(
+      { bump: (t) => store.bump(t), clear: () => store.clear(), publish: bus.publish },
+      { max: 2 },
+    );
+    store.fail(['clear', 'bump']);
+    await outbox.deliver(undefined, { tags: [], keys: [], all: true, at: 1 }, { clear: true });
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.flush();
+    store.ok(['clear']);
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    expect(outbox.distrusts(['z'])).toBe(false);
+
+    await outbox.deliver(['url:/p'], event('p'), { everything: true });
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.deliver(['q'], event('q'));
+    await outbox.deliver(['r'], event('r')); // past the bound: one clear-all in their place
+    expect(outbox.size).toBe(2);
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.flush();
+    store.ok();
+    await outbox.flush();
+    expect(outbox.distrusts(['z', 'q', 'r', 'url:/p'], Date.now())).toBe(false);
+    outbox.close();
+  });
+});
+
 describe('PurgeChannel outbox', () => {
   it('still flushes after a flush of an empty outbox', async () => {
     // Before the split, flushing an empty outbox left a settled promise in place of "no flush

@@ -42,7 +42,7 @@ export function recommendations(input: ReportInput): Recommendation[] {
     out.push({
       severity: 'warning',
       problem: `${input.outbox} purge(s) wait in the outbox for the store or the purge log to come back.`,
-      advice: ['They are delivered in order on recovery; until then the server cache is bypassed.'],
+      advice: ['They are delivered in order on recovery; until then reads of the entries they name bypass the server cache.'],
     });
   }
   const low = Object.entries(input.last1h)

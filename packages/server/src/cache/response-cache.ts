@@ -33,8 +33,8 @@ export interface ResponseCacheOptions {
   cacheableStatuses: ReadonlySet<number>;
   /** Background work (revalidations) is tracked so `close()` can wait for it. */
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: its entries cannot be trusted, so go to the origin. */
-  bypass: () => boolean;
+  /** True when purges waiting for the store name the entry (see `TaggedCacheOptions.bypass`): go to the origin. */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a miss waits for the origin before its callers get stale-if-error or a 504. Default: no limit. */
   originTimeoutMs?: number;
 }
@@ -79,7 +79,7 @@ export class ResponseCache {
     const read = await this.#core.read(lookup.key, lookup.tags);
     if (read.kind !== 'read') {
       if (read.kind === 'unavailable') stats.storeErrors++;
-      return this.#bypass(request, route, next);
+      return this.#bypass(request, route, next, read.kind === 'bypass' ? 'purge-pending' : 'store-unavailable');
     }
     const { entry, versions } = read;
 
@@ -187,9 +187,10 @@ export class ResponseCache {
     return true;
   }
 
-  async #bypass(request: Request, route: string, next: Next): Promise<Response> {
+  /** The origin's answer, past the store: it failed, or a purge naming the entry waits for it. */
+  async #bypass(request: Request, route: string, next: Next, detail: string): Promise<Response> {
     this.#o.stats.record(route, 'bypass');
-    return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail: 'store-unavailable' });
+    return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail });
   }
 
   #errorFallback(request: Request, entry: Entry, route: string): Response {

@@ -9,14 +9,17 @@ export interface TaggedCacheOptions {
   now: () => number;
   /** Background work (refreshes) is tracked so `close()` can wait for it. */
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: its entries cannot be trusted. */
-  bypass: () => boolean;
+  /**
+   * True when purges waiting for the store name an entry under `tags` (stored at `storedAt`, once
+   * read): it cannot be trusted, and the read bypasses the store.
+   */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a load may run before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
   originTimeoutMs?: number;
 }
 
 /**
- * What a read found. `bypass`: the store is not to be trusted (purges could not reach it);
+ * What a read found. `bypass`: the store is not to be trusted for it (purges naming it could not reach it);
  * `unavailable`: the read failed. Otherwise the entry, if one is current, and the tag versions
  * read with it, which any load or write for this read must carry.
  */
@@ -61,14 +64,17 @@ export class TaggedCache<L> {
 
   /** Reads `key` and the versions of `tags`; the entry only when it is current under them. */
   async read(key: string, tags: readonly string[]): Promise<TaggedRead> {
-    if (this.#o.bypass()) return { kind: 'bypass' };
+    if (this.#o.bypass(tags)) return { kind: 'bypass' };
     let read: Awaited<ReturnType<ResilientStore['read']>>;
     try {
       read = await this.#o.store.read(key, tags);
     } catch {
       return { kind: 'unavailable' };
     }
-    return { kind: 'read', entry: this.#reader.read(read.value, tags, read.versions), versions: read.versions };
+    const entry = this.#reader.read(read.value, tags, read.versions);
+    // Asked again: a purge may have started waiting during the read, and the entry may be newer than it.
+    if (this.#o.bypass(tags, entry?.storedAt)) return { kind: 'bypass' };
+    return { kind: 'read', entry, versions: read.versions };
   }
 
   /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
