@@ -12,6 +12,10 @@ export interface Counters {
   stale: number;
   bypass: number;
   'error-fallback': number;
+  /** Reads that waited for another read's origin call and shared its answer. */
+  collapsed: number;
+  /** Calls the cache made to the origin. */
+  origin: number;
 }
 
 export interface WarmRun {

@@ -63,7 +63,7 @@ export function createOutageBanner(): { element: HTMLElement; update(stats: Cach
   };
 }
 
-const lookups = (c: Counters) => c.hit + c.miss + c.stale + c.bypass + c['error-fallback'];
+const lookups = (c: Counters) => c.hit + c.miss + c.collapsed + c.stale + c.bypass + c['error-fallback'];
 
 /** Hits, misses and stale answers per route, busiest first. */
 export function createRouteTable(): { element: HTMLElement; update(stats: CacheStats): void } {
@@ -80,7 +80,11 @@ export function createRouteTable(): { element: HTMLElement; update(stats: CacheS
       'div',
       {},
       scrollable('Server cache per route', table),
-      h('p', { class: 'hint muted' }, 'Misses include bypasses (store unreachable); stale includes stale-if-error.'),
+      h(
+        'p',
+        { class: 'hint muted' },
+        'Misses include bypasses and reads that waited for another read’s origin call (collapsed); stale includes stale-if-error.',
+      ),
     ),
     update(stats) {
       const routes = Object.entries(stats.routes).sort(
@@ -97,7 +101,7 @@ export function createRouteTable(): { element: HTMLElement; update(stats: CacheS
             { 'data-route': route },
             h('th', { scope: 'row' }, h('code', {}, route)),
             h('td', { class: 'numeric' }, c.hit),
-            h('td', { class: 'numeric' }, c.miss + c.bypass),
+            h('td', { class: 'numeric' }, c.miss + c.collapsed + c.bypass),
             h('td', { class: 'numeric' }, c.stale + c['error-fallback']),
             h('td', { class: 'numeric' }, formatPercent(c.hitRatio)),
           ),

@@ -81,6 +81,7 @@ export class DataCache {
     if (read.kind !== 'read') {
       if (read.kind === 'unavailable') stats.storeErrors++;
       stats.record('data', 'bypass');
+      stats.originCall('data');
       return fn();
     }
     const { entry, versions } = read;
@@ -100,8 +101,10 @@ export class DataCache {
       }
     }
     this.keyStats.touch(key, newKeyStats).misses++;
-    stats.record('data', 'miss');
-    return this.#core.load(storeKey, versions, load).promise as Promise<T>;
+    const flight = this.#core.load(storeKey, versions, load);
+    // A call that joined another's load waited for it: collapsed, not a miss of its own.
+    stats.record('data', flight.leader ? 'miss' : 'collapsed');
+    return flight.promise as Promise<T>;
   }
 
   async #load<T>(
@@ -112,6 +115,7 @@ export class DataCache {
     codec: Codec<T>,
     options: CachedOptions<T>,
   ): Promise<T> {
+    this.#o.stats.originCall('data');
     const value = await fn();
     await this.#core.write(storeKey, tags, versions, {
       status: 200,

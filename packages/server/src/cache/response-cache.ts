@@ -104,6 +104,7 @@ export class ResponseCache {
     if (request.method === 'HEAD') {
       // A HEAD miss is answered by the origin and not stored: it has no body to keep.
       stats.record(route, 'miss');
+      stats.originCall(route);
       return this.#decorate(mutable(await next(request)), 'MISS', { fwd: 'method' });
     }
 
@@ -118,9 +119,10 @@ export class ResponseCache {
       if (entry && canFallBack) return this.#errorFallback(request, entry, route);
       if (!isOriginTimeout(error)) throw error;
       // RFC 9110 §15.6.5: the origin did not answer in time.
-      stats.record(route, 'miss');
+      stats.record(route, collapsed ? 'collapsed' : 'miss');
       const timedOut = jsonError('E_ORIGIN_TIMEOUT', (error as Error).message);
-      return this.#decorate(timedOut, 'MISS', { fwd: entry ? 'stale' : 'uri-miss', detail: 'origin-timeout' });
+      const fwd = entry ? 'stale' : 'uri-miss';
+      return this.#decorate(timedOut, 'MISS', { fwd, collapsed, detail: 'origin-timeout' });
     }
 
     if ('response' in fetched) {
@@ -128,12 +130,15 @@ export class ResponseCache {
         await fetched.response.body?.cancel();
         return this.#errorFallback(request, entry, route);
       }
-      // Not shareable (too large, or not storable and already consumed by the leader): waiters ask the origin.
+      // Not shareable (too large, or not storable and already consumed by the leader): waiters ask
+      // the origin themselves, so each is a miss of its own.
+      if (collapsed) stats.originCall(route);
       const response = collapsed ? mutable(await next(originRequest(request))) : fetched.response;
       stats.record(route, 'miss');
       return this.#decorate(response, 'MISS', { fwd: entry ? 'stale' : 'uri-miss' });
     }
-    stats.record(route, 'miss');
+    // A read that waited for another read's load shared its answer: collapsed, not a miss of its own.
+    stats.record(route, collapsed ? 'collapsed' : 'miss');
     return this.#fromEntry(request, fetched.entry, route, undefined, {
       fwd: entry ? 'stale' : 'uri-miss',
       fwdStatus: fetched.entry.status,
@@ -143,6 +148,7 @@ export class ResponseCache {
   }
 
   async #fetch(request: Request, lookup: Lookup, versions: readonly number[], next: Next): Promise<Fetched> {
+    this.#o.stats.originCall(lookup.match.route.match);
     const response = await next(originRequest(request));
     if (!this.#storable(response, lookup)) return { response: mutable(response) };
     const body = await readBody(response.body, this.#o.maxBodyBytes);
@@ -190,6 +196,7 @@ export class ResponseCache {
   /** The origin's answer, past the store: it failed, or a purge naming the entry waits for it. */
   async #bypass(request: Request, route: string, next: Next, detail: string): Promise<Response> {
     this.#o.stats.record(route, 'bypass');
+    this.#o.stats.originCall(route);
     return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail });
   }
 
