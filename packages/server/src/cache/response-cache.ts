@@ -7,6 +7,7 @@ import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
 import type { Entry } from './entry.js';
 import { mutable } from './policy-headers.js';
+import type { SharedFlightSettings } from './shared-flight.js';
 import { isOriginTimeout } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams } from './status.js';
 import { freshness, TaggedCache } from './tagged-cache.js';
@@ -37,9 +38,12 @@ export interface ResponseCacheOptions {
   bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a miss waits for the origin before its callers get stale-if-error or a 504. Default: no limit. */
   originTimeoutMs?: number;
+  /** Cross-instance single flight for misses (see `StrataOptions.sharedFlight`). Default: off. */
+  sharedFlight?: SharedFlightSettings | undefined;
 }
 
-type Fetched = { entry: Entry; stored: boolean } | { response: Response };
+/** What a load gave: an entry (`shared`: the one another instance's load stored), or a response not kept. */
+type Fetched = { entry: Entry; stored: boolean; shared?: boolean } | { response: Response };
 
 /** A response served from the cache, as plain data. Header names are lower-case. */
 export interface StoredAnswer {
@@ -112,9 +116,14 @@ export class ResponseCache {
     let fetched: Fetched;
     let collapsed = false;
     try {
-      const flight = this.#core.load(lookup.key, versions, () => this.#fetch(request, lookup, versions, next));
+      const flight = this.#core.load(lookup.key, versions, () => this.#fetch(request, lookup, versions, next), {
+        tags: lookup.tags,
+        adopt: (found) => ({ entry: found, stored: false, shared: true }),
+      });
       collapsed = !flight.leader;
       fetched = await flight.promise;
+      // Another instance's load answered it: this read waited for that call, as a collapsed one does.
+      if ('shared' in fetched && fetched.shared) collapsed = true;
     } catch (error) {
       if (entry && canFallBack) return this.#errorFallback(request, entry, route);
       if (!isOriginTimeout(error)) throw error;

@@ -1,6 +1,7 @@
 import type { Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
+import { type SharedFlightSettings, sharedFlight } from './shared-flight.js';
 import { flightKey, SingleFlight } from './single-flight.js';
 
 export interface TaggedCacheOptions {
@@ -16,6 +17,8 @@ export interface TaggedCacheOptions {
   bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a load may run before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
   originTimeoutMs?: number;
+  /** Cross-instance single flight through store leases (shared stores only). Default: off. */
+  sharedFlight?: SharedFlightSettings | undefined;
 }
 
 /**
@@ -82,9 +85,26 @@ export class TaggedCache<L> {
     return entry.age + Math.max(0, (this.#o.now() - entry.storedAt) / 1000);
   }
 
-  /** Runs `load` once for every concurrent caller that read the same key at the same tag versions. */
-  load(key: string, versions: readonly number[], load: () => Promise<L>): { promise: Promise<L>; leader: boolean } {
-    return this.#flights.run(flightKey(key, versions), load);
+  /**
+   * Runs `load` once for every concurrent caller that read the same key at the same tag versions.
+   * With `shared` (and the `sharedFlight` option, on a shared store), once for every instance: the
+   * others wait for the entry under `shared.tags` and take it through `shared.adopt`.
+   */
+  load(
+    key: string,
+    versions: readonly number[],
+    load: () => Promise<L>,
+    shared?: { tags: readonly string[]; adopt: (entry: Entry) => L },
+  ): { promise: Promise<L>; leader: boolean } {
+    const name = flightKey(key, versions);
+    const settings = this.#o.sharedFlight;
+    if (!shared || !settings || !this.#o.store.shared) return this.#flights.run(name, load);
+    const find = async () => {
+      const read = await this.read(key, shared.tags);
+      const entry = read.kind === 'read' ? read.entry : undefined;
+      return entry && freshness(entry, this.age(entry)) === 'fresh' ? shared.adopt(entry) : undefined;
+    };
+    return this.#flights.run(name, () => sharedFlight(this.#o.store, name, settings, load, find));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RedisClientType, RedisClusterType } from 'redis';
 import { requirePeer } from '../optional-peer.js';
 import { positiveOption } from '../options.js';
@@ -6,6 +7,9 @@ import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
+
+/** Deletes a lease only while it still holds the caller's token. */
+const UNLEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 export type RedisStoreOptions = RedisConnectionOptions & {
   /**
@@ -45,6 +49,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
+  const leaseKey = (name: string) => `${prefix}:l:${name}`;
   const owned = !options.client;
   let connecting: Promise<RedisClient> | undefined;
 
@@ -131,6 +136,16 @@ export function redisStore(options: RedisStoreOptions): Store {
           return version;
         }),
       );
+    },
+    async lease(name, ttlMs) {
+      const token = randomUUID();
+      const c = await client();
+      const set = await c.set(leaseKey(name), token, { NX: true, PX: Math.max(1, Math.round(ttlMs)) });
+      return set === 'OK' ? token : undefined;
+    },
+    async unlease(name, token) {
+      const c = await client();
+      await c.eval(UNLEASE, { keys: [leaseKey(name)], arguments: [token] });
     },
     async delete(keys) {
       if (keys.length === 0) return 0;

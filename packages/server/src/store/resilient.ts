@@ -38,7 +38,7 @@ export interface ResilientStore extends Store {
   health(): StoreHealth;
 }
 
-const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear'] as const;
+const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear', 'lease', 'unlease'] as const;
 
 /**
  * `size()` feeds monitoring and `keys()` serves pattern purges: both scan the whole store (a
@@ -177,7 +177,8 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
 
   const wrapped = { level: store.level, shared: store.shared, close: () => store.close() } as ResilientStore;
   for (const method of METHODS) {
-    const original = store[method] as (...args: unknown[]) => Promise<unknown>;
+    const original = store[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    if (!original) continue;
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       guard(() => original.apply(store, args));
   }
