@@ -73,11 +73,6 @@ export class PurgeChannel {
     return this.#outbox.size;
   }
 
-  /** True while some store work of a purge (tag bumps, a clear) could not reach the store. */
-  get storeBehind(): boolean {
-    return this.#outbox.storeBehind;
-  }
-
   /**
    * Whether a read under `tags` (of an entry stored at `storedAt`, once known) must bypass the
    * store: a purge waiting for it names the entry, or may name any, or the entry is newer than

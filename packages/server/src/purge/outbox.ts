@@ -70,6 +70,8 @@ export class Outbox {
   readonly #named = new Map<string, number>();
   /** Waiting purges whose store work may name any entry (clear-all, pattern). */
   #everything = 0;
+  /** When the first purge with store work still to do was queued: the store is behind since. */
+  #behindSince: number | undefined;
   /** Placeholders handed out so far (`queued:<n>`). */
   #issued = 0;
   #flushing: Promise<void> | undefined;
@@ -103,9 +105,7 @@ export class Outbox {
     if (this.#queue.length === 0) return false;
     if (this.#everything > 0) return true;
     if (this.#named.size > 0 && tags.some((tag) => this.#named.has(tag))) return true;
-    if (storedAt === undefined) return false;
-    const since = this.#queue.find(hasStoreWork)?.at;
-    return since !== undefined && storedAt >= since;
+    return storedAt !== undefined && this.#behindSince !== undefined && storedAt >= this.#behindSince;
   }
 
   /**
@@ -172,6 +172,8 @@ export class Outbox {
     }
     if (pending.everything && pending.tracked) this.#everything--;
     pending.everything = false;
+    // Store work is done in queue order: the next purge with some left is near the head.
+    if (pending.tracked) this.#behindSince = this.#queue.find(hasStoreWork)?.at;
   }
 
   async #drain(): Promise<void> {
@@ -198,6 +200,7 @@ export class Outbox {
       for (const p of dropped) p.tracked = false;
       this.#named.clear();
       this.#everything = 0;
+      this.#behindSince = undefined;
       this.#track({
         bumps: [...new Set(dropped.flatMap((p) => p.bumps ?? []))],
         clear: dropped.some((p) => p.clear),
@@ -219,6 +222,7 @@ export class Outbox {
     if (!hasStoreWork(pending)) pending.everything = false;
     if (pending.bumps) this.#count(pending.bumps, 1);
     if (pending.everything) this.#everything++;
+    if (hasStoreWork(pending)) this.#behindSince ??= pending.at;
     pending.tracked = true;
     this.#queue.push(pending);
   }
