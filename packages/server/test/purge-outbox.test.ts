@@ -49,10 +49,10 @@ describe('Outbox', () => {
     const ids: string[] = [];
     for (const tag of ['t0', 't1', 't2']) ids.push((await outbox.deliver([tag], event(tag))).id);
     expect(ids).toEqual(['queued:1', 'queued:2', 'queued:3']);
-    // The first bump reached the store; the purges behind it wait whole, bumps included, so
-    // nothing is applied out of order and reads know the store is behind.
-    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 0, 0]);
-    expect(outbox.storeBehind).toBe(true);
+    // Bumps commute, so each reached the store at once: only the events wait, in order, and
+    // the store is not behind (reads keep their cache).
+    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 1, 1]);
+    expect(outbox.storeBehind).toBe(false);
     await outbox.flush();
     expect(outbox.size).toBe(3);
     setLog(true);
@@ -94,6 +94,24 @@ describe('Outbox', () => {
     expect(outbox.storeBehind).toBe(false);
     expect(await store.inner.versions(['a'])).toEqual([1]);
     expect(log().map((e) => e.tags[0])).toEqual(['a', 'b']);
+    outbox.close();
+  });
+
+  it('catches the store up on every waiting purge in one bump, before publishing them in order', async () => {
+    const { store, bus, log } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    store.fail(['bump']);
+    const tags = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    for (const tag of tags) await outbox.deliver([tag, 'shared'], event(tag));
+    await outbox.flush();
+    expect(outbox.distrusts(['t49'])).toBe(true);
+    store.ok();
+    store.resetCounters();
+    await outbox.flush();
+    expect(store.forwarded.bump).toBe(1);
+    expect(await store.inner.versions([...tags, 'shared'])).toEqual([...tags.map(() => 1), 1]);
+    expect(log().map((e) => e.tags[0])).toEqual(tags);
+    expect(outbox.distrusts(['t49', 'shared'], Date.now())).toBe(false);
     outbox.close();
   });
 

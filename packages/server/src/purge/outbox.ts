@@ -70,7 +70,8 @@ export class Outbox {
   readonly #named = new Map<string, number>();
   /** Waiting purges whose store work may name any entry (clear-all, pattern). */
   #everything = 0;
-  /** When the first purge with store work still to do was queued: the store is behind since. */
+  /** Waiting purges with store work left, and when the first of them was queued. */
+  #behind = 0;
   #behindSince: number | undefined;
   /** Placeholders handed out so far (`queued:<n>`). */
   #issued = 0;
@@ -93,7 +94,7 @@ export class Outbox {
 
   /** True while some store work (tag bumps, a clear) waits: the store is behind the purges made. */
   get storeBehind(): boolean {
-    return this.#queue.some(hasStoreWork);
+    return this.#behind > 0;
   }
 
   /**
@@ -110,8 +111,10 @@ export class Outbox {
 
   /**
    * Clears the store when asked, bumps `bumps` in it, then publishes `event` (`bumps` undefined:
-   * nothing to bump). When any step fails, or an earlier purge still waits, the purge waits in
-   * order behind the others, with the store work still to do.
+   * nothing to bump). When a step fails, the purge waits with what is left of it. Store work
+   * commutes (a bump is an increment, a clear drops entries), so it is done at once whatever
+   * waits; events do not: while an earlier purge waits, this one's event waits behind it, so the
+   * log holds purges in the order they were made.
    */
   async deliver(
     bumps: string[] | undefined,
@@ -119,14 +122,17 @@ export class Outbox {
     options: DeliverOptions = {},
   ): Promise<Delivery> {
     const pending = this.#pending(bumps, event, options);
-    // Order matters: nothing overtakes a purge already waiting.
+    try {
+      await this.#storeWork(pending);
+    } catch {
+      return { id: this.#enqueue(pending), queued: true };
+    }
     if (this.#queue.length > 0) {
       const id = this.#enqueue(pending);
       void this.flush();
       return { id, queued: true };
     }
     try {
-      await this.#storeWork(pending);
       return { id: await this.#targets.publish(event), queued: false };
     } catch {
       return { id: this.#enqueue(pending), queued: true };
@@ -159,7 +165,7 @@ export class Outbox {
     };
   }
 
-  /** The purge's store work, each step marked done as it succeeds (a retry does not repeat it). */
+  /** A purge's store work, not yet queued (`deliver`): each step marked done as it succeeds. */
   async #storeWork(pending: Pending): Promise<void> {
     if (pending.clear) {
       await this.#targets.clear?.();
@@ -167,20 +173,38 @@ export class Outbox {
     }
     if (pending.bumps) {
       await this.#targets.bump(pending.bumps);
-      if (pending.tracked) this.#count(pending.bumps, -1);
       pending.bumps = undefined;
     }
-    if (pending.everything && pending.tracked) this.#everything--;
     pending.everything = false;
-    // Store work is done in queue order: the next purge with some left is near the head.
-    if (pending.tracked) this.#behindSince = this.#queue.find(hasStoreWork)?.at;
+  }
+
+  /**
+   * The store work of every waiting purge at once — one clear if any asks for it, one bump of
+   * all their tags — so the store catches up in a round trip or two however long the queue.
+   */
+  async #catchUpStore(): Promise<void> {
+    if (this.#behind === 0) return;
+    const behind = this.#queue.filter(hasStoreWork);
+    if (behind.some((p) => p.clear)) await this.#targets.clear?.();
+    const tags = [...new Set(behind.flatMap((p) => p.bumps ?? []))];
+    for (let i = 0; i < tags.length; i += BUMP_BATCH) await this.#targets.bump(tags.slice(i, i + BUMP_BATCH));
+    for (const pending of behind) {
+      if (!pending.tracked) continue; // dropped by an overflow meanwhile: counted no more
+      if (pending.bumps) this.#count(pending.bumps, -1);
+      if (pending.everything) this.#everything--;
+      this.#behind--;
+      pending.bumps = undefined;
+      pending.clear = false;
+      pending.everything = false;
+    }
+    this.#behindSince = this.#behind === 0 ? undefined : this.#queue.find(hasStoreWork)?.at;
   }
 
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
+        await this.#catchUpStore();
         const next = this.#queue[0] as Pending;
-        await this.#storeWork(next);
         await this.#targets.publish(next.event);
         // A purge that overflowed the queue meanwhile has already been replaced by a clear-all.
         if (this.#queue[0] === next) this.#queue.shift();
@@ -200,6 +224,7 @@ export class Outbox {
       for (const p of dropped) p.tracked = false;
       this.#named.clear();
       this.#everything = 0;
+      this.#behind = 0;
       this.#behindSince = undefined;
       this.#track({
         bumps: [...new Set(dropped.flatMap((p) => p.bumps ?? []))],
@@ -222,7 +247,10 @@ export class Outbox {
     if (!hasStoreWork(pending)) pending.everything = false;
     if (pending.bumps) this.#count(pending.bumps, 1);
     if (pending.everything) this.#everything++;
-    if (hasStoreWork(pending)) this.#behindSince ??= pending.at;
+    if (hasStoreWork(pending)) {
+      this.#behind++;
+      this.#behindSince ??= pending.at;
+    }
     pending.tracked = true;
     this.#queue.push(pending);
   }
@@ -246,3 +274,6 @@ export class Outbox {
 }
 
 const hasStoreWork = (pending: Pending): boolean => pending.bumps !== undefined || pending.clear;
+
+/** Most tags one catch-up bump sends to the store, so no single call outlasts the store's timeout. */
+const BUMP_BATCH = 500;
