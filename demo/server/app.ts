@@ -73,6 +73,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
   const data = await openData(strata, {
     databaseUrl: config.databaseUrl,
     delayMs: config.delayMs,
+    work: config.dbWork,
     seedUsers: config.seedUsers,
     queryCache: config.cache,
   });
@@ -185,6 +186,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       cdn: config.varnishUrl ? 'varnish' : null,
       cache: config.cache,
       delayMs: config.delayMs,
+      dbWork: config.dbWork,
       manifestVersion: manifest.version,
     }),
   );

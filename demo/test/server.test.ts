@@ -44,10 +44,15 @@ const put = (id: number | string, body: unknown, token?: string) =>
 describe('demo configuration', () => {
   it('defaults to the embedded setup and a generated admin token', () => {
     const config = demoConfig({});
-    expect(config).toMatchObject({ port: 3000, delayMs: 150, seedUsers: 1000, adminTokenGenerated: true });
+    expect(config).toMatchObject({ port: 3000, delayMs: 150, dbWork: 0, seedUsers: 1000, adminTokenGenerated: true });
     expect(config.redisUrl).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
     expect(config.adminToken.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('reads the database work per statement, and refuses a negative one', () => {
+    expect(demoConfig({ DEMO_DB_WORK: '30000' }).dbWork).toBe(30_000);
+    expect(() => demoConfig({ DEMO_DB_WORK: '-5' })).toThrow(/DEMO_DB_WORK must be an integer/);
   });
 
   it('names every bad variable at once', () => {

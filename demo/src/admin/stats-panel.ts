@@ -64,7 +64,7 @@ export function createOutageBanner(): { element: HTMLElement; update(stats: Cach
   };
 }
 
-const lookups = (c: Counters) => c.hit + c.miss + c.stale + c.bypass + c['error-fallback'];
+const lookups = (c: Counters) => c.hit + c.miss + c.collapsed + c.stale + c.bypass + c['error-fallback'];
 
 /** Hits, misses and stale answers per route, busiest first. */
 export function createRouteTable(): { element: HTMLElement; update(stats: CacheStats): void } {
@@ -75,7 +75,11 @@ export function createRouteTable(): { element: HTMLElement; update(stats: CacheS
       'div',
       {},
       scrollable('Server cache per route', table),
-      h('p', { class: 'hint muted' }, 'Misses include bypasses (store unreachable); stale includes stale-if-error.'),
+      h(
+        'p',
+        { class: 'hint muted' },
+        'Misses include bypasses and reads that waited for another read’s origin call (collapsed); stale includes stale-if-error.',
+      ),
     ),
     update(stats) {
       const routes = Object.entries(stats.routes).sort(
@@ -84,7 +88,7 @@ export function createRouteTable(): { element: HTMLElement; update(stats: CacheS
       show(
         routes.map(([route, c]) => [
           route,
-          [c.hit, c.miss + c.bypass, c.stale + c['error-fallback'], formatPercent(c.hitRatio)],
+          [c.hit, c.miss + c.collapsed + c.bypass, c.stale + c['error-fallback'], formatPercent(c.hitRatio)],
         ]),
         'No requests through the server cache yet.',
       );

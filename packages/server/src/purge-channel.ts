@@ -38,7 +38,8 @@ export interface PurgeChannelOptions {
  * A purge is checked and turned into its event by `purge/normalize.ts`, collected by a running
  * `batch()` in `purge/batch.ts`, sent to the CDNs by `purge/cdn-fanout.ts`, and delivered to the
  * store and the log through the ordered outbox of `purge/outbox.ts`: while either is unreachable
- * the purge waits there, and reads of the server cache bypass it so nothing purged is served.
+ * the purge waits there, and reads of what it names bypass the server cache so nothing purged is
+ * served.
  */
 export class PurgeChannel {
   readonly #o: PurgeChannelOptions;
@@ -51,10 +52,14 @@ export class PurgeChannel {
 
   constructor(options: PurgeChannelOptions) {
     this.#o = options;
-    this.#outbox = new Outbox({
-      bump: (tags) => options.store.bump(tags),
-      publish: (event) => options.bus.publish(event),
-    });
+    this.#outbox = new Outbox(
+      {
+        bump: (tags) => options.store.bump(tags),
+        clear: () => options.store.clear(),
+        publish: (event) => options.bus.publish(event),
+      },
+      { now: options.now },
+    );
     this.#cdn = new CdnFanout(options.purgers, options.track);
     this.#batch = new BatchCollector((request, patterns) => this.#send(request, patterns));
   }
@@ -68,9 +73,13 @@ export class PurgeChannel {
     return this.#outbox.size;
   }
 
-  /** True while some tag bumps could not reach the store: server cache reads must not be trusted. */
-  get storeBehind(): boolean {
-    return this.#outbox.storeBehind;
+  /**
+   * Whether a read under `tags` (of an entry stored at `storedAt`, once known) must bypass the
+   * store: a purge waiting for it names the entry, or may name any, or the entry is newer than
+   * the failure (see `Outbox.distrusts`). Reads of everything else keep their cache.
+   */
+  distrusts(tags: readonly string[], storedAt?: number): boolean {
+    return this.#outbox.distrusts(tags, storedAt);
   }
 
   /** Listens to the log: remote purges reach an in-process store, resets clear it. */
@@ -147,12 +156,8 @@ export class PurgeChannel {
   async clearAll(): Promise<PurgeResult> {
     const event = { tags: [], keys: [], all: true, reason: 'clear-all', at: this.#o.now() };
     this.#cdn.send({ tags: [], urls: [], all: true });
-    try {
-      await this.#o.store.clear();
-    } catch {
-      // the outbox keeps the event; the store's entries will be misses once the log resets readers
-    }
-    return this.#delivered(await this.#outbox.deliver(undefined, event), event);
+    // A clear the store refused waits in the outbox, and until it is done no entry is served.
+    return this.#delivered(await this.#outbox.deliver(undefined, event, { clear: true }), event);
   }
 
   /** Sends what waits in the outbox, in order; stops at the first failure and retries with backoff. */
@@ -171,7 +176,7 @@ export class PurgeChannel {
     for (const pattern of patterns) patternKeys.push(...(await this.#expandPattern(pattern)));
     const body = purgeBody(request, patternKeys, this.#o.now());
     this.#cdn.send(body.cdn);
-    return this.#deliver(body.bumps, body.event);
+    return this.#deliver(body.bumps, body.event, patterns.length > 0);
   }
 
   /** Server keys matching a glob: deleted now, and their URLs purged at the other levels. */
@@ -181,10 +186,10 @@ export class PurgeChannel {
     return keys.flatMap((key) => keyUrl(key) ?? []);
   }
 
-  /** One purge counted, then handed to the outbox. */
-  async #deliver(bumps: string[], event: PurgeBody['event']): Promise<PurgeResult> {
+  /** One purge counted, then handed to the outbox; `everything`: it came from a pattern. */
+  async #deliver(bumps: string[], event: PurgeBody['event'], everything = false): Promise<PurgeResult> {
     this.purges++;
-    return this.#delivered(await this.#outbox.deliver(bumps, event), event);
+    return this.#delivered(await this.#outbox.deliver(bumps, event, { everything }), event);
   }
 
   #delivered(delivery: { id: string; queued: boolean }, event: PurgeBody['event']): PurgeResult {

@@ -8,6 +8,7 @@ import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
 import { type Next, ResponseCache } from './cache/response-cache.js';
+import type { SharedFlightOptions, SharedFlightSettings } from './cache/shared-flight.js';
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
@@ -78,6 +79,15 @@ export interface StrataOptions {
    * the origin again. Default 30,000.
    */
   originTimeoutMs?: number;
+  /**
+   * Cross-instance single flight (opt-in, shared stores such as Redis): concurrent misses for one
+   * entry on several instances make one origin call. The instance whose miss comes first takes a
+   * short lease in the store (`leaseMs`, default 3,000) while it loads; the others poll for the
+   * entry it stores (every `pollMs`, default 10) and answer with it (`Cache-Status: collapsed`),
+   * or load themselves once the lease is given back without one or has expired. `true` takes
+   * the defaults. Without a shared store it does nothing; `cached()` keeps per-instance flights.
+   */
+  sharedFlight?: boolean | SharedFlightOptions;
   /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
   heartbeatMs?: number;
   /**
@@ -176,7 +186,7 @@ export function createStrata(options: StrataOptions): Strata {
     },
   });
   channel.start();
-  const bypass = () => channel.storeBehind;
+  const bypass = (tags: readonly string[], storedAt?: number) => channel.distrusts(tags, storedAt);
   const originTimeoutMs = positiveOption('originTimeoutMs', options.originTimeoutMs, false) ?? 30_000;
   const cache = new ResponseCache({
     store,
@@ -187,6 +197,7 @@ export function createStrata(options: StrataOptions): Strata {
     track,
     bypass,
     originTimeoutMs,
+    sharedFlight: sharedFlightSettings(options.sharedFlight),
   });
   const data = new DataCache({
     store,
@@ -293,4 +304,14 @@ export function createStrata(options: StrataOptions): Strata {
       queryStats = provider;
     },
   });
+}
+
+/** The `sharedFlight` option, checked, with its defaults; undefined when off. */
+function sharedFlightSettings(option: StrataOptions['sharedFlight']): SharedFlightSettings | undefined {
+  if (!option) return undefined;
+  const given = option === true ? {} : option;
+  return {
+    leaseMs: positiveOption('sharedFlight.leaseMs', given.leaseMs, false) ?? 3_000,
+    pollMs: positiveOption('sharedFlight.pollMs', given.pollMs, false) ?? 10,
+  };
 }

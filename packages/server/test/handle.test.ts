@@ -175,6 +175,15 @@ describe('server cache', () => {
     expect(app.calls).toBe(1);
     for (const response of responses) expect(await response.text()).toBe('slow 1');
     expect(responses.filter((r) => r.headers.get('cache-status')?.includes('collapsed')).length).toBe(19);
+    // The 19 that waited are neither hits nor misses of their own; one origin call for 20 reads.
+    const stats = await strata.stats();
+    expect(stats.routes['/api/users/:id']).toMatchObject({ hit: 0, miss: 1, collapsed: 19, origin: 1 });
+    expect(stats.totals).toMatchObject({ hitRatio: 0, originPerRead: 1 / 20 });
+    expect((await strata.handle(get('/api/users/7'), app)).headers.get('x-cache')).toBe('HIT');
+    expect((await strata.stats()).totals).toMatchObject({ hitRatio: 1 / 21, originPerRead: 1 / 21 });
+    const metrics = await (await strata.metrics()).text();
+    expect(metrics).toContain('strata_cache_lookups_total{route="/api/users/:id",outcome="collapsed"} 19');
+    expect(metrics).toContain('strata_origin_calls_total{route="/api/users/:id"} 1');
   });
 
   it('does not let one client leaving abort a fetch others share', async () => {

@@ -52,4 +52,16 @@ export {
   SSE_HEARTBEAT,
   SSE_POSITION,
 } from './sse.js';
-export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';
+export {
+  COUNTERS,
+  type Counter,
+  type RouteStats,
+  SERVER_COUNTERS,
+  SERVER_OUTCOMES,
+  type ServerCounter,
+  type ServerCounters,
+  type ServerOutcome,
+  type StatsSnapshot,
+  serverHitRatio,
+  serverReads,
+} from './stats.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RedisClientType, RedisClusterType } from 'redis';
 import { positiveOption } from '../options.js';
 import { isCluster, type RedisConnectionOptions, redisSource } from '../redis/connection.js';
@@ -5,6 +6,9 @@ import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
+
+/** Deletes a lease only while it still holds the caller's token. */
+const UNLEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 export type RedisStoreOptions = RedisConnectionOptions & {
   /**
@@ -44,6 +48,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
+  const leaseKey = (name: string) => `${prefix}:l:${name}`;
   let connecting: Promise<RedisClient> | undefined;
 
   const client = (): Promise<RedisClient> => {
@@ -84,12 +89,21 @@ export function redisStore(options: RedisStoreOptions): Store {
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
     Promise.all(tags.map(async (tag) => Number((await c.get(tagKey(tag))) ?? 0)));
 
-  // Connect at once, so the first request does not pay for the connection (failures retry lazily).
-  client().catch(() => {});
+  // Connect at once, so the first request does not pay for the connection (failures retry lazily);
+  // until this first attempt settles, `ready()` lets operations wait for it.
+  let opening: Promise<void> | undefined = client().then(
+    () => {
+      opening = undefined;
+    },
+    () => {
+      opening = undefined;
+    },
+  );
 
   return {
     level: 'REDIS',
     shared: true,
+    ready: () => opening,
     async read(key, tags): Promise<StoreRead> {
       const c = await client();
       const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);
@@ -120,6 +134,16 @@ export function redisStore(options: RedisStoreOptions): Store {
           return version;
         }),
       );
+    },
+    async lease(name, ttlMs) {
+      const token = randomUUID();
+      const c = await client();
+      const set = await c.set(leaseKey(name), token, { NX: true, PX: Math.max(1, Math.round(ttlMs)) });
+      return set === 'OK' ? token : undefined;
+    },
+    async unlease(name, token) {
+      const c = await client();
+      await c.eval(UNLEASE, { keys: [leaseKey(name)], arguments: [token] });
     },
     async delete(keys) {
       if (keys.length === 0) return 0;

@@ -9,6 +9,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted) and waits until it answers. */
   restart(): Promise<void>;
+  /** SIGSTOP: the process stops answering, connections stay open (a stalled server). */
+  pause(): void;
+  /** SIGCONT after `pause()`: it answers what waited. */
+  resume(): void;
   /** Kills it for good; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -95,6 +99,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (stopped) throw new Error('redis-server was stopped');
       await kill();
       child = await launch(port, readyTimeoutMs);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       stopped = true;
