@@ -59,7 +59,9 @@ const CLIENT_CODES = {
  * One table per throwing package above; the server's HTTP-only codes are in its own table
  * (`packages/server/src/errors.ts`).
  */
-export const STRATA_ERRORS = { ...POLICY_CODES, ...SERVER_CODES, ...WORKER_CODES, ...CLIENT_CODES } as const;
+// A pure call, not an object spread: a bundle that never reads the table (the worker's) drops it.
+export const STRATA_ERRORS: typeof POLICY_CODES & typeof SERVER_CODES & typeof WORKER_CODES & typeof CLIENT_CODES =
+  /* @__PURE__ */ Object.assign({}, POLICY_CODES, SERVER_CODES, WORKER_CODES, CLIENT_CODES);
 
 export type StrataErrorCode = keyof typeof STRATA_ERRORS;
 
