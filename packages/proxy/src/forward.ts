@@ -1,0 +1,140 @@
+import { Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pipeline, Readable } from 'node:stream';
+import { StrataError } from '@strata/policy';
+import { endToEnd, forwardResponseFields } from './headers.js';
+
+/** Fetch's "null body statuses": a Response with one of these cannot carry a body. */
+const NULL_BODY = new Set([204, 205, 304]);
+
+export interface ForwarderOptions {
+  /** The origin, `http(s)://host[:port][/base]`: request paths are appended to its path. */
+  upstream: URL;
+  /** Longest silence from the upstream, in ms (waiting for its answer, or between body bytes). */
+  timeoutMs: number;
+  /** The `Via` pseudonym (RFC 9110 §7.6.3). */
+  pseudonym: string;
+}
+
+export interface Forwarder {
+  forward(request: Request): Promise<Response>;
+  /** Closes the kept-alive connections to the upstream. */
+  close(): void;
+}
+
+/** RFC 9209 error types for the ways an upstream fails, by Node's error code. */
+const PROXY_ERROR_TYPES: Record<string, string> = {
+  ENOTFOUND: 'dns_error',
+  EAI_AGAIN: 'dns_timeout',
+  ECONNREFUSED: 'connection_refused',
+  ECONNRESET: 'connection_terminated',
+  EPIPE: 'connection_terminated',
+  EHOSTUNREACH: 'destination_ip_unroutable',
+  ENETUNREACH: 'destination_ip_unroutable',
+};
+
+/**
+ * The answer for an upstream that gave none: 502 `E_UPSTREAM_UNREACHABLE` (or 504
+ * `E_UPSTREAM_TIMEOUT`) naming the upstream's error, with `Proxy-Status` (RFC 9209). Never
+ * stored; within a route's `staleIfError` the server cache answers with its stale copy instead.
+ */
+export function upstreamFailure(error: unknown, upstream: URL, timedOut: boolean, pseudonym: string): Response {
+  const cause = (error as { code?: string } | undefined)?.code;
+  const code = timedOut ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM_UNREACHABLE';
+  const reason = timedOut ? 'sent nothing in time' : (error as Error | undefined)?.message || String(error);
+  const failure = new StrataError(code, `upstream ${upstream.origin}: ${reason}`, { cause: error });
+  const type = timedOut ? 'http_response_timeout' : ((cause && PROXY_ERROR_TYPES[cause]) ?? 'proxy_internal_error');
+  return new Response(JSON.stringify({ error: { code: failure.code, message: failure.message } }), {
+    status: timedOut ? 504 : 502,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'proxy-status': `${pseudonym}; error=${type}${cause ? `; details="${cause}"` : ''}`,
+    },
+  });
+}
+
+/**
+ * Sends requests on to one upstream over HTTP/1.1 with kept-alive connections (`node:http`, not
+ * `fetch`: the body must pass through as the origin encoded it, never decompressed on the way).
+ * Bodies stream both ways. Errors before the answer's head become `upstreamFailure` answers; an
+ * upstream that fails midway through a body cuts the client's response (it cannot be undone).
+ */
+export function forwarder(options: ForwarderOptions): Forwarder {
+  const { upstream, timeoutMs, pseudonym } = options;
+  const secure = upstream.protocol === 'https:';
+  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
+  const send = secure ? httpsRequest : httpRequest;
+  const base = upstream.pathname.replace(/\/$/, '');
+
+  const forward = (request: Request): Promise<Response> =>
+    new Promise<Response>((resolve) => {
+      const url = new URL(request.url);
+      const raw: string[] = [];
+      request.headers.forEach((value, name) => {
+        // Headers joins repeated fields; Set-Cookie is a response field, so requests lose nothing.
+        raw.push(name, value);
+      });
+      // The upstream is addressed by its own name; the client's Host travels in Forwarded.
+      const headers = [['Host', upstream.host], ...endToEnd(raw)];
+      let timedOut = false;
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        resolve(upstreamFailure(error, upstream, timedOut, pseudonym));
+      };
+      let outgoing: ClientRequest;
+      try {
+        outgoing = send({
+          protocol: upstream.protocol,
+          hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+          port: upstream.port || (secure ? 443 : 80),
+          method: request.method,
+          path: `${base}${url.pathname}${url.search}`,
+          headers: headers.flat() as unknown as Record<string, string>,
+          agent,
+          timeout: timeoutMs,
+          signal: request.signal,
+        });
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      outgoing.on('timeout', () => {
+        timedOut = true;
+        outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`));
+      });
+      outgoing.on('error', fail);
+      outgoing.on('response', (incoming: IncomingMessage) => {
+        settled = true;
+        const status = incoming.statusCode ?? 502;
+        const fields = forwardResponseFields(incoming, pseudonym);
+        const hasBody = request.method !== 'HEAD' && !NULL_BODY.has(status);
+        if (!hasBody) incoming.resume();
+        // A stall in the body is a timeout too: the client's response is then cut, not completed.
+        incoming.on('error', () => {});
+        try {
+          resolve(
+            new Response(hasBody ? (Readable.toWeb(incoming) as ReadableStream<Uint8Array>) : null, {
+              status,
+              statusText: incoming.statusMessage ?? '',
+              headers: fields,
+            }),
+          );
+        } catch (error) {
+          // a status a Response cannot carry (1xx, above 599): not an answer this proxy can relay
+          incoming.destroy();
+          settled = false;
+          fail(error);
+        }
+      });
+      if (!request.body) outgoing.end();
+      else
+        pipeline(Readable.fromWeb(request.body as never), outgoing, (error) => {
+          if (error) outgoing.destroy(error);
+        });
+    });
+
+  return { forward, close: () => agent.destroy() };
+}
