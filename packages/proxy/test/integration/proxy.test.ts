@@ -66,6 +66,12 @@ class Upstream {
       this.releaseStream = () => res.end('second chunk');
       return;
     }
+    if (path === '/cut') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
+      res.write('the first 20 bytes..');
+      setImmediate(() => res.destroy());
+      return;
+    }
     if (path === '/gzip') {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
       res.end(gzipSync('compressed at the origin'));
@@ -224,6 +230,12 @@ describe('strata proxy in front of an origin that knows nothing of Strata', () =
     let rest = '';
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += decoder.decode(chunk.value);
     expect(rest).toBe('second chunk');
+  });
+
+  it('an origin that fails midway through a body cuts the client’s response: never a complete-looking one', async () => {
+    const response = await fetch(`${base}/cut`);
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
   });
 
   it('streams a request body through to the origin', async () => {
