@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Manifest, StrataError } from '@strata/policy';
+import { type Manifest, matchRoute, StrataError, storesAt } from '@strata/policy';
 import { createStrata, type Store, type Strata, type StrataOptions } from '@strata/server';
 import { nodeListener, toRequest, writeResponse } from '@strata/server/node';
 import { upstreamUrl } from './config.js';
@@ -48,6 +48,21 @@ export interface StrataProxy {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
+ * The request as the origin should get it when the server cache will keep the answer for
+ * everyone: the cache keys on the route's `vary` alone, so unless that names `accept-encoding`,
+ * the origin is asked for the identity coding and no client is handed a coding it did not ask
+ * for (docs/http-rules.md#proxy).
+ */
+function oneCoding(manifest: Manifest, url: URL, request: Request): Request {
+  const match = matchRoute(manifest, url, request.method);
+  if (!match || !storesAt(match.policy, 'server') || match.policy.vary?.includes('accept-encoding')) return request;
+  if (request.headers.get('accept-encoding') === 'identity') return request;
+  const headers = new Headers(request.headers);
+  headers.set('accept-encoding', 'identity');
+  return new Request(request, { headers });
+}
+
+/**
  * Strata in front of an origin that knows nothing of it: every request goes through
  * `strata.handle` (the manifest's headers, server cache, stale windows, write invalidation) with
  * the upstream as its origin; the worker, the purge stream, the admin API and `/metrics` are
@@ -75,13 +90,14 @@ export function createProxy(options: ProxyOptions): StrataProxy {
   const eventsPath = options.eventsPath ?? '/strata/events';
   const worker = options.serviceWorker;
   const origin = (request: Request): Promise<Response> => {
-    if (worker !== undefined && new URL(request.url).pathname === swPath && request.method === 'GET')
+    const url = new URL(request.url);
+    if (worker !== undefined && url.pathname === swPath && request.method === 'GET')
       return Promise.resolve(
         new Response(worker, {
           headers: { 'content-type': 'text/javascript; charset=utf-8', via: `1.1 ${pseudonym}` },
         }),
       );
-    return upstreamSide.forward(request);
+    return upstreamSide.forward(oneCoding(options.manifest, url, request));
   };
   const adapterOptions = options.origin ? { origin: options.origin } : {};
   const cached = nodeListener(strata, origin, adapterOptions);

@@ -17,6 +17,7 @@ const manifest = defineManifest({
     { match: '/api/items', policy: serverCache(60, { tags: ['items'], staleIfError: 600 }) },
     { match: '/api/items/:id', policy: serverCache(60, { tags: ['item:{id}'] }) },
     { match: '/api/fragile', policy: serverCache(60) },
+    { match: '/echo/stored', policy: serverCache(60) },
     { match: '/sw.js', policy: noStore() },
   ],
 });
@@ -41,7 +42,7 @@ class Upstream {
       res.writeHead(503).end('down for maintenance');
       return;
     }
-    if (path === '/echo') {
+    if (path === '/echo' || path === '/echo/stored') {
       res.writeHead(200, {
         'content-type': 'application/json',
         connection: 'x-upstream-secret',
@@ -217,6 +218,15 @@ describe('strata proxy in front of an origin that knows nothing of Strata', () =
     expect(answer.headers.get('proxy-authenticate')).toBeNull();
     expect(answer.headers.get('x-kept')).toBe('end to end');
     expect(answer.headers.get('via')).toBe('1.1 strata');
+  });
+
+  it('asks the origin for the identity coding where the server cache keeps one answer for every client', async () => {
+    const stored = received(
+      await (await fetch(`${base}/echo/stored`, { headers: { 'accept-encoding': 'gzip' } })).text(),
+    );
+    expect(stored.get('accept-encoding')).toEqual(['identity']);
+    const passed = received(await (await fetch(`${base}/echo`, { headers: { 'accept-encoding': 'gzip' } })).text());
+    expect(passed.get('accept-encoding')).toEqual(['gzip']);
   });
 
   it('streams a response body: the first chunk arrives while the origin is still writing', async () => {
