@@ -228,10 +228,11 @@ describe('the packages installed from their tarballs into an app outside the rep
   });
 
   test('strata proxy runs from the installed packages: --help, and exit 2 on a bad flag', async () => {
-    const help = await run('npx', ['--no', 'strata', 'proxy', '--help'], app);
+    // `--` ends npx's own options: after `--no`, npx would take `--help` and `--manifest` as its own.
+    const help = await run('npx', ['--no', '--', 'strata', 'proxy', '--help'], app);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: strata proxy --manifest <file> --upstream <url>');
-    const bad = await run('npx', ['--no', 'strata-proxy', '--manifest', 'manifest.json', '--nope'], app);
+    const bad = await run('npx', ['--no', '--', 'strata-proxy', '--manifest', 'manifest.json', '--nope'], app);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Unknown option '--nope'");
   });
