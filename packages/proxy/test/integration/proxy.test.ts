@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { defineManifest, noStore, serverCache } from '@strata/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -344,6 +344,63 @@ describe('strata proxy in front of an origin that knows nothing of Strata', () =
     expect(response.status).toBe(504);
     expect(response.headers.get('proxy-status')).toBe('strata; error=http_response_timeout');
     expect(await response.json()).toMatchObject({ error: { code: 'E_UPSTREAM_TIMEOUT' } });
+  });
+});
+
+describe('strata proxy behind a trusted proxy, on IPv6 loopback', () => {
+  const upstream = new Upstream();
+  let proxy: StrataProxy;
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    await upstream.start();
+    proxy = createProxy({ manifest, upstream: `http://127.0.0.1:${upstream.port}`, trustForwarded: true });
+    server = createServer(proxy.listener);
+    server.listen(0, '::1');
+    await once(server, 'listening');
+    base = `http://[::1]:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    server?.close();
+    await proxy?.close();
+    await upstream.stop();
+  });
+
+  it('appends its element to the trusted forwarding fields and keeps the first hop’s host and scheme', async () => {
+    const sent = await rawGet(base, '/echo', {
+      forwarded: 'for=203.0.113.7;host=shop.example;proto=https',
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-host': 'shop.example',
+      'x-forwarded-proto': 'https',
+    });
+    const fields = received(sent.body);
+    const host = new URL(base).host;
+    expect(fields.get('forwarded')).toEqual([
+      `for=203.0.113.7;host=shop.example;proto=https, for="[::1]";host="${host}";proto=http`,
+    ]);
+    expect(fields.get('x-forwarded-for')).toEqual(['203.0.113.7, ::1']);
+    expect(fields.get('x-forwarded-host')).toEqual(['shop.example']);
+    expect(fields.get('x-forwarded-proto')).toEqual(['https']);
+  });
+
+  it('says the protocol version the client spoke in Via', async () => {
+    const sent = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '::1', port: Number(new URL(base).port) }, () =>
+        socket.write('GET /echo HTTP/1.0\r\nHost: example.test\r\n\r\n'),
+      );
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const body = sent.slice(sent.indexOf('\r\n\r\n') + 4);
+    expect(received(body).get('via')).toEqual(['1.0 strata']);
   });
 });
 
