@@ -17,7 +17,8 @@ export interface ForwarderOptions {
 }
 
 export interface Forwarder {
-  forward(request: Request): Promise<Response>;
+  /** `identity`: ask for the identity coding, whatever the client accepts. */
+  forward(request: Request, options?: { identity?: boolean }): Promise<Response>;
   /** Closes the kept-alive connections to the upstream. */
   close(): void;
 }
@@ -91,7 +92,7 @@ export function forwarder(options: ForwarderOptions): Forwarder {
   const send = secure ? httpsRequest : httpRequest;
   const base = upstream.pathname.replace(/\/$/, '');
 
-  const forward = (request: Request): Promise<Response> =>
+  const forward = (request: Request, { identity = false } = {}): Promise<Response> =>
     new Promise<Response>((resolve) => {
       const url = new URL(request.url);
       const raw: string[] = [];
@@ -101,6 +102,11 @@ export function forwarder(options: ForwarderOptions): Forwarder {
       });
       // The upstream is addressed by its own name; the client's Host travels in Forwarded.
       const headers = [['Host', upstream.host], ...endToEnd(raw)];
+      if (identity) {
+        const coding = headers.findIndex(([name]) => name === 'accept-encoding');
+        if (coding !== -1) headers.splice(coding, 1);
+        headers.push(['Accept-Encoding', 'identity']);
+      }
       let timedOut = false;
       let settled = false;
       const fail = (error: unknown) => {

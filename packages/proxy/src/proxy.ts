@@ -48,18 +48,13 @@ export interface StrataProxy {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * The request as the origin should get it when the server cache will keep the answer for
- * everyone: the cache keys on the route's `vary` alone, so unless that names `accept-encoding`,
- * the origin is asked for the identity coding and no client is handed a coding it did not ask
- * for (docs/http-rules.md#proxy).
+ * Whether the origin must be asked for the identity coding: the server cache will keep the answer
+ * for everyone and keys on the route's `vary` alone, so unless that names `accept-encoding`, one
+ * stored coding must suit every client (docs/http-rules.md#proxy).
  */
-function oneCoding(manifest: Manifest, url: URL, request: Request): Request {
-  const match = matchRoute(manifest, url, request.method);
-  if (!match || !storesAt(match.policy, 'server') || match.policy.vary?.includes('accept-encoding')) return request;
-  if (request.headers.get('accept-encoding') === 'identity') return request;
-  const headers = new Headers(request.headers);
-  headers.set('accept-encoding', 'identity');
-  return new Request(request, { headers });
+function identityOnly(manifest: Manifest, url: URL, method: string): boolean {
+  const match = matchRoute(manifest, url, method);
+  return match !== undefined && storesAt(match.policy, 'server') && !match.policy.vary?.includes('accept-encoding');
 }
 
 /**
@@ -97,7 +92,7 @@ export function createProxy(options: ProxyOptions): StrataProxy {
           headers: { 'content-type': 'text/javascript; charset=utf-8', via: `1.1 ${pseudonym}` },
         }),
       );
-    return upstreamSide.forward(oneCoding(options.manifest, url, request));
+    return upstreamSide.forward(request, { identity: identityOnly(options.manifest, url, request.method) });
   };
   const adapterOptions = options.origin ? { origin: options.origin } : {};
   const cached = nodeListener(strata, origin, adapterOptions);
