@@ -86,12 +86,9 @@ export function createProxy(options: ProxyOptions): StrataProxy {
   const worker = options.serviceWorker;
   const origin = (request: Request): Promise<Response> => {
     const url = new URL(request.url);
-    if (worker !== undefined && url.pathname === swPath && request.method === 'GET')
-      return Promise.resolve(
-        new Response(worker, {
-          headers: { 'content-type': 'text/javascript; charset=utf-8', via: `1.1 ${pseudonym}` },
-        }),
-      );
+    // The proxy is the origin of its worker: no Via, nothing from upstream.
+    if (worker !== undefined && url.pathname === swPath && (request.method === 'GET' || request.method === 'HEAD'))
+      return Promise.resolve(new Response(worker, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }));
     return upstreamSide.forward(request, { identity: identityOnly(options.manifest, url, request.method) });
   };
   const adapterOptions = options.origin ? { origin: options.origin } : {};

@@ -279,6 +279,8 @@ describe('strata proxy in front of an origin that knows nothing of Strata', () =
     expect(response.headers.get('content-type')).toMatch(/javascript/);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.text()).toContain('built from the manifest');
+    const head = await fetch(`${base}/sw.js`, { method: 'HEAD' });
+    expect(head.headers.get('content-type')).toMatch(/javascript/);
     expect(upstream.count('/sw.js')).toBe(before);
   });
 
