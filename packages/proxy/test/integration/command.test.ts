@@ -65,4 +65,15 @@ describe('the strata proxy command', () => {
     }
     expect(await exited).toBe(0);
   });
+
+  it('exits 1 naming the problem when it cannot listen', async () => {
+    const port = (upstream.address() as AddressInfo).port; // taken
+    const err: string[] = [];
+    const code = await run(['-m', manifest, '-u', origin, '--sw', 'off', '--host', '127.0.0.1', '-p', String(port)], {
+      env: {},
+      io: { out: () => {}, err: (s) => err.push(s) },
+    });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('EADDRINUSE');
+  });
 });
