@@ -1,7 +1,14 @@
-import { Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent,
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, Readable } from 'node:stream';
 import { StrataError } from '@strata/policy';
+import { writeResponse } from '@strata/server/node';
 import { endToEnd, forwardResponseFields } from './headers.js';
 
 /** Fetch's "null body statuses": a Response with one of these cannot carry a body. */
@@ -19,6 +26,11 @@ export interface ForwarderOptions {
 export interface Forwarder {
   /** `identity`: ask for the identity coding, whatever the client accepts. */
   forward(request: Request, options?: { identity?: boolean }): Promise<Response>;
+  /**
+   * Sends a GET or HEAD straight through, Node stream to Node stream: for requests `strata.handle`
+   * would hand to the origin untouched (no route matches), without building a Request or Response.
+   */
+  pipe(req: IncomingMessage, res: ServerResponse): void;
   /** Closes the kept-alive connections to the upstream. */
   close(): void;
 }
@@ -92,6 +104,26 @@ export function forwarder(options: ForwarderOptions): Forwarder {
   const send = secure ? httpsRequest : httpRequest;
   const base = upstream.pathname.replace(/\/$/, '');
 
+  /** One request to the upstream; `timedOut` is called before it is destroyed for silence. */
+  const open = (method: string, path: string, headers: string[][], timedOut: () => void, signal?: AbortSignal) => {
+    const outgoing = send({
+      protocol: upstream.protocol,
+      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: upstream.port || (secure ? 443 : 80),
+      method,
+      path: `${base}${path}`,
+      headers: headers.flat() as unknown as Record<string, string>,
+      agent,
+      timeout: timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    outgoing.on('timeout', () => {
+      timedOut();
+      outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    return outgoing;
+  };
+
   const forward = (request: Request, { identity = false } = {}): Promise<Response> =>
     new Promise<Response>((resolve) => {
       const url = new URL(request.url);
@@ -116,25 +148,14 @@ export function forwarder(options: ForwarderOptions): Forwarder {
       };
       let outgoing: ClientRequest;
       try {
-        outgoing = send({
-          protocol: upstream.protocol,
-          hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
-          port: upstream.port || (secure ? 443 : 80),
-          method: request.method,
-          path: `${base}${url.pathname}${url.search}`,
-          headers: headers.flat() as unknown as Record<string, string>,
-          agent,
-          timeout: timeoutMs,
-          signal: request.signal,
-        });
+        const markTimedOut = () => {
+          timedOut = true;
+        };
+        outgoing = open(request.method, `${url.pathname}${url.search}`, headers, markTimedOut, request.signal);
       } catch (error) {
         fail(error);
         return;
       }
-      outgoing.on('timeout', () => {
-        timedOut = true;
-        outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`));
-      });
       outgoing.on('error', fail);
       outgoing.on('response', (incoming: IncomingMessage) => {
         settled = true;
@@ -164,5 +185,41 @@ export function forwarder(options: ForwarderOptions): Forwarder {
         });
     });
 
-  return { forward, close: () => agent.destroy() };
+  const pipe = (req: IncomingMessage, res: ServerResponse): void => {
+    let timedOut = false;
+    const fail = (error: unknown) => {
+      if (res.headersSent) res.destroy();
+      else void writeResponse(res, upstreamFailure(error, upstream, timedOut, pseudonym)).catch(() => res.destroy());
+    };
+    let outgoing: ClientRequest;
+    try {
+      const headers = [['Host', upstream.host], ...endToEnd(req.rawHeaders)];
+      outgoing = open(req.method ?? 'GET', req.url ?? '/', headers, () => {
+        timedOut = true;
+      });
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    outgoing.on('error', fail);
+    res.once('close', () => {
+      if (!res.writableFinished) outgoing.destroy();
+    });
+    outgoing.on('response', (incoming: IncomingMessage) => {
+      const status = incoming.statusCode ?? 502;
+      if (status < 200 || status > 599) {
+        incoming.destroy();
+        fail(new Error(`the upstream answered with status ${status}`));
+        return;
+      }
+      const fields = endToEnd(incoming.rawHeaders);
+      fields.push(['Via', `${incoming.httpVersion} ${pseudonym}`]);
+      res.writeHead(status, incoming.statusMessage ?? '', fields.flat());
+      // A failure midway cuts the client's response: it must not look complete.
+      pipeline(incoming, res, () => {});
+    });
+    outgoing.end();
+  };
+
+  return { forward, pipe, close: () => agent.destroy() };
 }

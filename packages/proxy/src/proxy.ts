@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Manifest, matchRoute, StrataError, storesAt } from '@strata/policy';
+import { canonicalPath, type Manifest, matchRoute, StrataError, storesAt } from '@strata/policy';
 import { createStrata, type Store, type Strata, type StrataOptions } from '@strata/server';
 import { nodeListener, toRequest, writeResponse } from '@strata/server/node';
 import { upstreamUrl } from './config.js';
@@ -46,6 +46,8 @@ export interface StrataProxy {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A Host the node adapter accepts (it answers 400 to any other). */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * Whether the origin must be asked for the identity coding: the server cache will keep the answer
@@ -60,7 +62,8 @@ function identityOnly(manifest: Manifest, url: URL, method: string): boolean {
 /**
  * Strata in front of an origin that knows nothing of it: every request goes through
  * `strata.handle` (the manifest's headers, server cache, stale windows, write invalidation) with
- * the upstream as its origin; the worker, the purge stream, the admin API and `/metrics` are
+ * the upstream as its origin — but a GET or HEAD no route matches, which `handle` would pass on
+ * untouched, is piped straight through; the worker, the purge stream, the admin API and `/metrics` are
  * answered here. Hop-by-hop fields are dropped both ways; `Via` and the forwarding fields are set.
  */
 export function createProxy(options: ProxyOptions): StrataProxy {
@@ -78,7 +81,8 @@ export function createProxy(options: ProxyOptions): StrataProxy {
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.adminToken ? { admin: { token: options.adminToken, basePath: adminBase } } : {}),
     respectHandlerCacheControl: options.respectOriginCacheControl ?? false,
-    originTimeoutMs: options.strata?.originTimeoutMs ?? timeoutMs,
+    // Later than the upstream's own timeout, so the answer names the upstream (E_UPSTREAM_TIMEOUT).
+    originTimeoutMs: options.strata?.originTimeoutMs ?? timeoutMs + 1_000,
   });
   const upstreamSide = forwarder({ upstream, timeoutMs, pseudonym });
   const swPath = options.serviceWorkerPath ?? '/sw.js';
@@ -93,6 +97,16 @@ export function createProxy(options: ProxyOptions): StrataProxy {
   };
   const adapterOptions = options.origin ? { origin: options.origin } : {};
   const cached = nodeListener(strata, origin, adapterOptions);
+
+  // A GET or HEAD no route matches is handed to the origin untouched by `strata.handle` (a path
+  // with no canonical form gets no-store, a bad Host a 400: those take the full path).
+  const passesThrough = (req: IncomingMessage, target: string): boolean =>
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    target.startsWith('/') &&
+    HOST.test(req.headers.host ?? '') &&
+    !(worker !== undefined && target.split('?')[0] === swPath) &&
+    canonicalPath(target) !== undefined &&
+    matchRoute(options.manifest, target, req.method) === undefined;
 
   // The proxy's own endpoints never reach the origin nor the server cache.
   const own = (path: string): ((request: Request) => Promise<Response>) | undefined => {
@@ -109,7 +123,8 @@ export function createProxy(options: ProxyOptions): StrataProxy {
     const answer = own(query === -1 ? target : target.slice(0, query));
     if (!answer) {
       forwardRequestFields(req, { trustForwarded: options.trustForwarded ?? false, pseudonym });
-      cached(req, res);
+      if (passesThrough(req, target)) upstreamSide.pipe(req, res);
+      else cached(req, res);
       return;
     }
     let request: Request;
