@@ -150,7 +150,7 @@ const bench: BenchModule = {
           }),
           `Added to a direct request, median: strata proxy ${us(added('hit', 'strata'))} on a hit and ${us(added('miss', 'strata'))} on a miss; Varnish ${us(added('hit', 'varnish'))} and ${us(added('miss', 'varnish'))}.`,
           `A hit through either never reaches the origin, so it can beat the direct request: a negative figure is time saved.`,
-          `Forwarding alone (a route the manifest does not name, so no cache work): ${us(added('pass', 'strata'))}; the rest of a miss is the server cache's own miss path (lookup, single flight, store write), the same as in an app that embeds Strata.`,
+          `A route the manifest does not name (piped straight through, no cache work): ${us(added('pass', 'strata'))} added. A miss also goes through strata.handle: Request and Response objects and the server cache's miss path (lookup, single flight, store write), as in an app that embeds Strata.`,
         ],
         aims: (['hit', 'miss'] as const).map((kind) => ({
           aim: `added latency on a ${kind}: strata proxy ≤ 1.5× Varnish's (≤ 0 where Varnish's is)`,
