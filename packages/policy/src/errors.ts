@@ -37,6 +37,9 @@ const SERVER_CODES = {
   E_CONNECTION_CLOSED: { meaning: 'the client connection closed before the response was complete' },
   E_ADAPTER_CHAIN: { meaning: "the framework's handler chain was asked to run twice for one request" },
   E_TRANSACTION_ROLLED_BACK: { meaning: 'PostgreSQL rolled the transaction back at COMMIT' },
+  // @strata/proxy
+  E_UPSTREAM_UNREACHABLE: { meaning: 'the proxy got no answer from its upstream (refused, reset, DNS)', status: 502 },
+  E_UPSTREAM_TIMEOUT: { meaning: 'the upstream sent nothing for upstreamTimeoutMs', status: 504 },
 } as const satisfies CodeTable;
 
 /** The codes @strata/sw throws. */
