@@ -13,8 +13,8 @@
 import { Agent } from 'node:http';
 import { startVarnish, type VarnishServer } from '../packages/server/test/helpers/varnish.js';
 import { type Sample, timedGet } from './fixtures/demo-samplers.js';
-import { fmtMs, type Summary, summarize } from './fixtures/demo-stats.js';
 import { type Child, startFixture } from './lib/child.js';
+import { fmtMs, type Summary, summarize } from './lib/latency.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
