@@ -120,10 +120,7 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     onError: (error) => log('cleanup failed; the next one starts afresh', error),
   });
 
-  const strategy = new StrataStrategy(
-    { caches, partitions, writer, epochs, stats, now },
-    { cacheName: partitions.cacheOf('public'), plugins: options.plugins ?? [] },
-  );
+  const strategy = new StrataStrategy({ caches, partitions, writer, epochs, stats, now }, options.plugins);
   const browserRoute = (url: URL, method: string) => {
     const match = matchRoute(manifest, url, method);
     return match && storesAt(match.policy, 'browser') ? match : undefined;

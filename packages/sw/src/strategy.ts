@@ -1,6 +1,13 @@
-import { PARTITION_HEADER, partitionHash, type RouteMatch, servesStaleOnError } from '@strata/policy';
+import {
+  PARTITION_HEADER,
+  partitionHash,
+  type RouteMatch,
+  servesStaleOnError,
+  type Windows,
+  windowsFor,
+} from '@strata/policy';
 import type { Counter } from '@strata/policy/protocol';
-import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
+import type { RouteHandlerCallbackOptions, RouteHandlerObject, WorkboxPlugin } from 'workbox-core';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
 import {
   annotate,
@@ -13,7 +20,8 @@ import {
   variesOnCredential,
 } from './entry.js';
 import type { Epochs, Ticket } from './epochs.js';
-import { freshness, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
+import { freshness, lifetime, servesOnError, ttlLeft } from './freshness.js';
+import { Network } from './network.js';
 import type { Partitions } from './partition.js';
 import type { Stats } from './stats.js';
 import type { WriteJob, Writer } from './writer.js';
@@ -32,7 +40,7 @@ interface Lookup {
   request: Request;
   /** The Cache Storage key. */
   key: Request;
-  handler: StrategyHandler;
+  handler: Network;
   match: RouteMatch;
   windows: Windows;
   cache: string;
@@ -44,7 +52,7 @@ interface Lookup {
 }
 
 /**
- * The manifest's browser policy for one request, as a Workbox strategy. The route's match
+ * The manifest's browser policy for one request, as a Workbox route handler. The route's match
  * (policy, tags) arrives as the Workbox route's `params`.
  * - fresh → from the cache, no network;
  * - stale within stale-while-revalidate → from the cache, plus one background revalidation;
@@ -53,22 +61,32 @@ interface Lookup {
  * A hit is one `caches.match`: stored-at and partition travel in the entry's headers, and nothing
  * on this path touches IndexedDB.
  */
-export class StrataStrategy extends Strategy {
+export class StrataStrategy implements RouteHandlerObject {
   readonly #ctx: StrategyContext;
+  readonly #plugins: readonly WorkboxPlugin[];
   /** Background revalidations in flight, by cache, URL and variant: one per entry (RFC 5861 §3). */
   readonly #revalidating = new Set<string>();
 
-  constructor(ctx: StrategyContext, options: StrategyOptions = {}) {
-    // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
-    // copy it kept, which could be one a purge already removed from this cache.
-    super({ ...options, fetchOptions: { ...options.fetchOptions, cache: 'no-cache' } });
+  /** `plugins`: Workbox plugins run around each network fetch (see `Network`). */
+  constructor(ctx: StrategyContext, plugins: readonly WorkboxPlugin[] = []) {
     this.#ctx = ctx;
+    this.#plugins = plugins;
   }
 
-  protected override async _handle(request: Request, handler: StrategyHandler): Promise<Response> {
+  async handle({ request, event, params }: RouteHandlerCallbackOptions): Promise<Response> {
+    // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
+    // copy it kept, which could be one a purge already removed from this cache.
+    const handler = new Network(event, this.#plugins, { cache: 'no-cache' });
+    try {
+      return await this.#handle(request, handler, params as unknown as RouteMatch);
+    } finally {
+      void handler.finish();
+    }
+  }
+
+  async #handle(request: Request, handler: Network, match: RouteMatch): Promise<Response> {
     const { partitions, caches, now } = this.#ctx;
-    const match = handler.params as RouteMatch;
-    const windows = windowsOf(match.policy);
+    const windows = windowsFor(match.policy, 'browser');
     const { scope, vary = [] } = match.policy;
     const credentialed = variesOnCredential(vary);
     // One person's entries: wait until the user is known and no user change is dropping caches.
