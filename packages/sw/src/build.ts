@@ -31,7 +31,7 @@ export interface BuildServiceWorkerOptions {
   outFile?: string;
   /** Resolves relative paths and bare imports. Default `process.cwd()`. */
   root?: string;
-  /** `production` (default) strips dev-only code; `development` keeps Workbox's and Strata's logs. */
+  /** `production` (default) strips dev-only code; `development` keeps Strata's logs. */
   mode?: 'production' | 'development';
 }
 
@@ -105,7 +105,7 @@ function virtualModules(manifest: Manifest, options: EntryOptions): Plugin {
 
 /**
  * Bundles a service worker with the manifest inlined: one IIFE file (no chunks, so it registers
- * as a classic worker), `process.env.NODE_ENV` defined so Workbox's and Strata's dev code is
+ * as a classic worker), `process.env.NODE_ENV` defined so Strata's dev code is
  * dropped (docs/environment.md#service-worker-build). The manifest is validated here, in Node, so
  * the schema library never reaches the worker.
  */

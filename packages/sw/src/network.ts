@@ -3,38 +3,27 @@ import type { PluginState, WorkboxPlugin } from 'workbox-core';
 /**
  * The network side of one handled request: fetches run the Workbox plugins' `requestWillFetch`,
  * `fetchDidSucceed` and `fetchDidFail` callbacks, and background work (a revalidation, a write)
- * keeps the event alive until it settles. It does what the strategy needed of Workbox's
- * `StrategyHandler` (which also carries cache reads and writes this package does its own way) in
- * a fraction of the worker's bytes.
+ * keeps the event alive. It does what the strategy needed of Workbox's `StrategyHandler`, which
+ * also carries cache reads and writes this package does its own way, in a fraction of the bytes.
  */
 export class Network {
   readonly #event: ExtendableEvent;
   readonly #plugins: [WorkboxPlugin, PluginState][];
-  readonly #pending: Promise<unknown>[] = [];
-  readonly #done: () => void;
   readonly #init: RequestInit;
 
   /** `init`: the fetch options of every request but navigations. */
   constructor(event: ExtendableEvent, plugins: readonly WorkboxPlugin[], init: RequestInit) {
     this.#event = event;
-    this.#init = init;
     this.#plugins = plugins.map((plugin) => [plugin, {}]);
-    let done!: () => void;
-    // The event's lifetime can only be extended while it is dispatched: extend it once, now, until
-    // every promise handed to `waitUntil` has settled.
-    event.waitUntil(new Promise<void>((resolve) => (done = resolve)));
-    this.#done = done;
+    this.#init = init;
   }
 
-  /** Keeps the event alive until `promise` settles (after the response went out). */
+  /**
+   * Keeps the event alive until `promise` settles. Called before the response is handed over, while
+   * the response promise still extends the event, so the event accepts it (SW spec, `waitUntil`).
+   */
   waitUntil(promise: Promise<unknown>): void {
-    this.#pending.push(promise);
-  }
-
-  /** Lets the event end once every promise handed to `waitUntil`, including later ones, has settled. */
-  async finish(): Promise<void> {
-    while (this.#pending.length > 0) await Promise.allSettled(this.#pending.splice(0));
-    this.#done();
+    this.#event.waitUntil(promise);
   }
 
   /**
@@ -47,7 +36,7 @@ export class Network {
       const preloaded = (await event.preloadResponse) as Response | undefined;
       if (preloaded) return preloaded;
     }
-    const original = input.clone();
+    const originalRequest = input.clone();
     let request = input;
     for (const [plugin, state] of this.#plugins) {
       if (plugin.requestWillFetch) request = await plugin.requestWillFetch({ request: request.clone(), event, state });
@@ -62,13 +51,7 @@ export class Network {
       return response;
     } catch (error) {
       for (const [plugin, state] of this.#plugins) {
-        await plugin.fetchDidFail?.({
-          error: error as Error,
-          event,
-          originalRequest: original,
-          request: filtered,
-          state,
-        });
+        await plugin.fetchDidFail?.({ error: error as Error, event, originalRequest, request: filtered, state });
       }
       throw error;
     }

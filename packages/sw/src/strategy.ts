@@ -19,7 +19,7 @@ import {
   storedAtFor,
   variesOnCredential,
 } from './entry.js';
-import type { Epochs, Ticket } from './epochs.js';
+import type { Epochs } from './epochs.js';
 import { freshness, lifetime, servesOnError, ttlLeft } from './freshness.js';
 import { Network } from './network.js';
 import type { Partitions } from './partition.js';
@@ -35,20 +35,15 @@ export interface StrategyContext {
   now: () => number;
 }
 
-/** One request, resolved against the manifest and the current partition. */
-interface Lookup {
-  request: Request;
-  /** The Cache Storage key. */
-  key: Request;
+/**
+ * One request, resolved against the manifest and the current partition: everything a write of
+ * its response needs but the response and the ticket.
+ */
+interface Lookup extends Omit<WriteJob, 'response' | 'ticket'> {
   handler: Network;
-  match: RouteMatch;
   windows: Windows;
-  cache: string;
-  partition: string;
   /** The user whose partition a private lookup uses, else null. */
   user: string | null;
-  /** See `WriteJob.credential`. */
-  credential: string;
 }
 
 /**
@@ -77,11 +72,7 @@ export class StrataStrategy implements RouteHandlerObject {
     // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
     // copy it kept, which could be one a purge already removed from this cache.
     const handler = new Network(event, this.#plugins, { cache: 'no-cache' });
-    try {
-      return await this.#handle(request, handler, params as unknown as RouteMatch);
-    } finally {
-      void handler.finish();
-    }
+    return this.#handle(request, handler, params as unknown as RouteMatch);
   }
 
   async #handle(request: Request, handler: Network, match: RouteMatch): Promise<Response> {
@@ -102,7 +93,21 @@ export class StrataStrategy implements RouteHandlerObject {
     const [key, credential] = await Promise.all([cacheKey(request, vary), personal ? credentialDigest(request) : NONE]);
     const cache = partitions.cacheOf(partition);
     const user = scope === 'private' ? partitions.user : null;
-    const lookup: Lookup = { request, key, handler, match, windows, cache, partition, user, credential };
+    const { tags, route } = match;
+    const lookup: Lookup = {
+      request,
+      key,
+      handler,
+      windows,
+      cache,
+      partition,
+      user,
+      credential,
+      tags,
+      vary,
+      route: route.match,
+      lifetime: lifetime(windows),
+    };
     // ignoreVary: the stored request has no headers to match; `storedAtFor` selects the variant.
     const cached = await caches.match(key, { cacheName: cache, ignoreVary: true });
     const storedAt = cached && (await storedAtFor(cached, request, partition, credential));
@@ -149,7 +154,7 @@ export class StrataStrategy implements RouteHandlerObject {
     this.#count(lookup, 'miss');
     const owned = await ownedBy(response, lookup.user);
     const stored = owned && isStorable(response);
-    if (stored) handler.waitUntil(this.#ctx.writer.store(this.#job(lookup, response.clone(), ticket)));
+    if (stored) handler.waitUntil(this.#ctx.writer.store({ ...lookup, response: response.clone(), ticket }));
     else ticket.end();
     const fwd = stale ? 'stale' : 'uri-miss';
     const status: CacheStatus = {
@@ -173,7 +178,7 @@ export class StrataStrategy implements RouteHandlerObject {
         const response = await handler.fetch(request);
         // A failed revalidation keeps the stale entry: the next request past the window retries.
         if (!isStorable(response) || !(await ownedBy(response, lookup.user))) return void response.body?.cancel();
-        const result = await this.#ctx.writer.store(this.#job(lookup, response, ticket));
+        const result = await this.#ctx.writer.store({ ...lookup, response, ticket });
         if (result !== 'failed') this.#count(lookup, result === 'stored' ? 'revalidated' : 'discarded');
       } catch {
         // the network failed: the stale entry stays
@@ -185,31 +190,8 @@ export class StrataStrategy implements RouteHandlerObject {
     handler.waitUntil(done);
   }
 
-  #job(
-    { request, key, match, cache, partition, windows, credential }: Lookup,
-    response: Response,
-    ticket: Ticket,
-  ): WriteJob {
-    const { tags, policy, route } = match;
-    const vary = policy.vary ?? [];
-    const life = lifetime(windows);
-    return {
-      request,
-      key,
-      response,
-      cache,
-      partition,
-      tags,
-      vary,
-      credential,
-      route: route.match,
-      lifetime: life,
-      ticket,
-    };
-  }
-
-  #count({ handler, match }: Lookup, counter: Counter): void {
-    this.#ctx.stats.bump(match.route.match, counter);
+  #count({ handler, route }: Lookup, counter: Counter): void {
+    this.#ctx.stats.bump(route, counter);
     handler.waitUntil(this.#ctx.stats.saveSoon());
   }
 }
