@@ -43,6 +43,7 @@ export {
   type StrataReply,
   type UserReply,
 } from './messages.js';
+export type { Precache, PrecacheEntry } from './precache.js';
 export {
   decodePurgeFrame,
   encodeSseEvent,
