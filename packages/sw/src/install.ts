@@ -4,6 +4,7 @@ import {
   MSG_PURGE,
   MSG_RESET,
   MSG_SET_USER,
+  MSG_SKIP_WAITING,
   MSG_STATS,
   REPLY_LOGGED_OUT,
   REPLY_PURGED,
@@ -166,6 +167,9 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
   };
 
   self.addEventListener('message', (event) => {
+    // A page's applyUpdate(): this worker, waiting (built with skipWaiting: false), takes over.
+    if ((event.data as { type?: unknown } | null)?.type === MSG_SKIP_WAITING)
+      return event.waitUntil(self.skipWaiting());
     const parsed = parseMessage(event.data, location.origin);
     if (!parsed) return; // not a Strata message
     const reply = (message: StrataReply): void => (event.ports[0] ?? event.source)?.postMessage(message);

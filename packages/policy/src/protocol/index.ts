@@ -55,3 +55,4 @@ export {
   type SseFrame,
 } from './sse.js';
 export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';
+export { MSG_SKIP_WAITING } from './update.js';
