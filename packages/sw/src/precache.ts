@@ -29,8 +29,14 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
   // The record of which clients hold which previous deploy; its name has no id after the prefix.
   const record = `${prefix}`;
   const recordKey = new URL('/__strata-precache-holders', location.origin).href;
+  // A directory's `index.html` is stored under the directory's URL too (`/` as well as
+  // `/index.html`): what a navigation asks for, and what a `navigationFallback` of `/` looks up.
+  const urls = precache.entries.flatMap(({ url }) => {
+    const href = new URL(url, location.origin).href;
+    return href.endsWith('/index.html') ? [href, href.slice(0, -'index.html'.length)] : [href];
+  });
   /** Every URL served from a precache, and the cache that holds it: this deploy's first. */
-  const files = new Map(precache.entries.map((entry) => [new URL(entry.url, location.origin).href, current]));
+  const files = new Map(urls.map((href) => [href, current]));
   const previous = async () =>
     (await caches.keys()).filter((name) => name.startsWith(prefix) && name !== current && name !== record);
 
@@ -68,7 +74,9 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
         precache.entries.map(async ({ url }) => {
           const response = await fetch(url, { cache: 'no-cache' });
           if (!response.ok) throw swError('E_SW_FAILED', `precache: ${url} answered ${response.status}`);
-          await cache.put(url, response);
+          const href = new URL(url, location.origin).href;
+          if (href.endsWith('/index.html')) await cache.put(href.slice(0, -'index.html'.length), response.clone());
+          await cache.put(href, response);
         }),
       );
     };
@@ -99,8 +107,8 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
     const navigate = request.mode === 'navigate';
     if (navigate) event.waitUntil(holders().then(sweep));
     const found = (): [string, string] | undefined => {
-      // A navigation to `/` or `/about` finds the build's `/index.html` or `/about.html`.
-      const candidates = navigate ? [url.href, `${url.href}${url.href.endsWith('/') ? 'index' : ''}.html`] : [url.href];
+      // A navigation to `/about` finds the build's `/about.html`.
+      const candidates = navigate && !url.href.endsWith('/') ? [url.href, `${url.href}.html`] : [url.href];
       for (const href of candidates) {
         const name = files.get(href);
         if (name) return [name, href];

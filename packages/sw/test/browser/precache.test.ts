@@ -99,6 +99,15 @@ describe('precache from the Vite plugin, in Chromium', () => {
       const response = await page.goto(`${site.url}/about`);
       expect(await page.textContent('#about')).toBe('about page');
       expect(response?.headers()['cache-status']).toMatch(/strata-sw; hit; detail=precache/);
+      // The directory's index.html answers for the directory, and is stored under its URL too,
+      // where a navigationFallback of '/' looks it up.
+      await page.goto(site.url);
+      expect(await page.title()).toBe('precache fixture: home');
+      const stored = await page.evaluate(async () => {
+        const { caches, location } = globalThis as unknown as PageGlobals;
+        return (await caches.match(new URL('/', location.href).href)) !== undefined;
+      });
+      expect(stored).toBe(true);
     } finally {
       site.offline = false;
       await context.close();
