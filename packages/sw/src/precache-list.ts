@@ -32,6 +32,14 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * A directory's `index.html` is precached at the directory's URL (`/`, `/docs/`): the URL every
+ * host serves it at (a single-page app's server may answer `/index.html` with a 404), what a
+ * navigation asks for, and what a `navigationFallback` of `/` looks up.
+ */
+const servedAs = (fileName: string): string =>
+  fileName === 'index.html' || fileName.endsWith('/index.html') ? fileName.slice(0, -'index.html'.length) : fileName;
+
 const digest = (content: string | Uint8Array): string =>
   createHash('sha256').update(content).digest('hex').slice(0, 16);
 
@@ -49,7 +57,7 @@ export function precacheOf(
   const prefix = base.endsWith('/') ? base : `${base}/`;
   const entries = files
     .filter(({ fileName }) => include.some((re) => re.test(fileName)) && !exclude.some((re) => re.test(fileName)))
-    .map(({ fileName, source }) => ({ url: prefix + fileName, revision: digest(source) }))
+    .map(({ fileName, source }) => ({ url: prefix + servedAs(fileName), revision: digest(source) }))
     .sort((a, b) => (a.url < b.url ? -1 : 1));
   return { id: digest(JSON.stringify(entries)), entries };
 }

@@ -29,14 +29,8 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
   // The record of which clients hold which previous deploy; its name has no id after the prefix.
   const record = `${prefix}`;
   const recordKey = new URL('/__strata-precache-holders', location.origin).href;
-  // A directory's `index.html` is stored under the directory's URL too (`/` as well as
-  // `/index.html`): what a navigation asks for, and what a `navigationFallback` of `/` looks up.
-  const urls = precache.entries.flatMap(({ url }) => {
-    const href = new URL(url, location.origin).href;
-    return href.endsWith('/index.html') ? [href, href.slice(0, -'index.html'.length)] : [href];
-  });
   /** Every URL served from a precache, and the cache that holds it: this deploy's first. */
-  const files = new Map(urls.map((href) => [href, current]));
+  const files = new Map(precache.entries.map((entry) => [new URL(entry.url, location.origin).href, current]));
   const previous = async () =>
     (await caches.keys()).filter((name) => name.startsWith(prefix) && name !== current && name !== record);
 
@@ -74,9 +68,7 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
         precache.entries.map(async ({ url }) => {
           const response = await fetch(url, { cache: 'no-cache' });
           if (!response.ok) throw swError('E_SW_FAILED', `precache: ${url} answered ${response.status}`);
-          const href = new URL(url, location.origin).href;
-          if (href.endsWith('/index.html')) await cache.put(href.slice(0, -'index.html'.length), response.clone());
-          await cache.put(href, response);
+          await cache.put(url, response);
         }),
       );
     };

@@ -14,11 +14,11 @@ describe('precacheOf', () => {
   it("lists the build's js, css and html under the base, sorted, revisioned by content", () => {
     const { entries } = precacheOf(files, '/app');
     expect(entries.map((e) => e.url)).toEqual([
+      '/app/', // index.html, at its directory's URL
       '/app/about.html',
       '/app/assets/index-AbC123.js',
       '/app/assets/lazy-x_9.js',
       '/app/assets/style-1.css',
-      '/app/index.html',
     ]);
     expect(entries.every((e) => /^[0-9a-f]{16}$/.test(e.revision))).toBe(true);
   });
@@ -27,9 +27,9 @@ describe('precacheOf', () => {
     const urls = (include?: string[], exclude?: string[]) =>
       precacheOf(files, '/', { ...(include && { include }), ...(exclude && { exclude }) }).entries.map((e) => e.url);
     expect(urls(['**/*.svg'])).toEqual(['/assets/logo.svg']);
-    expect(urls(['*.html'])).toEqual(['/about.html', '/index.html']);
+    expect(urls(['*.html'])).toEqual(['/', '/about.html']);
     expect(urls(['assets/lazy-?_?.js'])).toEqual(['/assets/lazy-x_9.js']);
-    expect(urls(undefined, ['assets/**', 'about.*'])).toEqual(['/index.html']);
+    expect(urls(undefined, ['assets/**', 'about.*'])).toEqual(['/']);
     expect(urls(['**/*.{svg,css}'])).toEqual(['/assets/logo.svg', '/assets/style-1.css']);
   });
 

@@ -36,7 +36,7 @@ describe('the strata() Vite plugin', () => {
     );
     // The page and its script, never the worker itself.
     expect(code).toMatch(/installPrecache|-precache:/);
-    expect(code).toMatch(/url:[`"]\/index\.html[`"]/);
+    expect(code).toMatch(/url:[`"]\/[`"]/); // index.html, at /
     expect(code).toMatch(/url:[`"]\/assets\/index-[\w-]+\.js[`"]/);
     expect(code).not.toMatch(/url:[`"]\/sw\.js/);
   }, 60_000);
@@ -55,10 +55,10 @@ describe('the strata() Vite plugin', () => {
     };
     expect(await built(false)).not.toContain('-precache:');
     const onlyHtml = await built({ include: ['**/*.html'] });
-    expect(onlyHtml).toMatch(/url:[`"]\/index\.html[`"]/);
+    expect(onlyHtml).toMatch(/url:[`"]\/[`"]/);
     expect(onlyHtml).not.toMatch(/url:[`"]\/assets\//);
     const noHtml = await built({ exclude: ['*.html'] });
-    expect(noHtml).not.toMatch(/url:[`"]\/index\.html/);
+    expect(noHtml).not.toMatch(/url:[`"]\/[`"]/);
     expect(noHtml).toMatch(/url:[`"]\/assets\/index-[\w-]+\.js[`"]/);
     // Nothing left to precache: no precache code either.
     expect(await built({ include: ['**/*.css'] })).not.toContain('-precache:');
