@@ -66,7 +66,9 @@ export function installPrecache(precache: Precache, options: PrecacheOptions = {
       const cache = await caches.open(current);
       await Promise.all(
         precache.entries.map(async ({ url }) => {
-          const response = await fetch(url, { cache: 'no-cache' });
+          // Without credentials: a precached page is served to whoever uses this browser next, so it
+          // must be the build's, never one a server rendered for the signed-in user.
+          const response = await fetch(url, { cache: 'no-cache', credentials: 'omit' });
           if (!response.ok) throw swError('E_SW_FAILED', `precache: ${url} answered ${response.status}`);
           await cache.put(url, response);
         }),

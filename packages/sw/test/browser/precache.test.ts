@@ -33,14 +33,24 @@ async function deploy(name: string): Promise<Files> {
 const TYPES: Record<string, string> = { js: 'text/javascript', html: 'text/html', css: 'text/css' };
 
 /** Serves one deploy at a time, as a static host would; `offline` drops every connection. */
-function host(): { server: Server; url: string; files: Files; offline: boolean; listen(): Promise<void> } {
+function host(): {
+  server: Server;
+  url: string;
+  files: Files;
+  offline: boolean;
+  /** The Cookie header of the first request for each path. */
+  cookies: Map<string, string | undefined>;
+  listen(): Promise<void>;
+} {
   const state = {
     files: new Map() as Files,
     offline: false,
     url: '',
+    cookies: new Map<string, string | undefined>(),
     server: createServer((req, res) => {
       if (state.offline) return void req.socket.destroy();
       const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (!state.cookies.has(path)) state.cookies.set(path, req.headers.cookie);
       const body = state.files.get(path === '/' ? '/index.html' : path);
       if (body === undefined) return void res.writeHead(404).end('not found');
       const type = TYPES[path.split('.').pop() ?? ''] ?? 'text/html';
@@ -92,9 +102,14 @@ describe('precache from the Vite plugin, in Chromium', () => {
     site.offline = false;
     const context = await browser.newContext();
     try {
+      await context.addCookies([{ name: 'session', value: 'alice', url: site.url }]);
       const page = await context.newPage();
       await page.goto(site.url);
       await registerWorker(page);
+      // The page sent its cookie; the precache, fetching a page never visited, sent none.
+      expect(site.cookies.get('/')).toBe('session=alice');
+      expect(site.cookies.has('/about.html')).toBe(true);
+      expect(site.cookies.get('/about.html')).toBeUndefined();
       site.offline = true;
       const response = await page.goto(`${site.url}/about`);
       expect(await page.textContent('#about')).toBe('about page');
