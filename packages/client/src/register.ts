@@ -13,6 +13,7 @@ import { electLeader } from './leader.js';
 import { askWorker } from './messenger.js';
 import { resumePoint, streamUrl } from './resume.js';
 import { PurgeStream, type StreamOptions } from './stream.js';
+import { watchUpdates } from './update.js';
 
 export interface RegisterOptions {
   /** The service worker script, e.g. `/sw.js` (what the Vite plugin emits). */
@@ -35,6 +36,12 @@ export interface RegisterOptions {
   ackTimeout?: number;
   /** How long to wait for the worker to control the page, in ms. Default 10,000. */
   controlTimeout?: number;
+  /**
+   * `'auto'` (default): a new worker takes over by itself (`update` event). `'prompt'`, for a
+   * worker built with `skipWaiting: false`: a new worker waits, every tab gets `waiting` once, and
+   * `applyUpdate()` switches (each tab then reloads once).
+   */
+  updates?: 'auto' | 'prompt';
 }
 
 type Broadcast =
@@ -119,6 +126,10 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
     if (scriptURL) emitter.emit('update', { scriptURL });
   };
   container.addEventListener('controllerchange', onControllerChange);
+  const updates =
+    options.updates === 'prompt'
+      ? watchUpdates(container, registration, ({ scriptURL }) => emitter.emit('waiting', { scriptURL }))
+      : undefined;
 
   const leadership =
     typeof ReadableStream === 'undefined'
@@ -161,6 +172,7 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
       lastUser = null;
       return evicted;
     },
+    applyUpdate: () => updates?.apply() ?? false,
     get leader() {
       return leadership?.leading ?? false;
     },
@@ -170,6 +182,7 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
       channel?.close();
       removeEventListener('offline', offline);
       container.removeEventListener('controllerchange', onControllerChange);
+      updates?.close();
       emitter.clear();
     },
   };

@@ -1,5 +1,5 @@
-import { type Pattern, parsePattern, pathSegments } from './pattern.js';
-import { expandTemplate, parseTagTemplate, type TemplatePart } from './tags.js';
+import { type Pattern, parsePattern, pathSegments, splitPattern } from './pattern.js';
+import { expandTemplate, parseTagTemplate, splitTemplate, type TemplatePart } from './tags.js';
 import type { Manifest, Method, Route, RouteMatch } from './types.js';
 
 /**
@@ -40,11 +40,24 @@ const compiledManifests = new WeakMap<Manifest, Compiled>();
 
 /** Parses every pattern and tag template of a manifest; throws StrataError on a bad one. */
 export function compileManifest(manifest: Manifest): Compiled {
+  for (const route of manifest.routes) {
+    parsePattern(route.match);
+    for (const template of [...(route.policy.tags ?? []), ...(route.invalidates ?? [])]) parseTagTemplate(template);
+  }
+  return trieOf(manifest);
+}
+
+/**
+ * The route trie of a manifest that was validated (every `Manifest` comes from `defineManifest` or
+ * `parseManifest`, which check its patterns and templates), built once per manifest. Matching
+ * leaves the checks to those, so a service worker that only matches carries none of them.
+ */
+function trieOf(manifest: Manifest): Compiled {
   const cached = compiledManifests.get(manifest);
   if (cached) return cached;
   const root = newNode();
   const routes = manifest.routes.map((route, index): CompiledRoute => {
-    const pattern = parsePattern(route.match);
+    const pattern = splitPattern(route.match);
     let node = root;
     node.min = Math.min(node.min, index);
     const paramAt: [string, number][] = [];
@@ -66,8 +79,8 @@ export function compileManifest(manifest: Manifest): Compiled {
       pattern,
       methods: new Set(route.methods),
       paramAt,
-      tags: (route.policy.tags ?? []).map(parseTagTemplate),
-      invalidates: (route.invalidates ?? []).map(parseTagTemplate),
+      tags: (route.policy.tags ?? []).map(splitTemplate),
+      invalidates: (route.invalidates ?? []).map(splitTemplate),
     };
   });
   const compiled = { root, routes };
@@ -119,7 +132,7 @@ export function matchRoute(
   url: string | URL,
   method: Method | string = 'GET',
 ): RouteMatch | undefined {
-  const { root, routes } = compileManifest(manifest);
+  const { root, routes } = trieOf(manifest);
   const segments = pathSegments(url);
   if (!segments) return undefined;
   const upper = method.toUpperCase();

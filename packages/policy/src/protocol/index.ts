@@ -44,6 +44,7 @@ export {
   type StrataReply,
   type UserReply,
 } from './messages.js';
+export type { Precache, PrecacheEntry } from './precache.js';
 export {
   decodeSseEvent,
   encodePosition,
@@ -65,3 +66,4 @@ export {
   serverHitRatio,
   serverReads,
 } from './stats.js';
+export { MSG_SKIP_WAITING } from './update.js';
