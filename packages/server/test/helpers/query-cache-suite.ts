@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import { type QueryCache, queryCache } from '../../src/query/query-cache.js';
 import type { SqlDriver } from '../../src/query/types.js';
 import { watchTables } from '../../src/query/watch.js';
+import { memoryStore } from '../../src/store/memory.js';
 import { createStrata, type Strata } from '../../src/strata.js';
 import { manifest } from '../origin.js';
 
@@ -198,6 +199,29 @@ export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheT
       expect((await qc.query(byEmail, ['z@x'])).rows).toEqual([]);
       await qc.query(`INSERT INTO ${s}.accounts VALUES (3, 'z@x', 'three')`);
       expect((await qc.query(byEmail, ['z@x'])).rows).toEqual([{ id: 3, email: 'z@x', name: 'three' }]);
+    });
+
+    it('never serves a lookup another instance stored under the rows it no longer found', async () => {
+      // Two instances share one store: B still assumes the row A's load no longer found.
+      const store = memoryStore();
+      const [a, b] = [createStrata({ manifest, store }), createStrata({ manifest, store })];
+      open.push(a, b);
+      await target.driver.query(
+        `CREATE TABLE ${s}.handles (id int PRIMARY KEY, handle text UNIQUE NOT NULL, name text)`,
+      );
+      await target.driver.query(`INSERT INTO ${s}.handles VALUES (1, 'h', 'one'), (2, 'i', 'two')`);
+      const qa = await queryCache(a, target.driver, { tables: 'all' });
+      const qb = await queryCache(b, target.driver, { tables: 'all' });
+      const byHandle = `SELECT id, name FROM ${s}.handles WHERE handle = $1`;
+      for (const qc of [qa, qb, qa, qb])
+        expect((await qc.query(byHandle, ['h'])).rows).toEqual([{ id: 1, name: 'one' }]);
+      await qa.query(`UPDATE ${s}.handles SET handle = 'x' WHERE id = 1`);
+      await qa.query(`UPDATE ${s}.handles SET handle = 'h' WHERE id = 2`);
+      // A loads row 2 under row 1's tag (what it assumed), then learns row 2.
+      expect((await qa.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'two' }]);
+      expect((await qb.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'two' }]);
+      await qa.query(`UPDATE ${s}.handles SET name = 'deux' WHERE id = 2`);
+      expect((await qb.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'deux' }]);
     });
 
     it('leaves the cache untouched when a transaction rolls back', async () => {
