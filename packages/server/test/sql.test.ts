@@ -375,10 +375,13 @@ describe('canonical form and queryKey', () => {
     expect(json).not.toMatch(/location|stmt_len/);
   });
 
-  it('queryKey is a base64url sha256 that differs by parameters', () => {
+  it('queryKey is the statement digest with its parameters, which it differs by; long parameters hashed', () => {
     const sql = 'SELECT * FROM users WHERE id = $1';
     const key = queryKey(sql, [1]);
-    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}:\[1\]$/);
+    const long = queryKey(sql, ['x'.repeat(300)]);
+    expect(long).toMatch(/^[A-Za-z0-9_-]{43}#[A-Za-z0-9_-]{43}$/);
+    expect(long).not.toBe(queryKey(sql, ['x'.repeat(301)]));
     expect(queryKey(sql, [1])).toBe(key);
     expect(queryKey(sql, [2])).not.toBe(key);
     expect(queryKey(sql, ['1'])).not.toBe(key);

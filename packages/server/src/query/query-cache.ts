@@ -1,10 +1,12 @@
 import { StrataError } from '@strata/policy';
 import { RecentKeys } from '../cache/recent-keys.js';
+import type { Codec } from '../data-cache.js';
 import { internalsOf } from '../internals.js';
 import { tableTag } from '../purge-channel.js';
 import type { Strata } from '../strata.js';
 import { invalidation, type TableRule } from './invalidation.js';
 import { type DeclaredKeys, keyCatalog } from './key-catalog.js';
+import { type CachedResult, resultCodec } from './result-codec.js';
 import { listTag } from './row-tags.js';
 import { analyzeSql, loadSqlParser, type SqlAnalysis } from './sql.js';
 import { sqlCodec } from './sql-codec.js';
@@ -90,9 +92,6 @@ interface Statement {
   digest: string;
 }
 
-/** What a lookup's entry holds: the answer and the tags of the rows it found. */
-type Loaded<Row> = SqlResult<Row> & { found?: string[] };
-
 const sameTags = (a: readonly string[] | undefined, b: readonly string[]) =>
   a !== undefined && a.length === b.length && a.every((tag, i) => tag === b[i]);
 
@@ -174,6 +173,7 @@ export async function queryCache(
   const track = (key: string, sql: string) =>
     perQuery.touch(key, () => ({ sql: sql.slice(0, SQL_PREVIEW), hits: 0, misses: 0, originMs: 0, loads: 0 }));
 
+  const codec = resultCodec<unknown>();
   const remember = (key: string, tags: string[]) => {
     if (lookupTags.size >= MAX_STATEMENTS * 10 && !lookupTags.has(key)) lookupTags.clear();
     lookupTags.set(key, tags);
@@ -193,7 +193,7 @@ export async function queryCache(
     const tags = [...how.tags, ...assumed, ...(call.tags ?? [])];
     let loaded = false;
     let originMs = 0;
-    const result = await strata.cached<Loaded<Row>>(
+    const result = await strata.cached<CachedResult<Row>>(
       `sql:${key}`,
       async () => {
         loaded = true;
@@ -205,7 +205,7 @@ export async function queryCache(
         remember(key, found);
         return { ...answer, found };
       },
-      { ttl, tags, codec: sqlCodec<Loaded<Row>>() },
+      { ttl, tags, codec: codec as Codec<CachedResult<Row>> },
     );
     const entry = track(key, analysis.canonical);
     if (loaded) {

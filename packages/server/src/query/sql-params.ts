@@ -45,12 +45,18 @@ export function statementDigest(canonical: string): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/** The cache key of a statement digest and its parameters: sha256, base64url. */
+/** Parameters this long or shorter are part of the key as they are; longer ones are hashed. */
+const INLINE_PARAMS = 256;
+
+/**
+ * The cache key of a statement digest and its parameters: the digest, then the parameters'
+ * encoding when short (one serialization, no second hash on the hit path), or its sha256.
+ */
 export function keyFor(digest: string, params: readonly unknown[] = []): string {
-  // A digest holds no newline, so the separator cannot occur inside it.
-  return createHash('sha256')
-    .update(`${digest}\n${encodeParams(params)}`)
-    .digest('base64url');
+  const encoded = encodeParams(params);
+  // A digest is base64url, so the first ':' or '#' after it says which form follows.
+  if (encoded.length <= INLINE_PARAMS) return `${digest}:${encoded}`;
+  return `${digest}#${createHash('sha256').update(encoded).digest('base64url')}`;
 }
 
 /**

@@ -109,9 +109,10 @@ export function tablesFromSql(sql: string, options?: SqlOptions): { read: string
 }
 
 /**
- * Cache key: sha256 (base64url) of canonical SQL + JSON of the parameter values; undefined when
- * unparseable. Parameters are encoded by `encodeParams` in sql-params.ts (Date as UTC ISO, bigint as
- * digits, bytes as base64, each tagged so that no string or object can collide with them).
+ * Cache key: the sha256 (base64url) of the canonical SQL, then the JSON of the parameter values
+ * (hashed too when long); undefined when unparseable. Parameters are encoded by `encodeParams` in
+ * sql-params.ts (Date as UTC ISO, bigint as digits, bytes as base64, each tagged so that no string
+ * or object can collide with them).
  */
 export function queryKey(sql: string, params?: readonly unknown[]): string | undefined {
   const stmts = parseStatements(sql);
