@@ -45,18 +45,14 @@ export function statementDigest(canonical: string): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-/** Parameters this long or shorter are part of the key as they are; longer ones are hashed. */
-const INLINE_PARAMS = 256;
-
 /**
- * The cache key of a statement digest and its parameters: the digest, then the parameters'
- * encoding when short (one serialization, no second hash on the hit path), or its sha256.
+ * The cache key of a statement digest and its parameters: one sha256 (base64url) over both. The
+ * parameters are hashed, never kept as they are: they can be a session token or an email, and
+ * keys are seen by whoever reads the store or `/query-stats`.
  */
 export function keyFor(digest: string, params: readonly unknown[] = []): string {
-  const encoded = encodeParams(params);
-  // A digest is base64url, so the first ':' or '#' after it says which form follows.
-  if (encoded.length <= INLINE_PARAMS) return `${digest}:${encoded}`;
-  return `${digest}#${createHash('sha256').update(encoded).digest('base64url')}`;
+  // A digest holds no newline, so the separator cannot occur inside it.
+  return createHash('sha256').update(digest).update('\n').update(encodeParams(params)).digest('base64url');
 }
 
 /**

@@ -109,8 +109,8 @@ export function tablesFromSql(sql: string, options?: SqlOptions): { read: string
 }
 
 /**
- * Cache key: the sha256 (base64url) of the canonical SQL, then the JSON of the parameter values
- * (hashed too when long); undefined when unparseable. Parameters are encoded by `encodeParams` in
+ * Cache key: one sha256 (base64url) over the digest of the canonical SQL and the JSON of the
+ * parameter values; undefined when unparseable. Parameters are encoded by `encodeParams` in
  * sql-params.ts (Date as UTC ISO, bigint as digits, bytes as base64, each tagged so that no string
  * or object can collide with them).
  */
