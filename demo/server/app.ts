@@ -136,8 +136,8 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
       return jsonError(c, 400, 'E_INVALID_USER', 'the changes are not valid', { issues });
     }
-    // The write and its purge make one event on the purge stream: the query cache's table tag
-    // plus the routes' own tags.
+    // The write and its purge make one event: the query cache's row and list tags (kept off the
+    // broadcast) plus the routes' own tags.
     if (!config.cache) {
       const row = await data.updateUser(id, parsed.data);
       return row ? c.json({ user: row, purged: [] }) : jsonError(c, 404, 'E_NOT_FOUND', `no user ${id}`);

@@ -102,7 +102,8 @@ function tableName(table: string): string {
 
 /**
  * The query cache (L4 for SQL): SELECTs on opted-in tables go through `strata.cached`, tagged
- * with their tables; writes purge those tags once they have succeeded. Call after
+ * with their tables and with the rows or lists they depend on; writes purge the rows they pinned,
+ * or their whole tables, once they have succeeded (docs/architecture.md#query-cache). Call after
  * `loadSqlParser()`, or use the promise this returns, which loads it.
  */
 export async function queryCache(
