@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { invalidation } from '../src/query/invalidation.js';
-import type { KeyCatalog } from '../src/query/key-catalog.js';
+import { type KeyCatalog, keyCatalog } from '../src/query/key-catalog.js';
 import { canonicalKey, rowTag, type TableKeys } from '../src/query/row-tags.js';
 import { analyzeSql, loadSqlParser } from '../src/query/sql.js';
 
@@ -234,5 +234,27 @@ describe('canonical key values', () => {
     const long = rowTag('public.t', ['x'.repeat(2_000)]);
     expect(long.length).toBeLessThanOrEqual(1024);
     expect(long).not.toBe(rowTag('public.t', ['y'.repeat(2_000)]));
+  });
+});
+
+describe('declared keys', () => {
+  // Checked before anything is read: this connection is never asked.
+  const unused = {
+    query: () => Promise.reject(new Error('not reached')),
+  };
+  it.each([
+    [{ keys: { users: { primary: {} } } }, "keys['users'].primary must name at least one column"],
+    [{ keys: { users: { primary: { id: 'float' } } } }, "keys['users'].primary.id must be one of integer, text, uuid"],
+    [
+      { keys: { users: { primary: { id: 'integer' }, unique: [{}] } } },
+      "keys['users'].unique[0] must name at least one column",
+    ],
+    [{ keys: { users: { primary: { id: 'integer' }, unique: {} } } }, "keys['users'].unique must be a list"],
+    [{ refreshMs: 0 }, 'keysRefreshMs must be a positive number of milliseconds'],
+    [{ refreshMs: Number.NaN }, 'keysRefreshMs must be a positive number of milliseconds'],
+  ])('%j is refused with E_CONFIG_INVALID', (options, message) => {
+    expect(() => keyCatalog(unused, options as never)).toThrow(
+      expect.objectContaining({ code: 'E_CONFIG_INVALID', message }),
+    );
   });
 });

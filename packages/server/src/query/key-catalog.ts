@@ -3,6 +3,7 @@
 // Declared keys override what the catalog says. Until the first read completes, or when it
 // fails, no table has keys: every write then purges its whole table, as without row tags.
 
+import { StrataError } from '@strata/policy';
 import type { KeyColumn, KeyType, TableKeys } from './row-tags.js';
 import type { SqlConnection } from './types.js';
 
@@ -90,6 +91,32 @@ function declared(keys: DeclaredKeys, sideEffects: boolean): TableKeys {
   return { primary: columns(keys.primary), unique: (keys.unique ?? []).map(columns), sideEffects };
 }
 
+const KEY_TYPES: readonly KeyType[] = ['integer', 'text', 'uuid'];
+
+/** Throws `E_CONFIG_INVALID` naming the first thing wrong with the declared keys or the interval. */
+function check(options: KeyCatalogOptions): void {
+  const fail = (message: string) => {
+    throw new StrataError('E_CONFIG_INVALID', message);
+  };
+  const { refreshMs } = options;
+  if (refreshMs !== undefined && !(Number.isFinite(refreshMs) && refreshMs > 0)) {
+    fail('keysRefreshMs must be a positive number of milliseconds');
+  }
+  const columns = (table: string, what: string, record: unknown) => {
+    if (typeof record !== 'object' || record === null || Object.keys(record).length === 0) {
+      fail(`keys['${table}'].${what} must name at least one column`);
+    }
+    for (const [column, type] of Object.entries(record as object)) {
+      if (!KEY_TYPES.includes(type)) fail(`keys['${table}'].${what}.${column} must be one of ${KEY_TYPES.join(', ')}`);
+    }
+  };
+  for (const [table, keys] of Object.entries(options.keys ?? {})) {
+    columns(table, 'primary', keys?.primary);
+    if (keys.unique !== undefined && !Array.isArray(keys.unique)) fail(`keys['${table}'].unique must be a list`);
+    for (const [i, unique] of (keys.unique ?? []).entries()) columns(table, `unique[${i}]`, unique);
+  }
+}
+
 export interface KeyCatalog {
   /** The keys of `table` (`schema.name`), from the last read. */
   get(table: string): TableKeys | undefined;
@@ -102,6 +129,7 @@ export interface KeyCatalog {
 }
 
 export function keyCatalog(db: SqlConnection, options: KeyCatalogOptions = {}): KeyCatalog {
+  check(options);
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 60_000;
   const qualify = (name: string) => (name.includes('.') ? name : `public.${name}`);

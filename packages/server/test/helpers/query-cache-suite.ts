@@ -177,6 +177,20 @@ export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheT
       expect((await qc.query(byId, [1])).rows).toEqual([{ name: 'c' }]);
     });
 
+    it('uses declared keys for a table the catalog knows none of', async () => {
+      await target.driver.query(`CREATE TABLE ${s}.declared (code text NOT NULL, name text)`);
+      await target.driver.query(`INSERT INTO ${s}.declared VALUES ('a', 'one'), ('b', 'two')`);
+      const { db, qc } = await setup({ tables: 'all', keys: { [`${s}.declared`]: { primary: { code: 'text' } } } });
+      const byCode = `SELECT name FROM ${s}.declared WHERE code = $1`;
+      await qc.query(byCode, ['a']);
+      await qc.query(byCode, ['b']);
+      await qc.query(`UPDATE ${s}.declared SET name = 'uno' WHERE code = 'a'`);
+      const before = db.count;
+      expect((await qc.query(byCode, ['b'])).rows).toEqual([{ name: 'two' }]);
+      expect(db.count).toBe(before); // row b was not purged
+      expect((await qc.query(byCode, ['a'])).rows).toEqual([{ name: 'uno' }]);
+    });
+
     it('tags a unique-key lookup by the row it found: writes to other rows leave it cached', async () => {
       const { db, qc } = await setup({ tables: 'all' });
       await qc.query(`CREATE TABLE ${s}.accounts (id int PRIMARY KEY, email text UNIQUE NOT NULL, name text)`);
