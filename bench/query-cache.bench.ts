@@ -114,6 +114,8 @@ interface RunResult {
   dbQueries: number;
   /** Mean ms PostgreSQL took per UPDATE, as the driver saw it. */
   updateMs: number;
+  /** Mean number of other UPDATEs in flight when one began. */
+  overlap: number;
   verified: number;
   /** Read-after-write checks that saw an older value than the write returned. */
   stale: string[];
@@ -123,25 +125,30 @@ interface RunResult {
 
 interface Counted {
   count: number;
-  /** UPDATEs sent, and the ms PostgreSQL took for them in all. */
+  /** UPDATEs sent, the ms PostgreSQL took for them in all, and the sum of the UPDATEs already in flight as each began. */
   updates: number;
   updateMs: number;
+  overlap: number;
 }
 
 /** A driver that counts the statements it sends to PostgreSQL, and times the UPDATEs. */
 function counting(driver: SqlDriver): SqlDriver & Counted {
+  let inFlight = 0;
   const wrapped = {
     ...driver,
     count: 0,
     updates: 0,
     updateMs: 0,
+    overlap: 0,
     async query<R>(sql: string, params?: readonly unknown[]) {
       wrapped.count++;
       if (!sql.startsWith('UPDATE')) return driver.query<R>(sql, params);
       const started = performance.now();
+      wrapped.overlap += inFlight++;
       try {
         return await driver.query<R>(sql, params);
       } finally {
+        inFlight--;
         wrapped.updates++;
         wrapped.updateMs += performance.now() - started;
       }
@@ -165,7 +172,7 @@ async function execute(
   let verified = 0;
   const stale: string[] = [];
   const before = db.count;
-  const updatesBefore = { n: db.updates, ms: db.updateMs };
+  const updatesBefore = { n: db.updates, ms: db.updateMs, overlap: db.overlap };
   const one = async (op: Op): Promise<void> => {
     const t = `${schema}.t${op.table}`;
     if (op.kind === 'point') {
@@ -227,6 +234,7 @@ async function execute(
     p95: percentile(sorted, 0.95),
     dbQueries: db.count - before,
     updateMs: (db.updateMs - updatesBefore.ms) / Math.max(1, db.updates - updatesBefore.n),
+    overlap: (db.overlap - updatesBefore.overlap) / Math.max(1, db.updates - updatesBefore.n),
     verified,
     stale,
     byKind: { point: kindP50('point'), list: kindP50('list'), write: kindP50('write') },
@@ -379,7 +387,7 @@ const bench: BenchModule = {
         for (const r of done1.results) {
           const cut = reduction(r.dbQueries, base.dbQueries);
           notes.push(
-            `${r.label}: p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms; an UPDATE took ${r.updateMs.toFixed(3)} ms in PostgreSQL on average); ${r.dbQueries.toLocaleString('en-US')} queries reached PostgreSQL${r === base ? '' : ` (${cut.toFixed(1)}% fewer, ${((cut / ceilingCut) * 100).toFixed(1)}% of the ceiling's ${ceilingCut.toFixed(1)}%; the seed claims ${SEED_CLAIM}%)`}.`,
+            `${r.label}: p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms; an UPDATE took ${r.updateMs.toFixed(3)} ms in PostgreSQL on average, with ${r.overlap.toFixed(2)} others in flight as it began); ${r.dbQueries.toLocaleString('en-US')} queries reached PostgreSQL${r === base ? '' : ` (${cut.toFixed(1)}% fewer, ${((cut / ceilingCut) * 100).toFixed(1)}% of the ceiling's ${ceilingCut.toFixed(1)}%; the seed claims ${SEED_CLAIM}%)`}.`,
           );
         }
       }
