@@ -107,6 +107,9 @@ const READS: [string, unknown[], string[]][] = [
   ['WITH u AS (SELECT * FROM users) SELECT * FROM u WHERE id = $1', [1], [T, L]],
   ['SELECT * FROM users WHERE id = $1 UNION SELECT * FROM users WHERE id = $2', [1, 2], [T, L]],
   ['SELECT * FROM logs WHERE id = $1', [1], ['table:public.logs', 'list:public.logs']],
+  ['SELECT lower(name), count(*) FROM users WHERE id = $1 GROUP BY 1', [1], [T, row(U, '1')]],
+  ['SELECT * FROM users WHERE id = $1 AND is_visible(id)', [1], [T, L]], // may read other rows
+  ['SELECT app.score(id) FROM users WHERE id = $1', [1], [T, L]],
   [
     'SELECT * FROM users u JOIN members m ON m.user_id = u.id WHERE u.id = $1',
     [1],
@@ -166,6 +169,8 @@ const WRITES: [string, unknown[], string[]][] = [
   ['UPDATE logs SET name = $1 WHERE id = $2', ['a', 1], ['table:public.logs']], // no primary key
   ['MERGE INTO users u USING logs l ON u.id = l.id WHEN MATCHED THEN UPDATE SET name = l.name', [], [T]],
   ['TRUNCATE users', [], [T]],
+  ['UPDATE users SET name = next_name() WHERE id = $1', [1], [T]], // a function may write anything
+  ['UPDATE users SET name = upper($2) WHERE id = $1', [1, 'a'], [L, row(U, '1')]],
   ['UPDATE users SET name = $1 WHERE id = $2; UPDATE users SET name = $1 WHERE id = $3', ['a', 1, 2], [T]],
 ];
 

@@ -57,6 +57,36 @@ function contains(node: unknown, type: string): boolean {
   return Object.entries(node).some(([key, value]) => key === type || contains(value, type));
 }
 
+// Built-in functions that read nothing but their arguments. Any other function may read other
+// rows (or tables), or write them: a statement calling one is not pinned to its rows.
+const PURE_FUNCTIONS = new Set(
+  [
+    'count sum min max avg bool_and bool_or every array_agg string_agg json_agg jsonb_agg ',
+    'json_object_agg jsonb_object_agg json_build_object jsonb_build_object json_build_array ',
+    'jsonb_build_array to_json to_jsonb row_to_json lower upper length char_length trim btrim ',
+    'ltrim rtrim substring substr replace concat concat_ws left right split_part position strpos ',
+    'format to_char to_date to_timestamp to_number date_trunc date_part extract now age abs ',
+    'round ceil ceiling floor trunc greatest least encode decode array_length cardinality unnest ',
+    'row_number rank dense_rank lag lead first_value last_value',
+  ]
+    .join('')
+    .split(' '),
+);
+
+/** Is there a call of a function not known to read only its arguments? */
+function callsUnknownFunction(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(callsUnknownFunction);
+  if (!isObject(node)) return false;
+  return Object.entries(node).some(([key, value]) => {
+    if (key === 'FuncCall' && isObject(value)) {
+      const name = strings(value.funcname) ?? [];
+      const schema = name.length > 1 ? name[0] : 'pg_catalog';
+      if (schema !== 'pg_catalog' || !PURE_FUNCTIONS.has(name.at(-1) ?? '')) return true;
+    }
+    return callsUnknownFunction(value);
+  });
+}
+
 function strings(list: unknown): string[] | undefined {
   if (!Array.isArray(list)) return undefined;
   const out: string[] = [];
@@ -205,8 +235,8 @@ function readShape(body: Json): ReadShape | undefined {
   if (!Array.isArray(body.fromClause) || body.fromClause.length !== 1) return undefined;
   const from = only(body.fromClause[0]);
   const t = from?.[0] === 'RangeVar' ? target(from[1]) : undefined;
-  // A subquery anywhere could read the table again, outside the pinned rows.
-  if (!t || contains(body, 'SubLink')) return undefined;
+  // A subquery or a function anywhere could read the table again, outside the pinned rows.
+  if (!t || contains(body, 'SubLink') || callsUnknownFunction(body)) return undefined;
   return { kind: 'read', table: t.name, pins: pinsOf(body.whereClause, t), ...outputOf(body.targetList, t) };
 }
 
@@ -266,7 +296,8 @@ function insertShape(body: Json): WriteShape | undefined {
 /** The rows one statement reads or writes, as far as its text says; undefined when it cannot say. */
 export function rowShape(stmt: unknown): RowShape | undefined {
   const [type, body] = only(stmt) ?? [];
-  if (!body) return undefined;
+  // A function may write other rows than the statement names.
+  if (!body || callsUnknownFunction(body)) return undefined;
   switch (type) {
     case 'SelectStmt':
       return readShape(body);
