@@ -138,7 +138,8 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       return jsonError(c, 400, 'E_INVALID_USER', 'the changes are not valid', { issues });
     }
     // The manifest's write rule purges `user:{id}` and `users` once this answers 200, in one event
-    // with the query cache's table tag (strata.handle collects the purges a write makes).
+    // with the query cache's row and list tags, kept off the broadcast (strata.handle collects the
+    // purges a write makes).
     const updated = await data.updateUser(id, parsed.data);
     if (!updated) return jsonError(c, 404, 'E_NOT_FOUND', `no user ${id}`);
     if (!config.cache) return c.json({ user: updated, purged: [] });

@@ -175,6 +175,17 @@ describe('the purge stream (SSE over real HTTP)', () => {
     bob.source.close();
   });
 
+  it("never broadcasts the query cache's row and list tags: they name key values", async () => {
+    const { strata, url } = await serve();
+    const bob = listen(`${url}?user=bob`);
+    await bob.opened;
+    const purge = await strata.purge({ tags: ['row:public.users:alice%40example.com', 'list:public.users', 'users'] });
+    await expect
+      .poll(() => bob.received)
+      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users'], keys: [] } }]);
+    bob.source.close();
+  });
+
   it('sends a retry hint, heartbeat comments, and a text/event-stream that no cache keeps', async () => {
     const { url } = await serve({ heartbeatMs: 50 });
     const controller = new AbortController();
