@@ -182,7 +182,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const purge = await strata.purge({ tags: ['row:public.users:alice%40example.com', 'list:public.users', 'users'] });
     await expect
       .poll(() => bob.received)
-      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users'], keys: [] } }]);
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users']) }]);
     bob.source.close();
   });
 
