@@ -7,27 +7,22 @@ import type { ManifestDefaults, ManifestInput, Policy, RouteInput } from './type
  * otherwise drop. The zod schema in `validate/schema.ts` declares the same keys (a test holds them
  * equal).
  */
-export const MANIFEST_KEYS = ['$schema', 'version', 'defaults', 'routes'] as const satisfies readonly (
-  | keyof ManifestInput
-  | '$schema'
-)[];
+/** The keys of `T` a manifest level may hold, checked against its type (a misspelt key fails to compile). */
+const keysOf =
+  <T>() =>
+  <const K extends readonly (keyof T)[]>(...keys: K): K =>
+    keys;
 
-export const DEFAULTS_KEYS = [
+export const MANIFEST_KEYS = keysOf<ManifestInput & { $schema?: string }>()('$schema', 'version', 'defaults', 'routes');
+export const DEFAULTS_KEYS = keysOf<ManifestDefaults>()(
   'maxUnpurgeableAge',
   'staleWhileRevalidate',
   'staleIfError',
   'credentialHeaders',
   'negativeTtl',
-] as const satisfies readonly (keyof ManifestDefaults)[];
-
-export const ROUTE_KEYS = [
-  'match',
-  'methods',
-  'policy',
-  'invalidates',
-] as const satisfies readonly (keyof RouteInput)[];
-
-export const POLICY_KEYS = [
+);
+export const ROUTE_KEYS = keysOf<RouteInput>()('match', 'methods', 'policy', 'invalidates');
+export const POLICY_KEYS = keysOf<Policy>()(
   'ttl',
   'levels',
   'tags',
@@ -40,7 +35,7 @@ export const POLICY_KEYS = [
   'serverTtl',
   'immutable',
   'mustRevalidate',
-] as const satisfies readonly (keyof Policy)[];
+);
 
 function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, i) => i);
