@@ -33,7 +33,8 @@ import {
   stackEnv,
   startDemoInstance,
 } from './fixtures/demo-stack.js';
-import { count, fmtMs, type Summary, summarize } from './fixtures/demo-stats.js';
+import { count, fmtMs, type Summary, summarize } from './lib/latency.js';
+import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
 
@@ -234,8 +235,7 @@ const bench: BenchModule = {
     const slowPerRound = quick ? 15 : 25;
     const fastPerRound = quick ? 200 : 500;
     const warmup = quick ? 10 : 30;
-    const started = performance.now();
-    const elapsed = () => `${((performance.now() - started) / 1_000).toFixed(1)} s`;
+    const elapsed = stopwatch();
     const staticPath = await staticAsset();
     const list = routes(staticPath);
     const samples = new Map<string, number[]>();

@@ -18,6 +18,7 @@ import {
   serverCache,
 } from '@strata/policy';
 import { type MatchFunction, match } from 'path-to-regexp';
+import { chartBySize } from './lib/chart.js';
 import { type BatchTask, measureBatches } from './lib/measure.js';
 import { prng } from './lib/prng.js';
 import { formatRatio, type Row } from './lib/table.js';
@@ -295,18 +296,19 @@ const bench: BenchModule = {
     );
     return {
       rows,
-      chart: {
-        title: 'Route match + headersFor, requests/s by manifest size (higher is better)',
-        unit: 'requests/s',
-        log: true,
-        groups: SIZES.map((s) => ({
-          label: `${s.toLocaleString('en-US')} routes`,
-          bars: [
-            { series: 'strata (trie)', value: ops(strataLabel(s)) },
-            { series: 'path-to-regexp linear scan (baseline)', value: ops(baselineLabel(s)) },
-          ],
-        })),
-      },
+      chart: chartBySize(
+        {
+          title: 'Route match + headersFor, requests/s by manifest size (higher is better)',
+          unit: 'requests/s',
+          log: true,
+        },
+        SIZES,
+        (s) => `${s.toLocaleString('en-US')} routes`,
+        [
+          { name: 'strata (trie)', value: (s) => ops(strataLabel(s)) },
+          { name: 'path-to-regexp linear scan (baseline)', value: (s) => ops(baselineLabel(s)) },
+        ],
+      ),
       aims: [
         {
           aim: `Strata's per-request cost at ${largest.toLocaleString('en-US')} routes within 2× of ${smallest} routes`,

@@ -11,30 +11,34 @@
  * offset between the clocks is estimated and reported, not corrected.
  */
 import type { Page } from 'playwright-core';
-import { createClient } from 'redis';
 import { startStack } from '../e2e/stack.js';
 import { launchChromium } from '../packages/sw/test/browser/helpers/browser.js';
 import { Cleanup } from './fixtures/demo-stack.js';
-import { count, epochNow, fmtMs, type Summary, sleep, summarize } from './fixtures/demo-stats.js';
 import { type Child, startFixture } from './lib/child.js';
 import { bounded } from './lib/fixture.js';
+import {
+  type ClockOffset,
+  clockOffset,
+  count,
+  epochNow,
+  fmtMs,
+  type Summary,
+  sleep,
+  summarize,
+} from './lib/latency.js';
+import { AIM_MS, BASELINE, pubSubPair, type Redis, WARMUP } from './lib/purge-timing.js';
+import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BarChart, BenchModule, BenchResult } from './lib/types.js';
 
-const AIM_MS = 50;
 const CHANNEL = 'bench:purge-e2e';
 /** Users purged in turn; all are in the worker before a pass over them starts. */
 const FIRST_ID = 101;
 const BATCH = 40;
-const WARMUP = 5;
 /** Pause after each purge has been applied, before the next: each purge meets an idle system. */
 const GAP_MS = 20;
-const CLOCK_SAMPLES = 20;
 const TIMEOUT_MS = 10_000;
-const BASELINE = 'redis pub/sub (bare)';
 const STRATA = 'strata: purge on A → evicted in the worker of a page on B';
-
-type Redis = ReturnType<typeof createClient>;
 
 /** What the page reports for each purge its client applied. */
 interface Applied {
@@ -135,20 +139,13 @@ async function fill(page: Page, ids: number[]): Promise<void> {
   }
 }
 
-/**
- * Offset of a clock from ours (its time − ours), from the exchange with the shortest round trip:
- * `ask` reads the other clock; offset = theirs − (t0 + t2) / 2, uncertain by ± half the round trip.
- */
-async function clockOffset(ask: (i: number) => Promise<number>): Promise<{ offset: number; rtt: number }> {
-  let best = { offset: 0, rtt: Number.POSITIVE_INFINITY };
-  for (let i = 0; i < CLOCK_SAMPLES; i++) {
+/** Offset of a clock from ours (its time − ours), `ask` reading it once (see `clockOffset`). */
+function offsetOf(ask: (i: number) => Promise<number>): Promise<ClockOffset> {
+  return clockOffset(async (i) => {
     const t0 = epochNow();
     const theirs = await ask(i);
-    const t2 = epochNow();
-    if (t2 - t0 < best.rtt) best = { offset: theirs - (t0 + t2) / 2, rtt: t2 - t0 };
-    await sleep(2);
-  }
-  return best;
+    return { t0, theirs, t2: epochNow() };
+  });
 }
 
 /** The bare baseline: PUBLISH here, arrival stamped by the subscriber in its own process. */
@@ -179,13 +176,12 @@ const bench: BenchModule = {
   async run({ quick, log }): Promise<BenchResult> {
     const purges = quick ? 40 : 200;
     const half = purges / 2;
-    const started = performance.now();
-    const elapsed = () => `${((performance.now() - started) / 1_000).toFixed(1)} s`;
+    const elapsed = stopwatch();
     const cleanup = new Cleanup();
     const measured: Purged[] = [];
     let baseline: Summary;
-    let pageClock: { offset: number; rtt: number };
-    let subscriberClock: { offset: number; rtt: number };
+    let pageClock: ClockOffset;
+    let subscriberClock: ClockOffset;
     try {
       log('  starting Redis, PostgreSQL, Varnish, instances A and B, the Pub/Sub subscriber and Chromium');
       const stack = await startStack({ instances: ['A', 'B'], varnish: true, delayMs: 150 });
@@ -197,14 +193,7 @@ const bench: BenchModule = {
         }),
       );
       const arrivals = subscriberLines(subscriber);
-      const pub: Redis = createClient({ url: stack.redis.url });
-      pub.on('error', () => {});
-      await pub.connect();
-      cleanup.add(() => pub.close());
-      const sub: Redis = pub.duplicate();
-      sub.on('error', () => {});
-      await sub.connect();
-      cleanup.add(() => sub.close());
+      const { pub, sub } = await pubSubPair(stack.redis.url, (close) => cleanup.add(close));
 
       const browser = await launchChromium();
       cleanup.add(() => browser.close());
@@ -232,10 +221,10 @@ const bench: BenchModule = {
       // The only tab leads: it holds the purge stream.
       await page.waitForFunction(() => (globalThis as unknown as PageGlobals).strataDemo.client.leader);
 
-      pageClock = await clockOffset(() => page.evaluate(() => performance.timeOrigin + performance.now()));
+      pageClock = await offsetOf(() => page.evaluate(() => performance.timeOrigin + performance.now()));
       let pong: ((t: number) => void) | undefined;
       await sub.subscribe(`${CHANNEL}:pong`, (message: string) => pong?.(Number(message.split(' ')[1])));
-      subscriberClock = await clockOffset(async (i) => {
+      subscriberClock = await offsetOf(async (i) => {
         const answer = new Promise<number>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('no pong from the subscriber within 5 s')), 5_000);
           pong = (t) => {

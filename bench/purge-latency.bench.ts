@@ -14,10 +14,20 @@ import os from 'node:os';
 import { defineManifest, serverCache } from '@strata/policy';
 import { createStrata, type Strata } from '@strata/server';
 import { redisBus, redisStore } from '@strata/server/redis';
-import { createClient } from 'redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { type Child, startFixture } from './lib/child.js';
 import { bounded } from './lib/fixture.js';
+import {
+  type ClockOffset,
+  clockOffset,
+  count,
+  fmtMs as fmt,
+  epochNow as now,
+  type Summary,
+  sleep,
+  summarize,
+} from './lib/latency.js';
+import { AIM_MS, BASELINE, pubSubPair, type Redis, WARMUP } from './lib/purge-timing.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -26,52 +36,10 @@ const CLIENTS = 'bench/fixtures/sse-clients.ts';
 const STREAM = 'bench:purges';
 const PREFIX = 'bench';
 const SIZES = [1, 100, 1_000];
-const AIM_MS = 50;
 /** Pause after every purge has reached every client, before the next: each purge meets an idle system. */
 const GAP_MS = 10;
-const WARMUP = 5;
-const CLOCK_SAMPLES = 20;
 /** Longest wait for one purge to reach every client before the run is declared broken. */
 const ARRIVAL_TIMEOUT_MS = 10_000;
-const BASELINE = 'redis pub/sub (bare)';
-
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const fmt = (ms: number) => (ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-const count = (n: number) => n.toLocaleString('en-US');
-
-type Redis = ReturnType<typeof createClient>;
-
-// ---- statistics -------------------------------------------------------------------------------
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new Error('percentile of nothing');
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-}
-
-interface Summary {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-  /** Median absolute deviation, in percent of the median. */
-  spread: number;
-}
-
-function summarize(values: readonly number[]): Summary {
-  const sorted = Float64Array.from(values).sort();
-  const list = Array.from(sorted);
-  const p50 = percentile(list, 0.5);
-  const deviations = Array.from(Float64Array.from(list, (v) => Math.abs(v - p50)).sort());
-  return {
-    n: list.length,
-    p50,
-    p99: percentile(list, 0.99),
-    max: list[list.length - 1] as number,
-    spread: p50 > 0 ? (100 * percentile(deviations, 0.5)) / p50 : 0,
-  };
-}
 
 // ---- the clients' reports (JSON lines on their stdout) ----------------------------------------
 
@@ -194,7 +162,7 @@ async function startClients(redisUrl: string, channel: string, eventsUrl: string
  * at t0, it stamps t1 on receipt, its pong arrives at t2; offset = t1 − (t0 + t2) / 2, from the
  * sample with the shortest round trip (uncertainty ± half of it).
  */
-async function clockOffset(pub: Redis, sub: Redis, channel: string): Promise<{ offset: number; rtt: number }> {
+async function pubsubClockOffset(pub: Redis, sub: Redis, channel: string): Promise<ClockOffset> {
   let pending: ((seq: number, t1: number, t2: number) => void) | undefined;
   await sub.subscribe(`${channel}:pong`, (message: string) => {
     const t2 = now();
@@ -202,8 +170,7 @@ async function clockOffset(pub: Redis, sub: Redis, channel: string): Promise<{ o
     pending?.(seq as number, t1 as number, t2);
   });
   try {
-    let best = { offset: 0, rtt: Number.POSITIVE_INFINITY };
-    for (let i = 0; i < CLOCK_SAMPLES; i++) {
+    return await clockOffset(async (i) => {
       const pong = new Promise<[number, number]>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no pong from ${channel} within 5 s`)), 5_000);
         pending = (seq, t1, t2) => {
@@ -214,11 +181,9 @@ async function clockOffset(pub: Redis, sub: Redis, channel: string): Promise<{ o
       });
       const t0 = now();
       await pub.publish(`${channel}:ping`, String(i));
-      const [t1, t2] = await pong;
-      if (t2 - t0 < best.rtt) best = { offset: t1 - (t0 + t2) / 2, rtt: t2 - t0 };
-      await sleep(2);
-    }
-    return best;
+      const [theirs, t2] = await pong;
+      return { t0, theirs, t2 };
+    });
   } finally {
     pending = undefined;
     await sub.unsubscribe(`${channel}:pong`);
@@ -252,7 +217,7 @@ interface SizeResult {
   /** Per purge, the first client to receive it. */
   first: Summary;
   purges: number;
-  clock: { offset: number; rtt: number };
+  clock: ClockOffset;
 }
 
 let purgeSeq = 0;
@@ -300,7 +265,7 @@ async function measureSize(
   const clients = await startClients(redisUrl, channel, eventsUrl, size);
   try {
     log(`  ${count(size)} client(s): connected in ${((performance.now() - t) / 1_000).toFixed(1)} s`);
-    const clock = await clockOffset(pub, sub, channel);
+    const clock = await pubsubClockOffset(pub, sub, channel);
     for (let i = 0; i < WARMUP; i++) {
       await purgeOnce(strata, clients, size);
       await sleep(GAP_MS);
@@ -368,18 +333,11 @@ const bench: BenchModule = {
     const steps: (() => Promise<unknown>)[] = [];
     const results = new Map<number, SizeResult>();
     let baseline: Summary;
-    let baselineClock: { offset: number; rtt: number };
+    let baselineClock: ClockOffset;
     try {
       const redis = await startRedisServer();
       steps.push(() => redis.stop());
-      const pub: Redis = createClient({ url: redis.url });
-      pub.on('error', () => {});
-      await pub.connect();
-      steps.push(() => pub.close());
-      const sub: Redis = pub.duplicate();
-      sub.on('error', () => {});
-      await sub.connect();
-      steps.push(() => sub.close());
+      const { pub, sub } = await pubSubPair(redis.url, (close) => steps.push(close));
 
       log('  starting instance B (its own process) and the Pub/Sub subscriber (its own process)');
       const [startedB, startedListener] = await Promise.allSettled([
@@ -402,7 +360,7 @@ const bench: BenchModule = {
       });
       steps.push(() => strata.close());
 
-      baselineClock = await clockOffset(pub, sub, 'bench:pubsub');
+      baselineClock = await pubsubClockOffset(pub, sub, 'bench:pubsub');
       await pubsubLatencies(pub, listener, 'bench:pubsub', -WARMUP, WARMUP); // warm-up
       // The baseline in two halves, before and after the SSE sizes, so drift in load weighs on both.
       const pubsub = await pubsubLatencies(pub, listener, 'bench:pubsub', 0, baselineHalf);

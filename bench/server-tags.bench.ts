@@ -9,6 +9,7 @@ import { redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { encodeEntry } from '../packages/server/src/cache/entry.js';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
+import { chartBySize } from './lib/chart.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -129,18 +130,15 @@ const bench: BenchModule = {
     return {
       rows,
       notes,
-      chart: {
-        title: 'Invalidating one tag, ms per purge by entries tagged (lower is better)',
-        unit: 'ms',
-        log: true,
-        groups: sizes.map((size) => ({
-          label: `${size.toLocaleString('en-US')} entries`,
-          bars: [
-            { series: 'strata (tag version counter)', value: strataMs.get(size) as number },
-            { series: 'set per tag (baseline)', value: naiveMs.get(size) as number },
-          ],
-        })),
-      },
+      chart: chartBySize(
+        { title: 'Invalidating one tag, ms per purge by entries tagged (lower is better)', unit: 'ms', log: true },
+        sizes,
+        (size) => `${size.toLocaleString('en-US')} entries`,
+        [
+          { name: 'strata (tag version counter)', value: (size) => strataMs.get(size) as number },
+          { name: 'set per tag (baseline)', value: (size) => naiveMs.get(size) as number },
+        ],
+      ),
       aims: [
         {
           aim: 'Strata flat: cost at 100,000 entries within 2× of 10 entries',

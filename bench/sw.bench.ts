@@ -10,6 +10,8 @@ import { browserCache, defineManifest } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
 import type { Page } from 'playwright-core';
 import { launchChromium, registerWorker } from '../packages/sw/test/browser/helpers/browser.js';
+import { chartBySize } from './lib/chart.js';
+import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 import { buildWorkboxWorker } from './lib/workbox.js';
@@ -150,8 +152,7 @@ const bench: BenchModule = {
     // Full: 1,000 timed hits per case in 4 interleaved rounds of 250. Quick: 300 in one round (indicative).
     const rounds = quick ? 1 : 4;
     const perRound = quick ? QUICK_HITS : HITS / rounds;
-    const started = performance.now();
-    const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const elapsed = stopwatch();
     const workers = await buildWorkers();
     log(`  built the workers; Strata's default worker is ${workers.strataGzip} B gzipped`);
     const origin = startOrigin(workers);
@@ -217,17 +218,15 @@ const bench: BenchModule = {
     ];
     return {
       rows,
-      chart: {
-        title: 'Cached hit through the service worker, p50 latency of one fetch() (lower is better)',
-        unit: 'ms',
-        groups: sizes.map((size) => ({
-          label: `${n(size)} entries`,
-          bars: VARIANTS.map((variant) => ({
-            series: variant === 'workbox SWR' ? 'workbox SWR (baseline)' : variant,
-            value: at(variant, size).p50,
-          })),
+      chart: chartBySize(
+        { title: 'Cached hit through the service worker, p50 latency of one fetch() (lower is better)', unit: 'ms' },
+        sizes,
+        (size) => `${n(size)} entries`,
+        VARIANTS.map((variant) => ({
+          name: variant === 'workbox SWR' ? 'workbox SWR (baseline)' : variant,
+          value: (size) => at(variant, size).p50,
         })),
-      },
+      ),
       aims: [
         {
           aim: `Strata p50 ≤ 1.1× plain Workbox SWR at ${n(small)} and ${n(large)} entries`,

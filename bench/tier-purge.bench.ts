@@ -15,7 +15,7 @@ import { type Bus, createStrata, type Strata } from '@strata/server';
 import { redisBus, redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
-import { epochNow, fmtMs, type Summary, sleep, summarize } from './fixtures/demo-stats.js';
+import { epochNow, fmtMs, type Summary, sleep, summarize } from './lib/latency.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
@@ -35,8 +35,8 @@ const get = () => new Request('http://bench.test/api/items/1');
 /** Resolves with the time B's log delivers the next purge naming `tag`. */
 function arrival(bus: Bus, tag: string): Promise<number> {
   return new Promise((resolve) => {
-    const subscription = bus.subscribe(undefined, (message) => {
-      if (message.type === 'purge' && message.event.tags.includes(tag)) {
+    const subscription = bus.subscribe(undefined, (event) => {
+      if (!event.all && event.tags.includes(tag)) {
         const at = epochNow();
         subscription.close();
         resolve(at);

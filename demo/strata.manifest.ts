@@ -22,6 +22,10 @@ export default defineManifest({
     // every layer: the list is tagged `users`, each record `user:{id}`.
     { match: '/api/v1/users', policy: fullCache(600, { tags: ['users'], staleIfError: DAY }) },
     { match: '/api/v1/users/:id', policy: fullCache(600, { tags: ['user:{id}'], staleIfError: DAY }) },
+    // The write rule: a saved edit purges the record and every list and aggregate (`users`), at
+    // every level, in one event with the query cache's table tag; the editing tab's worker drops
+    // them before the answer reaches the page.
+    { match: '/api/v1/users/:id', methods: ['PUT'], policy: noStore(), invalidates: ['user:{id}', 'users'] },
     // Aggregates over every user, so any edit (`users`) invalidates them. The answer names who
     // asked, hence `Vary: Authorization`; a CDN may still share it per token (`public`).
     {

@@ -120,6 +120,32 @@ export function swEntries(page: Page, fragment: string): Promise<string[]> {
   }, fragment);
 }
 
+/**
+ * Loads `path` twice in the page: the first answer comes from the origin (one more request there,
+ * `Cache-Status` matching `chain`) and the worker stores it (an entry whose URL holds `fragment`);
+ * the second comes from the worker with the same body. Returns the first.
+ */
+export async function originThenWorker(
+  page: Page,
+  path: string,
+  fragment: string,
+  chain: RegExp,
+  originHits: () => Promise<number>,
+): Promise<Seen> {
+  const before = await originHits();
+  const first = await pageFetch(page, path);
+  expect(first.status).toBe(200);
+  expect(answeredBy(first.cacheStatus)).toBe('origin');
+  expect(first.cacheStatus).toMatch(chain);
+  expect(await originHits()).toBe(before + 1);
+  await expect.poll(() => swEntries(page, fragment)).toHaveLength(1);
+
+  const second = await pageFetch(page, path);
+  expect(answeredBy(second.cacheStatus)).toBe('strata-sw');
+  expect(second.body).toBe(first.body);
+  return first;
+}
+
 /** Deletes the Cache Storage entries whose URL contains `fragment`, leaving every other layer alone. */
 export function evictFromBrowser(page: Page, fragment: string): Promise<number> {
   return page.evaluate(async (fragment) => {
@@ -146,6 +172,7 @@ export async function signIn(page: Page, username: 'alice' | 'bob'): Promise<voi
 export interface SeenPurge {
   id: string;
   tags: string[];
+  keys: string[];
   evicted: number;
   /** `Date.now()` in the page when the client reported it (after the worker acknowledged it). */
   at: number;
@@ -157,10 +184,10 @@ export async function recordPurges(page: Page): Promise<void> {
     const w = window as unknown as { e2ePurges: SeenPurge[]; strataDemo: { client: StrataClient } };
     w.e2ePurges = [];
     w.strataDemo.client.on('purge', (e) =>
-      w.e2ePurges.push({ id: e.id, tags: e.tags, evicted: e.evicted, at: Date.now() }),
+      w.e2ePurges.push({ id: e.id, tags: e.tags, keys: e.keys, evicted: e.evicted, at: Date.now() }),
     );
     w.strataDemo.client.on('reset', (e) =>
-      w.e2ePurges.push({ id: e.id, tags: ['*reset*'], evicted: e.evicted, at: Date.now() }),
+      w.e2ePurges.push({ id: e.id, tags: ['*reset*'], keys: [], evicted: e.evicted, at: Date.now() }),
     );
   });
 }

@@ -1,4 +1,4 @@
-import { answeredBy, evictFromBrowser, expect, pageFetch, swEntries, test } from './fixtures.js';
+import { answeredBy, evictFromBrowser, expect, originThenWorker, pageFetch, swEntries, test } from './fixtures.js';
 
 test('each layer answers in turn: service worker, then Varnish, then the server cache, then the origin', async ({
   demo,
@@ -10,18 +10,15 @@ test('each layer answers in turn: service worker, then Varnish, then the server 
   const route = 'GET /api/v1/users';
   const before = await demo.originHits(route);
 
-  // First load: nobody has it, the origin answers and every layer on the way stores it.
-  const first = await pageFetch(page, path);
-  expect(first.status).toBe(200);
-  expect(answeredBy(first.cacheStatus)).toBe('origin');
-  expect(first.cacheStatus).toMatch(/strata; fwd=uri-miss.*varnish; fwd=miss; stored.*strata-sw; fwd=uri-miss/);
-  expect(await demo.originHits(route)).toBe(before + 1);
-  await expect.poll(() => swEntries(page, 'page=3')).toHaveLength(1);
-
-  // Second load: the service worker, without the network.
-  const second = await pageFetch(page, path);
-  expect(answeredBy(second.cacheStatus)).toBe('strata-sw');
-  expect(second.body).toBe(first.body);
+  // First load: nobody has it, the origin answers and every layer on the way stores it; the
+  // second load comes from the service worker, without the network.
+  const first = await originThenWorker(
+    page,
+    path,
+    'page=3',
+    /strata; fwd=uri-miss.*varnish; fwd=miss; stored.*strata-sw; fwd=uri-miss/,
+    () => demo.originHits(route),
+  );
 
   // Out of the browser's cache only: Varnish has it.
   expect(await evictFromBrowser(page, 'page=3')).toBe(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 
-const PACKAGES = ['policy', 'sw', 'client', 'server'] as const;
+const PACKAGES = ['policy', 'sw', 'client', 'server', 'proxy'] as const;
 
 /** The package's entries that have TypeScript sources, as `[import name, source path]`. */
 function entries(pkg: string): [string, string][] {

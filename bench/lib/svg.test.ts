@@ -25,6 +25,15 @@ const chart = (overrides: Partial<BarChart> = {}): BarChart => ({
   ...overrides,
 });
 
+/** One group on a log scale, its bars a, b, c… with `values`. */
+const logChart = (title: string, unit: string, values: number[]): string =>
+  renderBarChart({
+    title,
+    unit,
+    log: true,
+    groups: [{ label: 'g', bars: values.map((value, i) => ({ series: String.fromCharCode(97 + i), value })) }],
+  });
+
 /** The width of every bar, in document order. */
 const widths = (svg: string): number[] =>
   [...svg.matchAll(/<rect class="bar"[^>]* width="([\d.]+)"/g)].map((m) => Number(m[1]));
@@ -101,22 +110,7 @@ describe('renderBarChart', () => {
   });
 
   it('keeps order on a log scale and spaces decades evenly', () => {
-    const svg = renderBarChart({
-      title: 'spread',
-      unit: 'ops/s',
-      log: true,
-      groups: [
-        {
-          label: 'g',
-          bars: [
-            { series: 'a', value: 10 },
-            { series: 'b', value: 100 },
-            { series: 'c', value: 1_000 },
-            { series: 'd', value: 10_000 },
-          ],
-        },
-      ],
-    });
+    const svg = logChart('spread', 'ops/s', [10, 100, 1_000, 10_000]);
     const [a, b, c, d] = widths(svg) as [number, number, number, number];
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(b);
@@ -128,20 +122,7 @@ describe('renderBarChart', () => {
   });
 
   it('draws a zero as an empty bar on a log scale', () => {
-    const svg = renderBarChart({
-      title: 't',
-      unit: 'B',
-      log: true,
-      groups: [
-        {
-          label: 'g',
-          bars: [
-            { series: 'a', value: 0 },
-            { series: 'b', value: 50 },
-          ],
-        },
-      ],
-    });
+    const svg = logChart('t', 'B', [0, 50]);
     const [zero, fifty] = widths(svg);
     expect(zero).toBe(0);
     expect(fifty).toBeGreaterThan(0);

@@ -73,6 +73,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
   const data = await openData(strata, {
     databaseUrl: config.databaseUrl,
     delayMs: config.delayMs,
+    work: config.dbWork,
     seedUsers: config.seedUsers,
     queryCache: config.cache,
   });
@@ -91,7 +92,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
   // Counts what reaches the origin, per manifest route: the e2e suite and the benchmarks prove
   // which layer answered by these counters staying put.
   app.use('/api/v1/*', async (c, next) => {
-    // Writes are not in the manifest's methods: name them by the route their GET matches.
+    // Every method is named by the route its GET matches: a write counts under the record it changes.
     countOriginHit(c.req.method, c.req.path);
     await next();
   });
@@ -136,23 +137,19 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
       return jsonError(c, 400, 'E_INVALID_USER', 'the changes are not valid', { issues });
     }
-    // The write and its purge make one event on the purge stream: the query cache's table tag
-    // plus the routes' own tags.
-    if (!config.cache) {
-      const row = await data.updateUser(id, parsed.data);
-      return row ? c.json({ user: row, purged: [] }) : jsonError(c, 404, 'E_NOT_FOUND', `no user ${id}`);
-    }
-    const tags = [`user:${id}`, 'users'];
-    const updated = await strata.batch(async () => {
-      const row = await data.updateUser(id, parsed.data);
-      if (row) await strata.purge({ tags });
-      return row;
-    });
+    // The manifest's write rule purges `user:{id}` and `users` once this answers 200, in one event
+    // with the query cache's row and list tags, kept off the broadcast (strata.handle collects the
+    // purges a write makes).
+    const updated = await data.updateUser(id, parsed.data);
     if (!updated) return jsonError(c, 404, 'E_NOT_FOUND', `no user ${id}`);
-    // The demo accounts' own records are also cached privately, for their owner only.
+    if (!config.cache) return c.json({ user: updated, purged: [] });
+    const purged = matchRoute(manifest, c.req.url, 'PUT')?.invalidates ?? [];
+    // A demo account's own record is also cached privately, for its owner only. That purge stays
+    // here: who owns a record is a fact of the data, not of the route, and a purge event reaches
+    // one user's browsers or everyone's, so it travels apart, to the owner's.
     const owner = ACCOUNTS.find((a) => a.userId === id);
     if (owner) await strata.purge({ tags: ['me'], partition: owner.username });
-    return c.json({ user: updated, purged: owner ? [...tags, 'me'] : tags });
+    return c.json({ user: updated, purged: owner ? [...purged, 'me'] : purged });
   });
 
   app.get('/api/v1/dashboard', async (c) => {
@@ -190,6 +187,7 @@ export async function createDemo(config: DemoConfig): Promise<Demo> {
       cdn: config.varnishUrl ? 'varnish' : null,
       cache: config.cache,
       delayMs: config.delayMs,
+      dbWork: config.dbWork,
       manifestVersion: manifest.version,
     }),
   );

@@ -21,6 +21,8 @@ export interface DataOptions {
   databaseUrl?: string | undefined;
   /** Milliseconds each statement that reaches the database waits first: a remote database's cost. */
   delayMs: number;
+  /** Rows the database generates and sums before each statement: CPU work in the database. Default 0. */
+  work?: number;
   /** Rows seeded into an empty table. */
   seedUsers: number;
   /** Read through Strata's query cache. Default true; false queries the database every time. */
@@ -65,12 +67,16 @@ export function seedRows(count: number): Omit<User, 'id' | 'updatedAt'>[] {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The driver, with the configured delay before each statement and a count of them. */
-function slowed(driver: SqlDriver, delayMs: number, counted: () => void): SqlDriver {
+/**
+ * The driver, with the configured cost before each statement — a wait (`delayMs`), work the
+ * database does (`work` rows generated and summed on the same connection) — and a count of them.
+ */
+function slowed(driver: SqlDriver, delayMs: number, work: number, counted: () => void): SqlDriver {
   const wrap = (connection: SqlConnection): SqlConnection => ({
     async query(sql, params) {
       counted();
       if (delayMs > 0) await pause(delayMs);
+      if (work > 0) await connection.query('SELECT sum(i) FROM generate_series(1, $1::int) AS i', [work]);
       return connection.query(sql, params);
     },
   });
@@ -119,7 +125,7 @@ export async function openData(strata: Strata, options: DataOptions): Promise<De
     : pgliteDriver(await PGlite.create());
   await createSchema(raw, options.seedUsers);
   let statements = 0;
-  const driver = slowed(raw, options.delayMs, () => {
+  const driver = slowed(raw, options.delayMs, options.work ?? 0, () => {
     statements += 1;
   });
   const cache =

@@ -37,6 +37,22 @@ export function scrollable(label: string, table: HTMLTableElement): HTMLDivEleme
   return h('div', { class: 'table-scroll', role: 'region', 'aria-label': label, tabindex: 0 }, table);
 }
 
+/** A data table: a caption for screen readers, a head row of `columns`, then `body`. */
+export function dataTable(
+  testId: string,
+  caption: string,
+  columns: string[],
+  body: HTMLTableSectionElement,
+): HTMLTableElement {
+  return h(
+    'table',
+    { class: 'data-table', 'data-testid': testId },
+    h('caption', { class: 'visually-hidden' }, caption),
+    headRow(...columns),
+    body,
+  );
+}
+
 /** A table head row from column names. */
 export function headRow(...columns: string[]): HTMLTableSectionElement {
   return h('thead', {}, h('tr', {}, ...columns.map((column) => h('th', { scope: 'col' }, column))));

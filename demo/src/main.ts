@@ -1,8 +1,8 @@
 import './styles.css';
 import { registerStrata, type StrataClient } from '@strata/client';
-import { adminView } from './admin/view.js';
 import { createApi } from './api.js';
 import { h } from './dom.js';
+import { lazyView } from './lazy.js';
 import { createNav } from './nav.js';
 import { createNotices } from './notices.js';
 import { createOverlay } from './overlay.js';
@@ -32,7 +32,8 @@ const ROUTES: PageRoute[] = [
   { pattern: '/users/:id/edit', view: userEditView },
   { pattern: '/dashboard', view: dashboardView },
   { pattern: '/login', view: loginView },
-  { pattern: '/admin', view: adminView },
+  // The cache dashboard is its own chunk, loaded when first shown.
+  { pattern: '/admin', view: lazyView('Cache admin', async () => (await import('./admin/view.js')).adminView) },
 ];
 
 const session = sessionStore(localStorage);

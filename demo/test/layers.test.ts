@@ -35,19 +35,48 @@ describe('served', () => {
 });
 
 describe('layerOf', () => {
-  it('names the service worker when its member is the last hit', () => {
-    const info = layerOf(
-      headers({ 'cache-status': 'strata; fwd=uri-miss; stored, strata-sw; hit; ttl=42', 'x-cache-level': 'MEMORY' }),
-    );
-    expect(info.layer).toBe('sw');
-    expect(info.detail).toBe('hit, ttl 42 s');
-  });
-
-  it('names the service worker serving a stale copy', () => {
-    const info = layerOf(
-      headers({ 'cache-status': 'strata; hit, strata-sw; fwd=stale; ttl=-3; detail=stale-while-revalidate' }),
-    );
-    expect(info).toMatchObject({ layer: 'sw', detail: 'stale-while-revalidate' });
+  // What each response's headers say about the layer that answered it.
+  it.each([
+    [
+      'names the service worker when its member is the last hit',
+      { 'cache-status': 'strata; fwd=uri-miss; stored, strata-sw; hit; ttl=42', 'x-cache-level': 'MEMORY' },
+      { layer: 'sw', detail: 'hit, ttl 42 s' },
+    ],
+    [
+      'names the service worker serving a stale copy',
+      { 'cache-status': 'strata; hit, strata-sw; fwd=stale; ttl=-3; detail=stale-while-revalidate' },
+      { layer: 'sw', detail: 'stale-while-revalidate' },
+    ],
+    [
+      'counts a stale server answer as the server',
+      { 'cache-status': 'strata; hit; ttl=-5; detail=stale-while-revalidate' },
+      { layer: 'server' },
+    ],
+    [
+      'names the CDN when Varnish hit after a server miss',
+      { 'cache-status': 'strata; fwd=uri-miss; stored, varnish; hit, strata-sw; fwd=uri-miss; stored' },
+      { layer: 'cdn', label: 'CDN (varnish)' },
+    ],
+    [
+      'does not take a CDN forward for a hit',
+      { 'cache-status': 'strata; hit, varnish; fwd=miss, strata-sw; fwd=uri-miss' },
+      { layer: 'server' },
+    ],
+    [
+      'falls back to the origin when nobody served it',
+      {
+        'cache-status': 'strata; fwd=uri-miss; fwd-status=200; stored, strata-sw; fwd=uri-miss; fwd-status=200; stored',
+        'x-cache': 'MISS',
+      },
+      { layer: 'origin', detail: 'strata fwd=uri-miss, stored → strata-sw fwd=uri-miss, stored' },
+    ],
+    [
+      'treats a bypassed server cache as the origin',
+      { 'cache-status': 'strata; fwd=bypass; detail=store-unavailable', 'x-cache': 'BYPASS' },
+      { layer: 'origin' },
+    ],
+  ])('%s', (_name, fields, expected) => {
+    expect(layerOf(headers(fields))).toMatchObject(expected);
   });
 
   it('names the server cache with its store when the worker forwarded', () => {
@@ -59,41 +88,6 @@ describe('layerOf', () => {
       }),
     );
     expect(info).toEqual({ layer: 'server', label: 'Server (redis)', detail: 'hit, ttl 593 s' });
-  });
-
-  it('counts a stale server answer as the server', () => {
-    const info = layerOf(headers({ 'cache-status': 'strata; hit; ttl=-5; detail=stale-while-revalidate' }));
-    expect(info.layer).toBe('server');
-  });
-
-  it('names the CDN when Varnish hit after a server miss', () => {
-    const info = layerOf(
-      headers({ 'cache-status': 'strata; fwd=uri-miss; stored, varnish; hit, strata-sw; fwd=uri-miss; stored' }),
-    );
-    expect(info).toMatchObject({ layer: 'cdn', label: 'CDN (varnish)' });
-  });
-
-  it('does not take a CDN forward for a hit', () => {
-    const info = layerOf(headers({ 'cache-status': 'strata; hit, varnish; fwd=miss, strata-sw; fwd=uri-miss' }));
-    expect(info.layer).toBe('server');
-  });
-
-  it('falls back to the origin when nobody served it', () => {
-    const info = layerOf(
-      headers({
-        'cache-status': 'strata; fwd=uri-miss; fwd-status=200; stored, strata-sw; fwd=uri-miss; fwd-status=200; stored',
-        'x-cache': 'MISS',
-      }),
-    );
-    expect(info.layer).toBe('origin');
-    expect(info.detail).toBe('strata fwd=uri-miss, stored → strata-sw fwd=uri-miss, stored');
-  });
-
-  it('treats a bypassed server cache as the origin', () => {
-    const info = layerOf(
-      headers({ 'cache-status': 'strata; fwd=bypass; detail=store-unavailable', 'x-cache': 'BYPASS' }),
-    );
-    expect(info.layer).toBe('origin');
   });
 
   it('uses X-Cache when no strata member is present', () => {

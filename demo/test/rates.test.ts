@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { keepWindow, type RateSample, rateBetween } from '../src/admin/rates.js';
 
-const totals = (hit: number, miss = 0, stale = 0, bypass = 0, fallback = 0) => ({
+const totals = (hit: number, miss = 0, stale = 0, bypass = 0, fallback = 0, collapsed = 0) => ({
   hit,
   miss,
   stale,
   bypass,
   'error-fallback': fallback,
+  collapsed,
+  origin: miss + bypass,
 });
 
 describe('rateBetween', () => {
@@ -15,9 +17,9 @@ describe('rateBetween', () => {
     expect(sample).toEqual({ time: 12, hits: 5, misses: 2, stale: 1 });
   });
 
-  it('counts bypasses as misses and stale-if-error as stale', () => {
-    const sample = rateBetween({ at: 0, totals: totals(0) }, { at: 1000, totals: totals(0, 1, 1, 2, 3) });
-    expect(sample).toMatchObject({ misses: 3, stale: 4 });
+  it('counts bypasses and collapsed reads as misses and stale-if-error as stale', () => {
+    const sample = rateBetween({ at: 0, totals: totals(0) }, { at: 1000, totals: totals(0, 1, 1, 2, 3, 4) });
+    expect(sample).toMatchObject({ misses: 7, stale: 4 });
   });
 
   it('gives nothing when no time passed or the counters restarted', () => {

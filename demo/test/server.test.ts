@@ -44,10 +44,15 @@ const put = (id: number | string, body: unknown, token?: string) =>
 describe('demo configuration', () => {
   it('defaults to the embedded setup and a generated admin token', () => {
     const config = demoConfig({});
-    expect(config).toMatchObject({ port: 3000, delayMs: 150, seedUsers: 1000, adminTokenGenerated: true });
+    expect(config).toMatchObject({ port: 3000, delayMs: 150, dbWork: 0, seedUsers: 1000, adminTokenGenerated: true });
     expect(config.redisUrl).toBeUndefined();
     expect(config.databaseUrl).toBeUndefined();
     expect(config.adminToken.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('reads the database work per statement, and refuses a negative one', () => {
+    expect(demoConfig({ DEMO_DB_WORK: '30000' }).dbWork).toBe(30_000);
+    expect(() => demoConfig({ DEMO_DB_WORK: '-5' })).toThrow(/DEMO_DB_WORK must be an integer/);
   });
 
   it('names every bad variable at once', () => {
@@ -106,9 +111,15 @@ describe('demo API', () => {
     await list.arrayBuffer();
 
     const token = await tokenOf('bob');
+    const purgesBefore = (await demo.strata.stats()).purges;
     const edited = await put(4, { name: 'Edsger Renamed', team: 'Search' }, token);
     expect(edited.status).toBe(200);
-    expect(await edited.json()).toMatchObject({ user: { id: 4, name: 'Edsger Renamed', team: 'Search' } });
+    expect(await edited.json()).toMatchObject({
+      user: { id: 4, name: 'Edsger Renamed', team: 'Search' },
+      purged: ['user:4', 'users'],
+    });
+    // The manifest's write rule, the written URL and the query cache's table tag: one purge event.
+    expect((await demo.strata.stats()).purges - purgesBefore).toBe(1);
 
     const after = await fetch(`${base}/api/v1/users/4`);
     expect(after.headers.get('x-cache')).toBe('MISS');
@@ -116,6 +127,22 @@ describe('demo API', () => {
     const listAfter = await fetch(`${base}/api/v1/users?perPage=5`);
     expect(listAfter.headers.get('x-cache')).toBe('MISS');
     expect(JSON.stringify(await listAfter.json())).toContain('Edsger Renamed');
+  });
+
+  it('an edit of a demo account’s own record also purges its owner’s `me`, as a second event to her browsers', async () => {
+    const alice = await tokenOf('alice');
+    const me = () => fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${alice}` } });
+    await (await me()).arrayBuffer();
+    const cached = await me();
+    expect(cached.headers.get('x-cache')).toBe('HIT');
+    await cached.arrayBuffer();
+    const purgesBefore = (await demo.strata.stats()).purges;
+    const edited = await put(1, { bio: 'Edited by Bob' }, await tokenOf('bob'));
+    expect(await edited.json()).toMatchObject({ purged: ['user:1', 'users', 'me'] });
+    expect((await demo.strata.stats()).purges - purgesBefore).toBe(2);
+    const after = await me();
+    expect(after.headers.get('x-cache')).toBe('MISS');
+    expect(((await after.json()) as { user: { bio: string } }).user.bio).toBe('Edited by Bob');
   });
 
   it('keeps /api/v1/me per user and never answers it without a token', async () => {

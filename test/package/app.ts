@@ -10,7 +10,7 @@ export const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** The published packages, in dependency order. */
-export const PACKAGES = ['policy', 'sw', 'client', 'server'] as const;
+export const PACKAGES = ['policy', 'sw', 'client', 'server', 'proxy'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 
 /** What a user of the full stack installs beside the tarballs (the pre-flight reads the list too). */

@@ -156,9 +156,12 @@ describe('the packages installed from their tarballs into an app outside the rep
       '@strata/policy/validate',
       '@strata/sw/vite',
       ...['', '/node', '/express', '/fastify', '/hono', '/redis', '/sql'].map((sub) => `@strata/server${sub}`),
+      '@strata/proxy',
       // Browser code: resolved here, loaded by the Vite build and Chromium below.
       '--resolve-only',
       '@strata/client',
+      '@strata/client/tanstack-query',
+      '@strata/client/swr',
       '@strata/sw',
     ]);
     const inside = new RegExp(`^file://${join(app, 'node_modules', '@strata')}/`);
@@ -169,7 +172,7 @@ describe('the packages installed from their tarballs into an app outside the rep
     // Every Node entry loads, including those whose optional peers this app lacks: fastify and
     // hono (type-only imports), redis and the SQL clients (imported on first use).
     const loaded = Object.entries(results).filter(([, result]) => result.loaded);
-    expect(loaded.map(([entry]) => entry)).toHaveLength(Object.keys(results).length - 2);
+    expect(loaded.map(([entry]) => entry)).toHaveLength(Object.keys(results).length - 4);
   });
 
   test('using a part whose optional peer is not installed fails with a message naming it', async () => {
@@ -224,6 +227,16 @@ describe('the packages installed from their tarballs into an app outside the rep
     expect(checked.stderr).not.toMatch(/error/i);
     expect(checked.code).toBe(0);
     for (const route of ['/assets/*', '/api/items', '/sw.js']) expect(checked.stdout).toContain(route);
+  });
+
+  test('strata proxy runs from the installed packages: --help, and exit 2 on a bad flag', async () => {
+    // `--` ends npx's own options: after `--no`, npx would take `--help` and `--manifest` as its own.
+    const help = await run('npx', ['--no', '--', 'strata', 'proxy', '--help'], app);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: strata proxy --manifest <file> --upstream <url>');
+    const bad = await run('npx', ['--no', '--', 'strata-proxy', '--manifest', 'manifest.json', '--nope'], app);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--nope'");
   });
 
   describe('a Vite front end served by Express 5, in Chromium', () => {

@@ -1,5 +1,5 @@
 import { type Api, isApiError, isNetworkError } from '../api.js';
-import { h } from '../dom.js';
+import { dataTable, h } from '../dom.js';
 import { formatClock, formatMs } from '../format.js';
 import type { PurgeAnswer, WarmJob, WarmRun } from '../types.js';
 
@@ -140,17 +140,7 @@ export function createWarmers(call: AdminCall): { element: HTMLElement; update(j
   const body = h('tbody', {});
   const rows = new Map<string, { cells: HTMLTableCellElement[]; button: HTMLButtonElement }>();
   const result = h('p', { class: 'result', role: 'status', 'data-testid': 'warm-result' });
-  const table = h(
-    'table',
-    { class: 'data-table', 'data-testid': 'warmers' },
-    h('caption', { class: 'visually-hidden' }, 'Warm jobs'),
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...['Job', 'Last run', 'Duration', 'Failures', 'Action'].map((c) => h('th', { scope: 'col' }, c))),
-    ),
-    body,
-  );
+  const table = dataTable('warmers', 'Warm jobs', ['Job', 'Last run', 'Duration', 'Failures', 'Action'], body);
 
   const run = async (name: string, button: HTMLButtonElement) => {
     if (button.getAttribute('aria-disabled') === 'true') return;

@@ -11,7 +11,7 @@ export interface RateSample {
   /** Seconds since epoch, the chart's x. */
   time: number;
   hits: number;
-  /** Misses and bypasses: both waited for the origin. */
+  /** Misses, collapsed reads and bypasses: all waited for the origin. */
   misses: number;
   /** Stale answers, including stale-if-error fallbacks. */
   stale: number;
@@ -25,12 +25,12 @@ export function rateBetween(previous: Reading, next: Reading): RateSample | unde
   const seconds = (next.at - previous.at) / 1000;
   if (seconds <= 0) return undefined;
   const delta = (key: keyof Counters) => next.totals[key] - previous.totals[key];
-  const keys: (keyof Counters)[] = ['hit', 'miss', 'stale', 'bypass', 'error-fallback'];
+  const keys: (keyof Counters)[] = ['hit', 'miss', 'stale', 'bypass', 'error-fallback', 'collapsed'];
   if (keys.some((key) => delta(key) < 0)) return undefined;
   return {
     time: next.at / 1000,
     hits: delta('hit') / seconds,
-    misses: (delta('miss') + delta('bypass')) / seconds,
+    misses: (delta('miss') + delta('collapsed') + delta('bypass')) / seconds,
     stale: (delta('stale') + delta('error-fallback')) / seconds,
   };
 }

@@ -1,6 +1,7 @@
-import { h, headRow, scrollable } from '../dom.js';
+import { h, scrollable } from '../dom.js';
 import { formatBytes, formatMs, formatPercent } from '../format.js';
 import type { CacheStats, Counters } from '../types.js';
+import { routeTable } from './route-table.js';
 
 type CardName = 'hit-ratio' | 'entries' | 'memory' | 'sse' | 'bus-lag' | 'outbox';
 
@@ -63,45 +64,33 @@ export function createOutageBanner(): { element: HTMLElement; update(stats: Cach
   };
 }
 
-const lookups = (c: Counters) => c.hit + c.miss + c.stale + c.bypass + c['error-fallback'];
+const lookups = (c: Counters) => c.hit + c.miss + c.collapsed + c.stale + c.bypass + c['error-fallback'];
 
 /** Hits, misses and stale answers per route, busiest first. */
 export function createRouteTable(): { element: HTMLElement; update(stats: CacheStats): void } {
-  const body = h('tbody', {});
-  const table = h(
-    'table',
-    { class: 'data-table', 'data-testid': 'route-table' },
-    h('caption', { class: 'visually-hidden' }, 'Server cache answers per route'),
-    headRow('Route', 'Hits', 'Misses', 'Stale', 'Hit ratio'),
-    body,
-  );
+  const columns = ['Hits', 'Misses', 'Stale', 'Hit ratio'];
+  const { table, show } = routeTable('route-table', 'Server cache answers per route', columns);
   return {
     element: h(
       'div',
       {},
       scrollable('Server cache per route', table),
-      h('p', { class: 'hint muted' }, 'Misses include bypasses (store unreachable); stale includes stale-if-error.'),
+      h(
+        'p',
+        { class: 'hint muted' },
+        'Misses include bypasses and reads that waited for another read’s origin call (collapsed); stale includes stale-if-error.',
+      ),
     ),
     update(stats) {
       const routes = Object.entries(stats.routes).sort(
         (a, b) => lookups(b[1]) - lookups(a[1]) || a[0].localeCompare(b[0]),
       );
-      if (routes.length === 0) {
-        body.replaceChildren(h('tr', {}, h('td', { colspan: 5 }, 'No requests through the server cache yet.')));
-        return;
-      }
-      body.replaceChildren(
-        ...routes.map(([route, c]) =>
-          h(
-            'tr',
-            { 'data-route': route },
-            h('th', { scope: 'row' }, h('code', {}, route)),
-            h('td', { class: 'numeric' }, c.hit),
-            h('td', { class: 'numeric' }, c.miss + c.bypass),
-            h('td', { class: 'numeric' }, c.stale + c['error-fallback']),
-            h('td', { class: 'numeric' }, formatPercent(c.hitRatio)),
-          ),
-        ),
+      show(
+        routes.map(([route, c]) => [
+          route,
+          [c.hit, c.miss + c.collapsed + c.bypass, c.stale + c['error-fallback'], formatPercent(c.hitRatio)],
+        ]),
+        'No requests through the server cache yet.',
       );
     },
   };

@@ -4,16 +4,16 @@ import {
   MSG_RESET,
   MSG_SET_USER,
   MSG_STATS,
-  type PurgeFrame,
   type ReplyTo,
   type StrataMessage,
 } from '@strata/policy/protocol';
-import { type ClientEvents, noopClient, type PurgeEvent, type ResetEvent, type StrataClient } from './client.js';
+import { type AppliedPurge, type AppliedReset, type ClientEvents, noopClient, type StrataClient } from './client.js';
 import { Emitter } from './emitter.js';
 import { electLeader } from './leader.js';
 import { askWorker } from './messenger.js';
 import { resumePoint, streamUrl } from './resume.js';
-import { PurgeStream } from './stream.js';
+import { PurgeStream, type StreamOptions } from './stream.js';
+import { watchUpdates } from './update.js';
 
 export interface RegisterOptions {
   /** The service worker script, e.g. `/sw.js` (what the Vite plugin emits). */
@@ -36,11 +36,17 @@ export interface RegisterOptions {
   ackTimeout?: number;
   /** How long to wait for the worker to control the page, in ms. Default 10,000. */
   controlTimeout?: number;
+  /**
+   * `'auto'` (default): a new worker takes over by itself (`update` event). `'prompt'`, for a
+   * worker built with `skipWaiting: false`: a new worker waits, every tab gets `waiting` once, and
+   * `applyUpdate()` switches (each tab then reloads once).
+   */
+  updates?: 'auto' | 'prompt';
 }
 
 type Broadcast =
-  | { type: 'purge'; event: PurgeEvent }
-  | { type: 'reset'; event: ResetEvent }
+  | { type: 'purge'; event: AppliedPurge }
+  | { type: 'reset'; event: AppliedReset }
   /** The user changed in some tab: the leader reopens the stream with the new credential. */
   | { type: 'restart' };
 
@@ -87,31 +93,28 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
   /** The user this tab last set; unknown at first, so the first `setUser` reopens the stream too. */
   let lastUser: string | null | undefined;
 
-  const apply = async (frame: PurgeFrame): Promise<void> => {
+  const apply: StreamOptions['apply'] = async (event) => {
     // The first stream of this origin learns where it joined the log: from then on a closed tab
     // resumes from there, so purges made while no tab was open are replayed.
-    if (frame.kind === 'position') {
-      if (frame.id !== '' && resume.get() === null) resume.set(frame.id);
+    if ('position' in event) {
+      if (event.position !== '' && resume.get() === null) resume.set(event.position);
       return;
     }
-    if (frame.id !== '' && resume.seen(frame.id)) return; // a replay: purges are idempotent, but skip the work
-    const message: StrataMessage =
-      frame.kind === 'reset'
-        ? { type: MSG_RESET, id: frame.id }
-        : { type: MSG_PURGE, id: frame.id, tags: frame.tags, keys: frame.keys };
+    const { id } = event;
+    if (id !== '' && resume.seen(id)) return; // a replay: purges are idempotent, but skip the work
     let evicted = 0;
     try {
-      evicted = (await ask(message)).evicted ?? 0;
+      // The event itself goes to the worker: a reset when it drops everything tagged.
+      evicted = (await ask({ ...event, type: event.all ? MSG_RESET : MSG_PURGE })).evicted ?? 0;
     } catch (error) {
       // A purge the worker calls malformed will never apply: skip it rather than retry forever.
       if ((error as { code?: unknown }).code !== 'E_MESSAGE_INVALID') throw error;
-      console.error('[strata] the service worker refused a purge from the stream', frame, error);
+      console.error('[strata] the service worker refused a purge from the stream', event, error);
     }
-    if (frame.id !== '') resume.set(frame.id);
-    const broadcast: Broadcast =
-      frame.kind === 'reset'
-        ? { type: 'reset', event: { id: frame.id, evicted } }
-        : { type: 'purge', event: { id: frame.id, tags: frame.tags, keys: frame.keys, evicted } };
+    if (id !== '') resume.set(id);
+    const broadcast: Broadcast = event.all
+      ? { type: 'reset', event: { id, evicted } }
+      : { type: 'purge', event: { id, tags: event.tags, keys: event.keys, evicted } };
     emitter.emit(broadcast.type, broadcast.event);
     channel?.postMessage(broadcast);
   };
@@ -123,6 +126,10 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
     if (scriptURL) emitter.emit('update', { scriptURL });
   };
   container.addEventListener('controllerchange', onControllerChange);
+  const updates =
+    options.updates === 'prompt'
+      ? watchUpdates(container, registration, ({ scriptURL }) => emitter.emit('waiting', { scriptURL }))
+      : undefined;
 
   const leadership =
     typeof ReadableStream === 'undefined'
@@ -165,6 +172,7 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
       lastUser = null;
       return evicted;
     },
+    applyUpdate: () => updates?.apply() ?? false,
     get leader() {
       return leadership?.leading ?? false;
     },
@@ -174,6 +182,7 @@ export async function registerStrata(options: RegisterOptions): Promise<StrataCl
       channel?.close();
       removeEventListener('offline', offline);
       container.removeEventListener('controllerchange', onControllerChange);
+      updates?.close();
       emitter.clear();
     },
   };

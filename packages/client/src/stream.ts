@@ -1,4 +1,4 @@
-import { decodePurgeFrame, type PurgeFrame } from '@strata/policy/protocol';
+import { decodeSseEvent } from '@strata/policy/protocol';
 import { clientError } from './errors.js';
 import { type SseEvent, SseParser } from './sse.js';
 
@@ -10,8 +10,11 @@ export interface StreamOptions {
   credentials: RequestCredentials;
   /** The resume point sent as Last-Event-ID (the last applied id), or null. */
   lastEventId: () => string | null;
-  /** Applies one frame (forwards it to the worker and records it). Throwing makes the stream reconnect. */
-  apply: (frame: PurgeFrame) => Promise<void>;
+  /**
+   * Applies one purge event (forwards it to the worker and records it), or records where the
+   * stream joined the log. Throwing makes the stream reconnect.
+   */
+  apply: (event: NonNullable<ReturnType<typeof decodeSseEvent>>) => Promise<void>;
   /** The stream is down: purges made meanwhile are replayed on reconnect. */
   onOffline: () => void;
   initialDelay: number;
@@ -21,7 +24,7 @@ export interface StreamOptions {
 /**
  * The purge stream, held by the leader tab and read with `fetch` rather than `EventSource`, so
  * it carries the app's credential (an `Authorization` header, or cookies) and the server can
- * send the user's own private purges. Frames are applied one at a time, in order. On an error —
+ * send the user's own private purges. Events are applied one at a time, in order. On an error —
  * the connection dropped or ended, an answer other than a 200 `text/event-stream`, a purge the
  * worker could not apply — the stream reconnects after a growing, jittered delay (based on the
  * server's `retry:` once it sent one) with `Last-Event-ID` set to the last applied id, so nothing
@@ -108,13 +111,13 @@ export class PurgeStream {
   }
 
   #enqueue(generation: number, event: SseEvent): void {
-    const frame = decodePurgeFrame(event);
-    if (frame === undefined) return; // an event type the client does not know
+    const decoded = decodeSseEvent(event);
+    if (decoded === undefined) return; // an event type the client does not know
     this.#queue = this.#queue.then(async () => {
-      // Frames of a replaced connection are skipped: the new one replays them from the resume point.
+      // Events of a replaced connection are skipped: the new one replays them from the resume point.
       if (this.#closed || generation !== this.#generation) return;
       try {
-        await this.#options.apply(frame);
+        await this.#options.apply(decoded);
       } catch {
         this.#reconnect(generation);
       }
@@ -123,7 +126,7 @@ export class PurgeStream {
 
   #reconnect(generation: number): void {
     if (this.#closed || generation !== this.#generation) return;
-    this.#generation++; // frames still queued from this connection are dropped
+    this.#generation++; // events still queued from this connection are dropped
     this.#abort?.abort();
     this.#options.onOffline();
     const delay = this.#delay * (0.5 + Math.random() / 2);

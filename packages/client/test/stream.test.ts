@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PurgeFrame } from '@strata/policy/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PurgeStream } from '../src/stream.js';
+import { PurgeStream, type StreamOptions } from '../src/stream.js';
 
 // PurgeStream against a real HTTP server on loopback (Node's fetch streams the body as a browser's does).
 
@@ -32,16 +31,18 @@ const events =
     res.end(body);
   };
 
-function stream(url: string, applied: PurgeFrame[], headers: () => Record<string, string> = () => ({})) {
+type Applied = Parameters<StreamOptions['apply']>[0];
+
+function stream(url: string, applied: Applied[], headers: () => Record<string, string> = () => ({})) {
   let last: string | null = null;
   return new PurgeStream({
     url: () => url,
     headers,
     credentials: 'same-origin',
     lastEventId: () => last,
-    apply: async (frame) => {
-      applied.push(frame);
-      last = frame.id;
+    apply: async (event) => {
+      applied.push(event);
+      last = 'position' in event ? event.position : event.id;
     },
     onOffline: () => undefined,
     initialDelay: 1,
@@ -62,18 +63,19 @@ describe('PurgeStream over fetch', () => {
     const { url, requests } = await serve([
       (_req, res) => res.writeHead(401).end(),
       events('id: 1\ndata: {"tags":["a"],"keys":[]}\n\nid: 2\nevent: reset\ndata: {}\n\ndata: cut off'),
-      events('id: 3\ndata: {"tags":["b"],"keys":["/x"]}\n\n'),
+      // A newer format: the fields this version knows are applied, the others ignored.
+      events('id: 3\ndata: {"v":2,"tags":["b"],"keys":["/x"],"at":5,"scope":"eu"}\n\n'),
       (_req, res) => res.writeHead(204).end(),
     ]);
-    const applied: PurgeFrame[] = [];
+    const applied: Applied[] = [];
     let calls = 0;
     const s = stream(url, applied, () => ({ authorization: `Bearer token-${++calls}` }));
     s.open();
     await expect.poll(() => s.closed).toBe(true);
     expect(applied).toEqual([
-      { id: '1', kind: 'purge', tags: ['a'], keys: [] },
-      { id: '2', kind: 'reset', tags: [], keys: [] },
-      { id: '3', kind: 'purge', tags: ['b'], keys: ['/x'] },
+      { v: 1, id: '1', tags: ['a'], keys: [], at: 0 },
+      { v: 1, id: '2', tags: [], keys: [], at: 0, all: true, reason: 'clear-all' },
+      { v: 2, id: '3', tags: ['b'], keys: ['/x'], at: 5 },
     ]);
     expect(requests.map((r) => r.headers.authorization)).toEqual([1, 2, 3, 4].map((n) => `Bearer token-${n}`));
     expect(requests.map((r) => r.headers['last-event-id'] ?? null)).toEqual([null, null, '2', '3']);
@@ -85,7 +87,7 @@ describe('PurgeStream over fetch', () => {
       (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('id: 9\ndata: {}\n\n'),
       (_req, res) => res.writeHead(204).end(),
     ]);
-    const applied: PurgeFrame[] = [];
+    const applied: Applied[] = [];
     const s = stream(url, applied);
     s.open();
     await expect.poll(() => s.closed).toBe(true);

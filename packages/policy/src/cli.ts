@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeManifest, headerLines } from './cli/format.js';
 import { loadManifestFile } from './cli/load.js';
+import { describeTags } from './cli/tags.js';
 import { isManifestError, isStrataError } from './errors.js';
 import { headersForRequest } from './manifest.js';
 import type { Manifest } from './types.js';
@@ -11,11 +12,15 @@ export interface CliIo {
 }
 
 const USAGE = `Usage:
-  strata check <manifest>                         validate a manifest and print its routes and headers
+  strata check <manifest>                         validate a manifest; print its routes, headers, and per tag
+                                                  the routes that carry it and the writes that purge it
   strata headers <manifest> <url> [--method M]    print the headers one request gets
+  strata proxy --manifest <file> --upstream <url> run Strata in front of any HTTP origin
+                                                  (needs @strata/proxy; strata proxy --help)
 
 <manifest> is a .ts, .js or .json file exporting the manifest (default export or 'manifest').
 Validation needs zod installed; a .ts manifest also needs tsx.
+Warnings (a tag no write rule purges, a write rule no route's tag matches) do not change the exit code.
 Exit codes: 0 ok, 1 invalid manifest or no matching route, 2 usage or load error.`;
 
 /** The validator, loaded on demand: it needs zod, an optional peer of @strata/policy. */
@@ -45,8 +50,23 @@ async function load(file: string, io: CliIo): Promise<Manifest | number> {
   }
 }
 
+/** `strata proxy`: the command of @strata/proxy, which brings the server and the worker build. */
+async function proxy(argv: string[], io: CliIo): Promise<number> {
+  const name = '@strata/proxy'; // not a dependency: a variable keeps bundlers and tsc from resolving it
+  let entry: { run(argv: string[], options: { io: CliIo }): Promise<number> };
+  try {
+    entry = await import(name);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String(error).includes(name)) throw error;
+    io.err(`strata proxy needs ${name}: npm install ${name}`);
+    return 2;
+  }
+  return entry.run(argv, { io });
+}
+
 /** Runs the `strata` command with its arguments; resolves to the exit code. */
 export async function run(argv: string[], io: CliIo = { out: console.log, err: console.error }): Promise<number> {
+  if (argv[0] === 'proxy') return proxy(argv.slice(1), io);
   let parsed: ReturnType<
     typeof parseArgs<{
       options: { method: { type: 'string'; short: 'X' }; help: { type: 'boolean'; short: 'h' } };
@@ -72,6 +92,7 @@ export async function run(argv: string[], io: CliIo = { out: console.log, err: c
     const manifest = await load(file, io);
     if (typeof manifest === 'number') return manifest;
     io.out(describeManifest(manifest, file));
+    io.out(describeTags(manifest));
     return 0;
   }
   if (command === 'headers' && file && url && extra.length === 0) {

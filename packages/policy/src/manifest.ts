@@ -1,3 +1,4 @@
+import { ManifestError } from './errors.js';
 import {
   DEFAULT_CREDENTIAL_HEADERS,
   DEFAULT_MAX_UNPURGEABLE_AGE,
@@ -5,25 +6,11 @@ import {
   type HeaderOptions,
   headersFor,
 } from './headers.js';
+import { POLICY_KEYS, unknownKeyIssues } from './keys.js';
 import { compileManifest, matchRoute } from './matcher.js';
 import type { Manifest, ManifestInput, Method, Policy, RouteMatch } from './types.js';
 
 const DEFAULT_METHODS: Method[] = ['GET', 'HEAD'];
-
-const POLICY_KEYS = [
-  'ttl',
-  'levels',
-  'tags',
-  'vary',
-  'scope',
-  'staleWhileRevalidate',
-  'staleIfError',
-  'browserTtl',
-  'cdnTtl',
-  'serverTtl',
-  'immutable',
-  'mustRevalidate',
-] as const satisfies readonly (keyof Policy)[];
 
 function normalizePolicy(policy: Policy, defaults: ManifestInput['defaults']): Policy {
   const out: Record<string, unknown> = {};
@@ -58,17 +45,21 @@ export function normalizeManifest(input: ManifestInput): Manifest {
       match: route.match,
       methods: route.methods ? [...new Set(route.methods.map((m) => m.toUpperCase() as Method))] : [...DEFAULT_METHODS],
       policy: normalizePolicy(route.policy, input.defaults),
+      ...(route.invalidates ? { invalidates: [...new Set(route.invalidates)] } : {}),
     })),
   };
 }
 
 /**
- * Declares a manifest in code, with full types. It normalizes and compiles the routes (a bad
- * pattern or tag template throws a StrataError here), but leaves the complete validation to
- * `parseManifest`, which the server, the CLI and the service-worker build run, so the schema
- * library never reaches the service-worker bundle.
+ * Declares a manifest in code, with full types. It refuses keys no level knows (a ManifestError
+ * with the messages `parseManifest` gives: a JavaScript manifest's `invalidate:` must not lose its
+ * rule silently), normalizes and compiles the routes (a bad pattern or tag template throws a
+ * StrataError here), but leaves the complete validation to `parseManifest`, which the server, the
+ * CLI and the service-worker build run, so the schema library never reaches the service-worker bundle.
  */
 export function defineManifest(input: ManifestInput): Manifest {
+  const unknown = unknownKeyIssues(input);
+  if (unknown.length > 0) throw new ManifestError(unknown);
   const manifest = normalizeManifest(input);
   compileManifest(manifest);
   return manifest;

@@ -1,6 +1,6 @@
-import { type Pattern, parsePattern, pathSegments } from './pattern.js';
-import { expandTemplate, parseTagTemplate, type TemplatePart } from './tags.js';
-import type { Manifest, Method, RouteMatch } from './types.js';
+import { type Pattern, parsePattern, pathSegments, splitPattern } from './pattern.js';
+import { expandTemplate, parseTagTemplate, splitTemplate, type TemplatePart } from './tags.js';
+import type { Manifest, Method, Route, RouteMatch } from './types.js';
 
 /**
  * A segment trie over every route. Lookup walks the request's segments, not the route list, so
@@ -26,6 +26,7 @@ interface CompiledRoute {
   /** Segment position of each param. */
   paramAt: [name: string, position: number][];
   tags: TemplatePart[][];
+  invalidates: TemplatePart[][];
 }
 
 interface Compiled {
@@ -39,11 +40,24 @@ const compiledManifests = new WeakMap<Manifest, Compiled>();
 
 /** Parses every pattern and tag template of a manifest; throws StrataError on a bad one. */
 export function compileManifest(manifest: Manifest): Compiled {
+  for (const route of manifest.routes) {
+    parsePattern(route.match);
+    for (const template of [...(route.policy.tags ?? []), ...(route.invalidates ?? [])]) parseTagTemplate(template);
+  }
+  return trieOf(manifest);
+}
+
+/**
+ * The route trie of a manifest that was validated (every `Manifest` comes from `defineManifest` or
+ * `parseManifest`, which check its patterns and templates), built once per manifest. Matching
+ * leaves the checks to those, so a service worker that only matches carries none of them.
+ */
+function trieOf(manifest: Manifest): Compiled {
   const cached = compiledManifests.get(manifest);
   if (cached) return cached;
   const root = newNode();
   const routes = manifest.routes.map((route, index): CompiledRoute => {
-    const pattern = parsePattern(route.match);
+    const pattern = splitPattern(route.match);
     let node = root;
     node.min = Math.min(node.min, index);
     const paramAt: [string, number][] = [];
@@ -65,7 +79,8 @@ export function compileManifest(manifest: Manifest): Compiled {
       pattern,
       methods: new Set(route.methods),
       paramAt,
-      tags: (route.policy.tags ?? []).map(parseTagTemplate),
+      tags: (route.policy.tags ?? []).map(splitTemplate),
+      invalidates: (route.invalidates ?? []).map(splitTemplate),
     };
   });
   const compiled = { root, routes };
@@ -117,21 +132,32 @@ export function matchRoute(
   url: string | URL,
   method: Method | string = 'GET',
 ): RouteMatch | undefined {
-  const { root, routes } = compileManifest(manifest);
+  const { root, routes } = trieOf(manifest);
   const segments = pathSegments(url);
   if (!segments) return undefined;
   const upper = method.toUpperCase();
   const index = find(root, segments, 0, Infinity, (i) => allows(routes[i] as CompiledRoute, upper));
   if (index === Infinity) return undefined;
   const compiled = routes[index] as CompiledRoute;
-  const route = manifest.routes[index];
-  if (!route) return undefined;
+  // The compiled routes are the manifest's, index for index.
+  const route = manifest.routes[index] as Route;
   const params: Record<string, string> = {};
   for (const [name, position] of compiled.paramAt) params[name] = decodeURIComponent(segments[position] as string);
-  const tags: string[] = [];
-  for (const template of compiled.tags) {
-    const tag = expandTemplate(template, params);
-    if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
-  }
-  return { route, index, policy: route.policy, params, tags };
+  // Each template expanded, each tag once, in order; a template that gives no valid tag is left out.
+  const expand = (templates: TemplatePart[][]) => {
+    const tags: string[] = [];
+    for (const template of templates) {
+      const tag = expandTemplate(template, params);
+      if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
+    }
+    return tags;
+  };
+  return {
+    route,
+    index,
+    policy: route.policy,
+    params,
+    tags: expand(compiled.tags),
+    invalidates: expand(compiled.invalidates),
+  };
 }

@@ -24,6 +24,11 @@ const PCHARS = /^(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})*$/;
 
 /** Parses a route pattern, throwing `E_PATTERN_INVALID` with a message that says what is wrong. */
 export function parsePattern(source: string): Pattern {
+  checkPattern(source);
+  return splitPattern(source);
+}
+
+function checkPattern(source: string): void {
   const fail = (why: string): never => {
     throw new StrataError('E_PATTERN_INVALID', `invalid pattern '${source}': ${why}`);
   };
@@ -32,17 +37,12 @@ export function parsePattern(source: string): Pattern {
   const star = source.indexOf('*');
   if (star !== -1 && star !== source.length - 1) fail('* may only appear once, at the end');
 
-  const body = star === -1 ? source : source.slice(0, -1);
-  const parts = body.slice(1).split('/');
-  let prefix: string | undefined;
-  if (star !== -1) {
-    prefix = parts.pop() ?? '';
+  const { parts, prefix } = patternParts(source);
+  if (prefix !== undefined) {
     if (prefix.startsWith(':')) fail('a :param cannot be followed by *');
     if (!PCHARS.test(prefix)) fail(`'${prefix}' has characters that must be percent-encoded`);
-    prefix = canonicalText(prefix, true) ?? fail(`'${prefix}' holds %00`);
+    if (canonicalText(prefix, true) === undefined) fail(`'${prefix}' holds %00`);
   }
-
-  const segments: Segment[] = [];
   const params: string[] = [];
   parts.forEach((part, i) => {
     if (part.startsWith(':')) {
@@ -50,17 +50,38 @@ export function parsePattern(source: string): Pattern {
       if (!PARAM_NAME.test(name)) fail(`'${part}' is not a valid param (letters, digits and _ after the colon)`);
       if (params.includes(name)) fail(`param :${name} appears twice`);
       params.push(name);
-      segments.push({ kind: 'param', name });
       return;
     }
     // An empty segment is only allowed last, where it is a trailing slash ('/' or '/users/').
     if (part === '' && (i !== parts.length - 1 || prefix !== undefined)) fail('empty path segment (//)');
     if (!PCHARS.test(part)) fail(`'${part}' has characters that must be percent-encoded`);
-    const value = canonicalText(part) ?? fail(`'${part}' holds %00 or escapes that are not UTF-8`);
-    segments.push({ kind: 'static', value });
+    if (canonicalText(part) === undefined) fail(`'${part}' holds %00 or escapes that are not UTF-8`);
   });
+}
 
-  return prefix === undefined ? { source, segments, params } : { source, segments, wildcard: { prefix }, params };
+/** A pattern's segments as written, and the wildcard's prefix (the part before `*`), if any. */
+function patternParts(source: string): { parts: string[]; prefix: string | undefined } {
+  const wildcard = source.endsWith('*');
+  const parts = (wildcard ? source.slice(0, -1) : source).slice(1).split('/');
+  return { parts, prefix: wildcard ? (parts.pop() ?? '') : undefined };
+}
+
+/**
+ * The parsed form of a pattern `parsePattern` accepts, without its checks: for the patterns of a
+ * manifest that was validated (by `defineManifest` or `parseManifest`), so that matching, in a
+ * service worker, carries none of the checks or their messages.
+ */
+export function splitPattern(source: string): Pattern {
+  const { parts, prefix } = patternParts(source);
+  const segments = parts.map(
+    (part): Segment =>
+      part.startsWith(':')
+        ? { kind: 'param', name: part.slice(1) }
+        : { kind: 'static', value: canonicalText(part) ?? part },
+  );
+  const params = parts.flatMap((part) => (part.startsWith(':') ? [part.slice(1)] : []));
+  if (prefix === undefined) return { source, segments, params };
+  return { source, segments, wildcard: { prefix: canonicalText(prefix, true) ?? prefix }, params };
 }
 
 /**

@@ -46,19 +46,12 @@ export type TemplatePart = string | { param: string };
 
 /** Splits `user:{id}` into `['user:', { param: 'id' }]`; throws `E_TAG_INVALID` with the reason. */
 export function parseTagTemplate(template: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  const re = /\{([^{}]*)\}/g;
-  let last = 0;
-  for (let m = re.exec(template); m; m = re.exec(template)) {
-    if (m.index > last) parts.push(template.slice(last, m.index));
-    const name = m[1] as string;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new StrataError('E_TAG_INVALID', `tag template '${template}': '{${name}}' is not a param name`);
+  const parts = splitTemplate(template);
+  for (const part of parts) {
+    if (typeof part !== 'string' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(part.param)) {
+      throw new StrataError('E_TAG_INVALID', `tag template '${template}': '{${part.param}}' is not a param name`);
     }
-    parts.push({ param: name });
-    last = m.index + m[0].length;
   }
-  if (last < template.length) parts.push(template.slice(last));
   for (const part of parts) {
     if (typeof part !== 'string') continue;
     if (part.includes('{') || part.includes('}')) {
@@ -68,6 +61,23 @@ export function parseTagTemplate(template: string): TemplatePart[] {
     if (problem) throw new StrataError('E_TAG_INVALID', `tag template '${template}': ${problem}`);
   }
   if (parts.length === 0) throw new StrataError('E_TAG_INVALID', 'a tag template must not be empty');
+  return parts;
+}
+
+/**
+ * The parts of a template `parseTagTemplate` accepts, without its checks: for the templates of a
+ * validated manifest (see `splitPattern`).
+ */
+export function splitTemplate(template: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  const re = /\{([^{}]*)\}/g;
+  let last = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    if (m.index > last) parts.push(template.slice(last, m.index));
+    parts.push({ param: m[1] as string });
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
   return parts;
 }
 

@@ -49,6 +49,12 @@ export interface RouteInput {
   /** Methods this route applies to. Default: GET and HEAD. */
   methods?: Method[];
   policy: Policy;
+  /**
+   * Write rules: tag templates over the route's params (`users`, `user:{id}`) that a 2xx or 3xx
+   * answer to one of the route's unsafe methods (POST, PUT, PATCH, DELETE) purges at every level,
+   * in the same event as the written URL (RFC 9111 §4.4).
+   */
+  invalidates?: string[];
 }
 
 export interface ManifestDefaults {
@@ -86,6 +92,8 @@ export interface Route {
   match: string;
   methods: Method[];
   policy: Policy;
+  /** Write rules, deduplicated; absent when the route has none. */
+  invalidates?: string[];
 }
 
 /**
@@ -107,4 +115,6 @@ export interface RouteMatch {
   params: Record<string, string>;
   /** Expanded, validated tags. */
   tags: string[];
+  /** The route's write rules, expanded and validated: what a successful unsafe request purges. */
+  invalidates: string[];
 }

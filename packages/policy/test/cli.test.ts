@@ -59,6 +59,33 @@ describe('strata check', () => {
     expect(err).toContain('routes[0].policy.levels');
   });
 
+  it('lists per tag the routes that carry it and the writes that purge it, and warns about the gaps', async () => {
+    const { code, out, err } = await cli('check', fixture('writes.manifest.json'));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const line = (tag: string) => out.split('\n').find((l) => l.startsWith(`${tag} `)) ?? '';
+    // user:{id} and user:{userId} expand to the same tags: one row.
+    expect(line('user:{id}')).toMatch(/\/api\/users\/:id\s+PUT,DELETE \/api\/users\/:userId$/);
+    expect(line('users')).toMatch(/\/api\/users\s+PUT,DELETE \/api\/users\/:userId$/);
+    expect(line('stats')).toMatch(/\/api\/stats\s+-$/);
+    expect(out).toContain('PUT,DELETE /api/users/:userId: user:{userId} users me profile:{userId}');
+    expect(out).toContain('3 warnings:');
+    expect(out).toMatch(/warning: tag 'stats' \(\/api\/stats\): no write rule purges it/);
+    expect(out).toMatch(
+      /warning: PUT,DELETE \/api\/users\/:userId purges 'profile:\{userId\}', which no route carries/,
+    );
+    expect(out).toMatch(/warning: PUT,DELETE \/api\/users\/:userId purges 'me', which only private routes carry/);
+  });
+
+  it('refuses a write rule naming a param its pattern lacks, or on a route with no unsafe method', async () => {
+    const { code, err } = await cli('check', fixture('broken-writes.manifest.json'));
+    expect(code).toBe(1);
+    expect(err).toContain(
+      "routes[0].invalidates[1]: tag 'user:{userId}' names {userId}, but '/api/users/:id' has no :userId param",
+    );
+    expect(err).toContain('routes[1].invalidates: write rules apply to unsafe methods');
+  });
+
   it.each([
     ['missing.manifest.json', /cannot load .*missing\.manifest\.json/],
     ['syntax-error.manifest.json', /syntax-error\.manifest\.json' is not valid JSON/],

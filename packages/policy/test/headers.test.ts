@@ -14,27 +14,26 @@ import { describe, expect, it } from 'vitest';
 const directives = (value: string | undefined) => (value ?? '').split(', ').filter(Boolean);
 
 describe('headersFor', () => {
-  it('browserCache: private, so no shared cache stores it', () => {
-    expect(headersFor(browserCache(300))).toEqual({
-      'cache-control': 'private, max-age=300',
-      'cdn-cache-control': 'no-store',
-      'surrogate-control': 'no-store',
-    });
-  });
-
-  it('cdnCache: shared caches may store it, the CDN view is in both targeted fields', () => {
-    expect(headersFor(cdnCache(3600, { browserTtl: 120 }))).toEqual({
-      'cache-control': 'max-age=120',
-      'cdn-cache-control': 'max-age=3600',
-      'surrogate-control': 'max-age=3600',
-    });
-  });
-
-  it('serverCache: the browser may keep it privately, the CDN may not store it', () => {
-    expect(headersFor(serverCache(600))).toEqual({
-      'cache-control': 'private, max-age=600',
-      'cdn-cache-control': 'no-store',
-      'surrogate-control': 'no-store',
+  // `cache-control` for the browser; the CDN's view in both targeted fields (RFC 9213 and Surrogate-Control).
+  it.each([
+    ['browserCache: private, so no shared cache stores it', browserCache(300), 'private, max-age=300', 'no-store'],
+    [
+      'cdnCache: shared caches may store it, the CDN view is in both targeted fields',
+      cdnCache(3600, { browserTtl: 120 }),
+      'max-age=120',
+      'max-age=3600',
+    ],
+    [
+      'serverCache: the browser may keep it privately, the CDN may not store it',
+      serverCache(600),
+      'private, max-age=600',
+      'no-store',
+    ],
+  ])('%s', (_name, policy, browser, cdn) => {
+    expect(headersFor(policy)).toEqual({
+      'cache-control': browser,
+      'cdn-cache-control': cdn,
+      'surrogate-control': cdn,
     });
   });
 

@@ -76,12 +76,12 @@ describe('the published @strata/policy/protocol', () => {
 
   it('loads in plain Node from dist, with its names, and reaches no zod module', () => {
     const script = `const p = await import('@strata/policy/protocol');
-      console.log(JSON.stringify([p.MSG_PURGE, p.encodeSseEvent({ id: '1-0', data: { tags: ['t'], keys: [] } }),
+      console.log(JSON.stringify([p.MSG_PURGE, p.encodePurgeEvent({ v: 1, id: '1-0', tags: ['t'], keys: [], at: 2 }),
         p.cacheStatusMember('strata', { hit: true, ttl: 1.5 }), p.servesStaleOnError(501)]));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual([
       'strata:purge',
-      'id: 1-0\ndata: {"tags":["t"],"keys":[]}\n\n',
+      'id: 1-0\ndata: {"v":1,"tags":["t"],"keys":[],"at":2}\n\n',
       'strata; hit; ttl=1',
       false,
     ]);

@@ -29,6 +29,7 @@ describe('the service-worker view of @strata/policy', () => {
     expect(code).toContain('surrogate-key');
     expect(code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/); // the validator is not
     expect(code).not.toMatch(/node:|tsx/);
-    expect(gzipSync(code).length).toBeLessThan(4096);
+    // 4 KB before defineManifest refused unknown keys (with a did-you-mean): about 0.1 KB of it.
+    expect(gzipSync(code).length).toBeLessThan(4300);
   }, 60_000);
 });

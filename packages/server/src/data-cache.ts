@@ -37,8 +37,8 @@ export interface DataCacheOptions {
   enabled: boolean;
   defaultTtl: number;
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: call the function instead. */
-  bypass: () => boolean;
+  /** True when purges waiting for the store name an entry under `tags`: call the function instead. */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a miss waits for `fn` before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
   originTimeoutMs?: number;
 }
@@ -81,6 +81,7 @@ export class DataCache {
     if (read.kind !== 'read') {
       if (read.kind === 'unavailable') stats.storeErrors++;
       stats.record('data', 'bypass');
+      stats.originCall('data');
       return fn();
     }
     const { entry, versions } = read;
@@ -100,8 +101,10 @@ export class DataCache {
       }
     }
     this.keyStats.touch(key, newKeyStats).misses++;
-    stats.record('data', 'miss');
-    return this.#core.load(storeKey, versions, load).promise as Promise<T>;
+    const flight = this.#core.load(storeKey, versions, load);
+    // A call that joined another's load waited for it: collapsed, not a miss of its own.
+    stats.record('data', flight.leader ? 'miss' : 'collapsed');
+    return flight.promise as Promise<T>;
   }
 
   async #load<T>(
@@ -112,6 +115,7 @@ export class DataCache {
     codec: Codec<T>,
     options: CachedOptions<T>,
   ): Promise<T> {
+    this.#o.stats.originCall('data');
     const value = await fn();
     await this.#core.write(storeKey, tags, versions, {
       status: 200,

@@ -1,6 +1,6 @@
-import { encodeSseEvent, encodeSseRetry, SSE_HEARTBEAT, type SseFrame } from '@strata/policy/protocol';
+import { encodePosition, encodePurgeEvent, encodeSseRetry, SSE_HEARTBEAT } from '@strata/policy/protocol';
 import { isValidId, ZERO_ID } from './bus/ids.js';
-import type { Bus, BusMessage, Subscription } from './bus/types.js';
+import type { Bus, PurgeEvent, Subscription } from './bus/types.js';
 import { jsonError } from './http.js';
 
 export interface EventStreamOptions {
@@ -55,46 +55,39 @@ export class SseConnections {
 
 const encoder = new TextEncoder();
 
-// One purge goes to every open stream: encode its frame once, not once per connection.
-const purgeFrames = new WeakMap<object, Uint8Array>();
-function purgeFrame(event: { id: string; tags: string[]; keys: string[] }): Uint8Array {
-  let bytes = purgeFrames.get(event);
+// One event goes to every open stream: encode it once, not once per connection.
+const frames = new WeakMap<PurgeEvent, Uint8Array>();
+function frameOf(event: PurgeEvent): Uint8Array {
+  let bytes = frames.get(event);
   if (!bytes) {
-    bytes = frame({ id: event.id, data: { tags: event.tags, keys: event.keys } });
-    purgeFrames.set(event, bytes);
+    bytes = encoder.encode(encodePurgeEvent(event));
+    frames.set(event, bytes);
   }
   return bytes;
 }
 
-// A purge naming no partition goes to everyone: names of private routes are left out of it, since
+// An event naming no partition goes to everyone: names of private routes are left out of it, since
 // they can carry user ids and no connection can be shown to own them.
-const broadcastFrames = new WeakMap<object, Uint8Array>();
-function broadcastFrame(
-  event: { id: string; tags: string[]; keys: string[] },
-  isPrivate: EventStreamOptions['isPrivate'],
-): Uint8Array {
+const broadcastFrames = new WeakMap<PurgeEvent, Uint8Array>();
+function broadcastFrame(event: PurgeEvent, isPrivate: EventStreamOptions['isPrivate']): Uint8Array {
   let bytes = broadcastFrames.get(event);
   if (bytes === undefined) {
     const tags = event.tags.filter((tag) => !isPrivate.tag(tag));
     const keys = event.keys.filter((key) => !isPrivate.key(key));
     bytes =
       tags.length === event.tags.length && keys.length === event.keys.length
-        ? purgeFrame(event)
-        : frame({ id: event.id, data: { tags, keys } });
+        ? frameOf(event)
+        : encoder.encode(encodePurgeEvent({ ...event, tags, keys }));
     broadcastFrames.set(event, bytes);
   }
   return bytes;
 }
 
-function frame(fields: SseFrame): Uint8Array {
-  return encoder.encode(encodeSseEvent(fields));
-}
-
 /**
- * The purge stream (HTML §9.2): one event per purge, `id:` the purge id and `data:` its tags and
- * keys — never a response body. A client resumes from `Last-Event-ID`, or from `?since=` (an
- * EventSource forgets its last id on reload, so pages pass it in the URL); a resume point the log
- * can no longer honour gets `event: reset`. Purges of private content reach only the browsers of
+ * The purge stream (HTML §9.2): one SSE event per purge event of the log (`encodePurgeEvent`),
+ * `id:` its id and `data:` the event — never a response body. A client resumes from
+ * `Last-Event-ID`, or from `?since=` (an EventSource forgets its last id on reload, so pages pass
+ * it in the URL); a resume point the log can no longer honour gets a reset (`event: reset`). Purges of private content reach only the browsers of
  * their partition. The stream cleans up after itself when the client goes. A client that stops
  * reading holds at most `maxBufferedBytes` (the log keeps the rest), and streams beyond
  * `maxConnections` are refused with a 503.
@@ -148,7 +141,7 @@ export async function eventStream(request: Request, options: EventStreamOptions)
         // catches up from there when it comes back, instead of from whenever it reconnects.
         // (An empty log, or one this instance has not read yet, is joined at its start.)
         const head = from === undefined ? (options.bus.stats().lastId ?? ZERO_ID) : undefined;
-        if (head !== undefined) send(frame({ event: 'position', id: head, data: {} }));
+        if (head !== undefined) send(encoder.encode(encodePosition(head)));
         /** The last event handled (sent, or not for this client): where listening resumes. */
         let handled = from ?? head;
         let subscription: Subscription | undefined;
@@ -163,27 +156,16 @@ export async function eventStream(request: Request, options: EventStreamOptions)
           if (chunk) send(chunk);
           if (id !== undefined) handled = id;
         };
-        const onMessage = (message: BusMessage) => {
-          if (message.type === 'reset') {
-            const data = { reason: message.reason };
-            handle(message.id, frame({ event: 'reset', ...(message.id ? { id: message.id } : {}), data }));
-            return;
-          }
-          const { event } = message;
-          if (event.all) {
-            handle(event.id, frame({ event: 'reset', id: event.id, data: { reason: 'clear-all' } }));
-            return;
-          }
+        const onEvent = (event: PurgeEvent) => {
+          // Every browser drops everything tagged on a reset, whoever's partition it came from.
+          if (event.all) handle(event.id, frameOf(event));
           // A private purge names its partition; other users' browsers must not learn its tags.
-          if (event.partition !== undefined && event.partition !== partition) handle(event.id, undefined);
+          else if (event.partition !== undefined && event.partition !== partition) handle(event.id, undefined);
           else
-            handle(
-              event.id,
-              event.partition === undefined ? broadcastFrame(event, options.isPrivate) : purgeFrame(event),
-            );
+            handle(event.id, event.partition === undefined ? broadcastFrame(event, options.isPrivate) : frameOf(event));
         };
         const listen = () => {
-          subscription = options.bus.subscribe(handled, onMessage);
+          subscription = options.bus.subscribe(handled, onEvent);
         };
         listen();
         resume = () => {

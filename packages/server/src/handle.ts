@@ -28,6 +28,14 @@ export interface HandlerDeps {
   logger: StrataLogger;
   /** Invalidates a write's target URLs at every level, as one purge event. */
   invalidate: (urls: string[]) => Promise<unknown>;
+  /**
+   * Runs a write whose route has write rules: the purges `run` makes and what `after` names
+   * travel as one purge event (`PurgeChannel.write`).
+   */
+  write: (
+    run: () => Promise<Response>,
+    after: (response: Response) => { tags: string[]; keys: string[] } | undefined,
+  ) => Promise<Response>;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -53,8 +61,8 @@ export function createHandler(deps: HandlerDeps): Handlers {
   // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
   // Content-Location when they are same-origin — in every variant, through the URL's tag, and on
   // every instance and browser, through one purge event.
-  async function invalidateAfterWrite(request: Request, response: Response): Promise<void> {
-    if (response.status < 200 || response.status >= 400) return;
+  const succeeded = (response: Response) => response.status >= 200 && response.status < 400;
+  function writeTargets(request: Request, response: Response): string[] {
     const origin = new URL(request.url).origin;
     const targets = [request.url];
     for (const field of ['location', 'content-location']) {
@@ -67,7 +75,26 @@ export function createHandler(deps: HandlerDeps): Handlers {
         // an unparseable Location is the origin's problem, not a reason to fail the write
       }
     }
-    await deps.invalidate(targets);
+    return targets;
+  }
+
+  /**
+   * An unsafe request. With write rules on its route, the rules' tags, the written URLs (when the
+   * server cache holds their GET) and every purge the handler makes while it runs go out as one
+   * event; without, the written URLs alone, when the server cache holds their GET.
+   */
+  async function write(request: Request, next: Next, rules: string[]): Promise<Response> {
+    const cached = serverCached(request.url);
+    if (rules.length > 0) {
+      return deps.write(
+        async () => next(request),
+        (response) =>
+          succeeded(response) ? { tags: rules, keys: cached ? writeTargets(request, response) : [] } : undefined,
+      );
+    }
+    const response = await next(request);
+    if (cached && succeeded(response)) await deps.invalidate(writeTargets(request, response));
+    return response;
   }
 
   /**
@@ -113,9 +140,10 @@ export function createHandler(deps: HandlerDeps): Handlers {
     if (canonicalPath(url) === undefined) return withHeaders(await next(request), NO_STORE);
     const match = matchRoute(manifest, url, request.method);
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
-      const response = await next(request);
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
-      if (UNSAFE.has(request.method) && serverCached(request.url)) await invalidateAfterWrite(request, response);
+      const response = UNSAFE.has(request.method)
+        ? await write(request, next, match?.invalidates ?? [])
+        : await next(request);
       return match ? withHeaders(response, headersOf(response, { ...context, match })) : response;
     }
     if (!match) return next(request);

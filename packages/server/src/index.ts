@@ -3,8 +3,9 @@
 // live at their subpaths.
 export type { AdminAuth } from './admin/auth.js';
 export { type MemoryBusOptions, memoryBus } from './bus/memory.js';
-export type { Bus, BusMessage, BusStats, PurgeEvent, Subscription } from './bus/types.js';
+export type { Bus, BusStats, PurgeEvent, Subscription } from './bus/types.js';
 export type { Next } from './cache/response-cache.js';
+export type { SharedFlightOptions } from './cache/shared-flight.js';
 export { type CloudflarePurgerOptions, cloudflarePurger } from './cdn/cloudflare.js';
 export { type FastlyPurgerOptions, fastlyPurger } from './cdn/fastly.js';
 export type { CdnPurge, Purger, PurgerReport } from './cdn/types.js';

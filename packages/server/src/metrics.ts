@@ -1,3 +1,4 @@
+import { SERVER_OUTCOMES } from '@strata/policy/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Stats } from './stats.js';
 
@@ -23,15 +24,31 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   const lookups = new Counter({
     name: 'strata_cache_lookups_total',
-    help: 'Server and data cache lookups by route and outcome (hit, miss, stale, bypass, error-fallback).',
+    help: 'Server and data cache lookups by route and outcome (hit, stale, miss, collapsed, bypass, error-fallback).',
     labelNames: ['route', 'outcome'],
     registers: [registry],
   });
   // Lookups recorded before this registry existed (it is built on the first scrape) count too.
   for (const [route, counters] of sources.stats.routes) {
-    for (const [outcome, count] of Object.entries(counters)) if (count > 0) lookups.inc({ route, outcome }, count);
+    for (const outcome of SERVER_OUTCOMES)
+      if (counters[outcome] > 0) lookups.inc({ route, outcome }, counters[outcome]);
   }
   sources.stats.onRecord((route, outcome) => lookups.inc({ route, outcome }));
+  // Per route, what the stats counted up to the last scrape: each scrape adds the difference.
+  const originSeen = new Map<string, number>();
+  new Counter({
+    name: 'strata_origin_calls_total',
+    help: 'Calls the server and data caches made to the origin, by route (loads, refreshes, bypasses).',
+    labelNames: ['route'],
+    registers: [registry],
+    collect() {
+      for (const [route, counters] of sources.stats.routes) {
+        const seen = originSeen.get(route) ?? 0;
+        if (counters.origin > seen) this.inc({ route }, counters.origin - seen);
+        originSeen.set(route, counters.origin);
+      }
+    },
+  });
 
   const purgeDelivery = new Histogram({
     name: 'strata_purge_delivery_seconds',

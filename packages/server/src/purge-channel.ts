@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, Subscription } from './bus/types.js';
+import type { Bus, PurgeEvent, Subscription } from './bus/types.js';
 import { urlTag } from './cache/key.js';
 import type { ReportingPurger } from './cdn/retry.js';
 import type { PurgerReport } from './cdn/types.js';
@@ -28,8 +28,8 @@ export interface PurgeChannelOptions {
   purgers: ReportingPurger[];
   now: () => number;
   track: (work: Promise<unknown>) => void;
-  /** Called for every purge or reset this instance receives from the log (its own included). */
-  onMessage?: (message: BusMessage) => void;
+  /** Called for every event (a purge or a reset) this instance receives from the log, its own included. */
+  onEvent?: (event: PurgeEvent) => void;
 }
 
 /**
@@ -38,7 +38,8 @@ export interface PurgeChannelOptions {
  * A purge is checked and turned into its event by `purge/normalize.ts`, collected by a running
  * `batch()` in `purge/batch.ts`, sent to the CDNs by `purge/cdn-fanout.ts`, and delivered to the
  * store and the log through the ordered outbox of `purge/outbox.ts`: while either is unreachable
- * the purge waits there, and reads of the server cache bypass it so nothing purged is served.
+ * the purge waits there, and reads of what it names bypass the server cache so nothing purged is
+ * served.
  */
 export class PurgeChannel {
   readonly #o: PurgeChannelOptions;
@@ -51,10 +52,14 @@ export class PurgeChannel {
 
   constructor(options: PurgeChannelOptions) {
     this.#o = options;
-    this.#outbox = new Outbox({
-      bump: (tags) => options.store.bump(tags),
-      publish: (event) => options.bus.publish(event),
-    });
+    this.#outbox = new Outbox(
+      {
+        bump: (tags) => options.store.bump(tags),
+        clear: () => options.store.clear(),
+        publish: (event) => options.bus.publish(event),
+      },
+      { now: options.now },
+    );
     this.#cdn = new CdnFanout(options.purgers, options.track);
     this.#batch = new BatchCollector((request, patterns) => this.#send(request, patterns));
   }
@@ -68,9 +73,13 @@ export class PurgeChannel {
     return this.#outbox.size;
   }
 
-  /** True while some tag bumps could not reach the store: server cache reads must not be trusted. */
-  get storeBehind(): boolean {
-    return this.#outbox.storeBehind;
+  /**
+   * Whether a read under `tags` (of an entry stored at `storedAt`, once known) must bypass the
+   * store: a purge waiting for it names the entry, or may name any, or the entry is newer than
+   * the failure (see `Outbox.distrusts`). Reads of everything else keep their cache.
+   */
+  distrusts(tags: readonly string[], storedAt?: number): boolean {
+    return this.#outbox.distrusts(tags, storedAt);
   }
 
   /** Listens to the log: remote purges reach an in-process store, resets clear it. */
@@ -79,15 +88,12 @@ export class PurgeChannel {
     // once the log answers, and a purge made by another instance in that gap would be missed.
     // Replaying old purges onto a young store costs a few counter bumps and misses nothing.
     const from = this.#o.store.shared ? undefined : '0-0';
-    this.#subscription ??= this.#o.bus.subscribe(from, (message) => {
+    this.#subscription ??= this.#o.bus.subscribe(from, (event) => {
       if (!this.#o.store.shared) {
-        const work =
-          message.type === 'reset' || message.event.all
-            ? this.#o.store.clear()
-            : this.#o.store.bump([...message.event.tags, ...message.event.keys.map(urlTag)]);
+        const work = event.all ? this.#o.store.clear() : this.#o.store.bump([...event.tags, ...event.keys.map(urlTag)]);
         this.#o.track(work.catch(() => {}));
       }
-      this.#o.onMessage?.(message);
+      this.#o.onEvent?.(event);
     });
   }
 
@@ -119,15 +125,39 @@ export class PurgeChannel {
     return this.#deliver(body.bumps, body.event);
   }
 
+  /**
+   * An unsafe request whose route has write rules, as one event: the purges made while `run` runs
+   * (the query cache's, the handler's own) are collected as in `batch()`, and once it has answered,
+   * `after` adds what the write invalidates. The written URLs reach the CDNs only when `cdnKeys`
+   * is set; the tags always do. Collected purges are sent even when `run` throws: the data they
+   * describe may already have changed.
+   */
+  async write<T>(
+    run: () => Promise<T>,
+    after: (result: T) => { tags: string[]; keys: string[] } | undefined,
+    cdnKeys: boolean,
+  ): Promise<T> {
+    const { result: outcome } = await this.#batch.run(async () => {
+      try {
+        const result = await run();
+        const invalidated = after(result);
+        if (invalidated && invalidated.tags.length + invalidated.keys.length > 0) {
+          this.#batch.collect({ ...invalidated, ...(cdnKeys ? {} : { cdnKeys: [] }) });
+        }
+        return { result };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  }
+
   async clearAll(): Promise<PurgeResult> {
-    const event = { tags: [], keys: [], all: true, at: this.#o.now() };
+    const event = { tags: [], keys: [], all: true, reason: 'clear-all', at: this.#o.now() };
     this.#cdn.send({ tags: [], urls: [], all: true });
-    try {
-      await this.#o.store.clear();
-    } catch {
-      // the outbox keeps the event; the store's entries will be misses once the log resets readers
-    }
-    return this.#delivered(await this.#outbox.deliver(undefined, event), event);
+    // A clear the store refused waits in the outbox, and until it is done no entry is served.
+    return this.#delivered(await this.#outbox.deliver(undefined, event, { clear: true }), event);
   }
 
   /** Sends what waits in the outbox, in order; stops at the first failure and retries with backoff. */
@@ -146,7 +176,7 @@ export class PurgeChannel {
     for (const pattern of patterns) patternKeys.push(...(await this.#expandPattern(pattern)));
     const body = purgeBody(request, patternKeys, this.#o.now());
     this.#cdn.send(body.cdn);
-    return this.#deliver(body.bumps, body.event);
+    return this.#deliver(body.bumps, body.event, patterns.length > 0);
   }
 
   /** Server keys matching a glob: deleted now, and their URLs purged at the other levels. */
@@ -156,10 +186,10 @@ export class PurgeChannel {
     return keys.flatMap((key) => keyUrl(key) ?? []);
   }
 
-  /** One purge counted, then handed to the outbox. */
-  async #deliver(bumps: string[], event: PurgeBody['event']): Promise<PurgeResult> {
+  /** One purge counted, then handed to the outbox; `everything`: it came from a pattern. */
+  async #deliver(bumps: string[], event: PurgeBody['event'], everything = false): Promise<PurgeResult> {
     this.purges++;
-    return this.#delivered(await this.#outbox.deliver(bumps, event), event);
+    return this.#delivered(await this.#outbox.deliver(bumps, event, { everything }), event);
   }
 
   #delivered(delivery: { id: string; queued: boolean }, event: PurgeBody['event']): PurgeResult {

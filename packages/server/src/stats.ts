@@ -1,18 +1,21 @@
-/** What happened to one request the server cache handled. */
-export type Outcome = 'hit' | 'miss' | 'stale' | 'bypass' | 'error-fallback';
+import {
+  SERVER_COUNTERS,
+  type ServerCounters,
+  type ServerOutcome,
+  serverHitRatio,
+  serverReads,
+} from '@strata/policy/protocol';
 
-export interface Counters {
-  hit: number;
-  miss: number;
-  stale: number;
-  bypass: number;
-  /** Stale copies served because the origin failed (stale-if-error). */
-  'error-fallback': number;
-}
+/** What happened to one read the server or data cache handled (see `SERVER_OUTCOMES`). */
+export type Outcome = ServerOutcome;
+
+/** Per route: a count per outcome, and `origin`, the calls the cache made to the origin. */
+export type Counters = ServerCounters;
 
 export interface StatsSnapshot {
-  totals: Counters & { hitRatio: number };
-  routes: Record<string, Counters & { hitRatio: number }>;
+  /** `hitRatio`: (hit + stale) over all reads; `originPerRead`: origin calls over all reads. */
+  totals: Counters & { hitRatio: number; originPerRead: number };
+  routes: Record<string, Counters & { hitRatio: number; originPerRead: number }>;
   /** Store operations that failed on the request path (the request was still served). */
   storeErrors: number;
   /** Background revalidations and data refreshes that failed. */
@@ -23,13 +26,12 @@ export interface StatsSnapshot {
   invalidatedReads: number;
 }
 
-const zero = (): Counters => ({ hit: 0, miss: 0, stale: 0, bypass: 0, 'error-fallback': 0 });
+const zero = (): Counters => Object.fromEntries(SERVER_COUNTERS.map((counter) => [counter, 0])) as Counters;
 
-/** Hits over lookups; stale answers count as hits, since the origin was not waited for. */
-const ratio = (c: Counters) => {
-  const served = c.hit + c.stale + c['error-fallback'];
-  const total = served + c.miss + c.bypass;
-  return total === 0 ? 0 : served / total;
+/** The counters with their ratios: hits and origin calls per read. */
+const withRatios = (c: Counters) => {
+  const reads = serverReads(c);
+  return { ...c, hitRatio: serverHitRatio(c), originPerRead: reads === 0 ? 0 : c.origin / reads };
 };
 
 interface Bucket {
@@ -62,10 +64,20 @@ export class Stats {
   }
 
   record(route: string, outcome: Outcome): void {
-    this.totals[outcome]++;
+    this.#count(route, outcome);
+    for (const listener of this.#listeners) listener(route, outcome);
+  }
+
+  /** One call the cache made to the origin for `route` (a miss's load, a refresh, a bypass). */
+  originCall(route: string): void {
+    this.#count(route, 'origin');
+  }
+
+  #count(route: string, counter: keyof Counters): void {
+    this.totals[counter]++;
     const counters = this.routes.get(route) ?? zero();
     this.routes.set(route, counters);
-    counters[outcome]++;
+    counters[counter]++;
     const minute = Math.floor(this.#now() / 60_000);
     const buckets = this.#history.get(route) ?? [];
     this.#history.set(route, buckets);
@@ -75,30 +87,29 @@ export class Stats {
       buckets.push(bucket);
       if (buckets.length > HISTORY_MINUTES) buckets.shift();
     }
-    bucket.counters[outcome]++;
-    for (const listener of this.#listeners) listener(route, outcome);
+    bucket.counters[counter]++;
   }
 
   /** Each route's counters over the last `minutes`, with its hit ratio. */
-  window(minutes: number): Record<string, Counters & { hitRatio: number }> {
+  window(minutes: number): StatsSnapshot['routes'] {
     const since = Math.floor(this.#now() / 60_000) - minutes + 1;
-    const out: Record<string, Counters & { hitRatio: number }> = {};
+    const out: StatsSnapshot['routes'] = {};
     for (const [route, buckets] of this.#history) {
       const sum = zero();
       for (const bucket of buckets) {
         if (bucket.minute < since) continue;
-        for (const key of Object.keys(sum) as Outcome[]) sum[key] += bucket.counters[key];
+        for (const key of SERVER_COUNTERS) sum[key] += bucket.counters[key];
       }
-      if (Object.values(sum).some((n) => n > 0)) out[route] = { ...sum, hitRatio: ratio(sum) };
+      if (Object.values(sum).some((n) => n > 0)) out[route] = withRatios(sum);
     }
     return out;
   }
 
   snapshot(): StatsSnapshot {
     const routes: StatsSnapshot['routes'] = {};
-    for (const [route, c] of this.routes) routes[route] = { ...c, hitRatio: ratio(c) };
+    for (const [route, c] of this.routes) routes[route] = withRatios(c);
     return {
-      totals: { ...this.totals, hitRatio: ratio(this.totals) },
+      totals: withRatios(this.totals),
       routes,
       storeErrors: this.storeErrors,
       backgroundErrors: this.backgroundErrors,

@@ -3,10 +3,12 @@ import { parseManifest } from '@strata/policy/validate';
 import { type AdminAuth, checkAdmin } from './admin/auth.js';
 import { adminBackend } from './admin/backend.js';
 import { adminApi } from './admin/router.js';
+import { isLoss } from './bus/event.js';
 import { memoryBus } from './bus/memory.js';
 import type { Bus, BusStats } from './bus/types.js';
 import { DEFAULT_CACHEABLE_STATUSES } from './cache/policy-headers.js';
 import { type Next, ResponseCache } from './cache/response-cache.js';
+import type { SharedFlightOptions, SharedFlightSettings } from './cache/shared-flight.js';
 import { withRetry } from './cdn/retry.js';
 import type { Purger, PurgerReport } from './cdn/types.js';
 import { type CachedOptions, DataCache } from './data-cache.js';
@@ -85,6 +87,15 @@ export interface StrataOptions {
    * the origin again. Default 30,000.
    */
   originTimeoutMs?: number;
+  /**
+   * Cross-instance single flight (opt-in, shared stores such as Redis): concurrent misses for one
+   * entry on several instances make one origin call. The instance whose miss comes first takes a
+   * short lease in the store (`leaseMs`, default 3,000) while it loads; the others poll for the
+   * entry it stores (every `pollMs`, default 10) and answer with it (`Cache-Status: collapsed`),
+   * or load themselves once the lease is given back without one or has expired. `true` takes
+   * the defaults. Without a shared store it does nothing; `cached()` keeps per-instance flights.
+   */
+  sharedFlight?: boolean | SharedFlightOptions;
   /** Milliseconds between heartbeat comments on the purge stream. Default 15,000. */
   heartbeatMs?: number;
   /**
@@ -181,15 +192,14 @@ export function createStrata(options: StrataOptions): Strata {
     purgers: (options.cdn ?? []).map((purger) => withRetry(purger)),
     now,
     track,
-    onMessage: (message) => {
-      // Purges replayed from before this instance started say nothing about delivery latency.
-      if (message.type === 'purge' && message.event.at >= startedAt) {
-        metrics.observeDelivery(Math.max(0, now() - message.event.at) / 1000);
-      }
+    onEvent: (event) => {
+      // Purges replayed from before this instance started say nothing about delivery latency, and
+      // a reset the bus made was never published.
+      if (!isLoss(event) && event.at >= startedAt) metrics.observeDelivery(Math.max(0, now() - event.at) / 1000);
     },
   });
   channel.start();
-  const bypass = () => channel.storeBehind;
+  const bypass = (tags: readonly string[], storedAt?: number) => channel.distrusts(tags, storedAt);
   const originTimeoutMs = positiveOption('originTimeoutMs', options.originTimeoutMs, false) ?? 30_000;
   const cache = new ResponseCache({
     store,
@@ -200,6 +210,7 @@ export function createStrata(options: StrataOptions): Strata {
     track,
     bypass,
     originTimeoutMs,
+    sharedFlight: sharedFlightSettings(options.sharedFlight),
   });
   const data = new DataCache({
     store,
@@ -224,6 +235,7 @@ export function createStrata(options: StrataOptions): Strata {
     partition: options.partition,
     logger,
     invalidate: (urls) => channel.invalidateWrite(urls, options.writeInvalidation?.cdn ?? false),
+    write: (run, after) => channel.write(run, after, options.writeInvalidation?.cdn ?? false),
   });
 
   async function snapshot(): Promise<StrataStats> {
@@ -264,7 +276,8 @@ export function createStrata(options: StrataOptions): Strata {
     manifest,
     logger,
     handle,
-    purge: (request) => channel.purge(request),
+    // The app's call is the channel's own method: the first hop of the purge path (docs/architecture.md#the-purge-path).
+    purge: channel.purge.bind(channel),
     async batch(fn) {
       return (await channel.batch(fn)).result;
     },
@@ -305,4 +318,14 @@ export function createStrata(options: StrataOptions): Strata {
       queryStats = provider;
     },
   });
+}
+
+/** The `sharedFlight` option, checked, with its defaults; undefined when off. */
+function sharedFlightSettings(option: StrataOptions['sharedFlight']): SharedFlightSettings | undefined {
+  if (!option) return undefined;
+  const given = option === true ? {} : option;
+  return {
+    leaseMs: positiveOption('sharedFlight.leaseMs', given.leaseMs, false) ?? 3_000,
+    pollMs: positiveOption('sharedFlight.pollMs', given.pollMs, false) ?? 10,
+  };
 }

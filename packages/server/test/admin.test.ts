@@ -173,7 +173,8 @@ describe('admin API bad requests', () => {
       [{ tags: 'users' }, 400, 'E_BAD_REQUEST'],
       [{ tags: ['not ok'] }, 400, 'E_TAG_INVALID'],
       [{ pattern: '' }, 400, 'E_BAD_REQUEST'],
-      [{ table: 'a;b' }, 400, 'E_KEY_INVALID'],
+      [{ table: 'a;b' }, 400, 'E_TABLE_INVALID'],
+      [{ keys: ['ftp://x/a'] }, 400, 'E_URL_INVALID'],
       [{}, 400, 'E_BAD_REQUEST'],
       [{ tags: ['x'.repeat(70_000)] }, 413, 'E_BODY_TOO_LARGE'],
     ];

@@ -37,6 +37,7 @@ describe('strata.cached', () => {
     release();
     expect(await Promise.all(pending)).toEqual(Array(10).fill('v'));
     expect(calls).toBe(1);
+    expect((await strata.stats()).routes.data).toMatchObject({ miss: 1, collapsed: 9, origin: 1 });
   });
 
   it('a read issued after a purge never joins a load that began before it (read your writes)', async () => {

@@ -17,6 +17,18 @@ export const manifest: Manifest = defineManifest({
   ],
 });
 
+/** A manifest with write rules: reads tagged per user and as a list, writes that purge both. */
+export const writeManifest: Manifest = defineManifest({
+  version: 'writes',
+  routes: [
+    { match: '/api/users', policy: fullCache(60, { tags: ['users'] }) },
+    { match: '/api/users/:id', policy: fullCache(60, { tags: ['user:{id}'] }) },
+    { match: '/api/me', policy: serverCache(60, { scope: 'private', tags: ['me'] }) },
+    { match: '/api/users/:id', methods: ['PUT', 'DELETE'], policy: noStore(), invalidates: ['user:{id}', 'users'] },
+    { match: '/api/users', methods: ['POST'], policy: noStore(), invalidates: ['users'] },
+  ],
+});
+
 export interface Origin {
   (request: Request): Promise<Response>;
   calls: number;

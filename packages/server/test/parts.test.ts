@@ -74,7 +74,7 @@ describe('keys', () => {
     expect(normalizeUrl('http://a.test/api/v1/m%65')).toBe('http://a.test/api/v1/me');
     expect(normalizeUrl('http://a.test/%7euser/caf%c3%a9/a%2fb')).toBe('http://a.test/~user/caf%C3%A9/a%2Fb');
     for (const bad of ['http://a.test/a%zz', 'http://a.test/a%00', 'http://a.test/%FF']) {
-      expect(() => normalizeUrl(bad), bad).toThrow(expect.objectContaining({ code: 'E_KEY_INVALID' }));
+      expect(() => normalizeUrl(bad), bad).toThrow(expect.objectContaining({ code: 'E_URL_INVALID' }));
     }
   });
 

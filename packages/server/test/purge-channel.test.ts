@@ -1,7 +1,8 @@
-import type { BatchedPurgeResult, Bus, BusMessage } from '@strata/server';
+import type { BatchedPurgeResult, Bus } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { chaos } from './helpers/chaos.js';
+import { collect } from './helpers/purge-log.js';
 import { get, origin, strataPerTest } from './origin.js';
 
 const make = strataPerTest();
@@ -21,18 +22,14 @@ function flakyBus(inner: Bus = memoryBus()) {
   return bus;
 }
 
-function collect(bus: Bus, from?: string) {
-  const messages: BusMessage[] = [];
-  const subscription = bus.subscribe(from, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
-  return { messages, purges, close: () => subscription.close() };
+/** An instance on `bus`, and the log's messages from its start. */
+function logged<B extends Bus>(bus: B, options: Omit<Parameters<typeof make>[0] & object, 'bus'> = {}) {
+  return { bus, strata: make({ ...options, bus }), log: collect(bus) };
 }
 
 describe('strata.purge', () => {
   it('bumps the store, appends one event to the log and returns its id', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     const result = await strata.purge({ tags: ['user:1'], keys: ['/api/users/1'] });
@@ -45,9 +42,7 @@ describe('strata.purge', () => {
   });
 
   it('turns a table into its tag and a pattern into the matching keys', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     await strata.handle(get('/api/users/2'), app);
@@ -67,18 +62,16 @@ describe('strata.purge', () => {
   it('rejects what is not a purge, naming the problem', async () => {
     const strata = make();
     await expect(strata.purge({})).rejects.toThrow(/needs tags, keys, a pattern or a table/);
-    await expect(strata.purge({ table: 'users; drop table x' })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ table: 'users; drop table x' })).rejects.toMatchObject({ code: 'E_TABLE_INVALID' });
     await expect(strata.purge({ tags: ['a,b'] })).rejects.toMatchObject({ code: 'E_TAG_INVALID' });
-    await expect(strata.purge({ keys: ['ftp://x'] })).rejects.toMatchObject({ code: 'E_KEY_INVALID' });
+    await expect(strata.purge({ keys: ['ftp://x'] })).rejects.toMatchObject({ code: 'E_URL_INVALID' });
     await expect(strata.purge({ tags: Array.from({ length: 1001 }, (_, i) => `t${i}`) })).rejects.toThrow(
       /at most 1000/,
     );
   });
 
   it('batch: purges inside are sent as one event with deduplicated tags', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const result = await strata.batch(async () => {
       await strata.purge({ tags: ['users', 'user:1'] });
       await strata.purge({ tags: ['users', 'user:2'], keys: ['/api/users'] });
@@ -91,9 +84,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: each purge inside resolves at once, and its id resolves to the id of the one event sent', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus());
     const inside: unknown[] = [];
     await strata.batch(async () => {
       // Awaited inside the callback: resolving at once is what keeps this from waiting on itself.
@@ -112,10 +103,27 @@ describe('strata.purge', () => {
     log.close();
   });
 
-  it('batch: when the callback throws nothing is sent and the purges’ ids reject with its error', async () => {
+  it('batch: purges naming a user are sent apart, one event per partition, each id its own event’s', async () => {
     const bus = memoryBus();
     const strata = make({ bus });
     const log = collect(bus);
+    const inside: BatchedPurgeResult[] = [];
+    await strata.batch(async () => {
+      for (const request of [{ tags: ['users'] }, { tags: ['me'], partition: 'alice' }, { tags: ['user:1'] }]) {
+        inside.push((await strata.purge(request)) as BatchedPurgeResult);
+      }
+    });
+    const events = log.purges().map(({ id, tags, partition }) => ({ id, tags, partition }));
+    expect(events).toEqual([
+      { id: expect.any(String), tags: ['users', 'user:1'], partition: undefined },
+      { id: expect.any(String), tags: ['me'], partition: 'alice' },
+    ]);
+    expect(await Promise.all(inside.map((r) => r.id))).toEqual([events[0]?.id, events[1]?.id, events[0]?.id]);
+    log.close();
+  });
+
+  it('batch: when the callback throws nothing is sent and the purges’ ids reject with its error', async () => {
+    const { strata, log } = logged(memoryBus());
     let batched: BatchedPurgeResult | undefined;
     const failure = new Error('the write failed');
     await expect(
@@ -131,9 +139,7 @@ describe('strata.purge', () => {
   });
 
   it('batch: a batch of pattern purges only is sent, with the keys the patterns matched', async () => {
-    const bus = memoryBus();
-    const log = collect(bus);
-    const strata = make({ bus });
+    const { strata, log } = logged(memoryBus());
     const cached = () => strata.handle(get('/api/users/1'), origin());
     await cached();
     await strata.batch(async () => {
@@ -156,9 +162,7 @@ describe('strata.purge', () => {
   });
 
   it('clear-all drops the server entries and tells every reader to reset', async () => {
-    const bus = memoryBus();
-    const strata = make({ bus, admin: { token: 'an-admin-token-for-tests' } });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus(), { admin: { token: 'an-admin-token-for-tests' } });
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     const response = await strata.admin(
@@ -177,10 +181,8 @@ describe('strata.purge', () => {
 
 describe('the outbox', () => {
   it('keeps purges made while the store is down, bypasses the cache meanwhile, and flushes in order', async () => {
-    const bus = memoryBus();
     const store = chaos(memoryStore());
-    const strata = make({ bus, store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
-    const log = collect(bus);
+    const { strata, log } = logged(memoryBus(), { store, resilience: { timeoutMs: 50, failureThreshold: 100 } });
     const app = origin();
     await strata.handle(get('/api/users/1'), app);
     store.fail();
@@ -200,9 +202,7 @@ describe('the outbox', () => {
   });
 
   it('keeps events the log refused and delivers each once, in order', async () => {
-    const bus = flakyBus();
-    const strata = make({ bus });
-    const log = collect(bus);
+    const { bus, strata, log } = logged(flakyBus());
     bus.down(true);
     for (let i = 0; i < 5; i++) expect((await strata.purge({ tags: [`t${i}`] })).queued).toBe(true);
     bus.down(false);

@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, PurgeEvent } from '@strata/server';
+import type { Bus, PurgeEvent } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../src/purge/outbox.js';
@@ -17,16 +17,16 @@ function parts() {
     stats: () => inner.stats(),
     close: () => inner.close(),
   };
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   inner.subscribe(undefined, (message) => messages.push(message));
-  const log = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
+  const log = () => messages.filter((m) => !m.reason || m.reason === 'clear-all');
   const setLog = (up: boolean) => {
     logDown = !up;
   };
   return { store, bus, log, setLog };
 }
 
-function event(tag: string, at = 1): Omit<PurgeEvent, 'id'> {
+function event(tag: string, at = 1): Parameters<Bus['publish']>[0] {
   return { tags: [tag], keys: [], at };
 }
 
@@ -49,10 +49,10 @@ describe('Outbox', () => {
     const ids: string[] = [];
     for (const tag of ['t0', 't1', 't2']) ids.push((await outbox.deliver([tag], event(tag))).id);
     expect(ids).toEqual(['queued:1', 'queued:2', 'queued:3']);
-    // The first bump reached the store; the purges behind it wait whole, bumps included, so
-    // nothing is applied out of order and reads know the store is behind.
-    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 0, 0]);
-    expect(outbox.storeBehind).toBe(true);
+    // Bumps commute, so each reached the store at once: only the events wait, in order, and
+    // the store is not behind (reads keep their cache).
+    expect(await store.versions(['t0', 't1', 't2'])).toEqual([1, 1, 1]);
+    expect(outbox.storeBehind).toBe(false);
     await outbox.flush();
     expect(outbox.size).toBe(3);
     setLog(true);
@@ -97,6 +97,24 @@ describe('Outbox', () => {
     outbox.close();
   });
 
+  it('catches the store up on every waiting purge in one bump, before publishing them in order', async () => {
+    const { store, bus, log } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    store.fail(['bump']);
+    const tags = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    for (const tag of tags) await outbox.deliver([tag, 'shared'], event(tag));
+    await outbox.flush();
+    expect(outbox.distrusts(['t49'])).toBe(true);
+    store.ok();
+    store.resetCounters();
+    await outbox.flush();
+    expect(store.forwarded.bump).toBe(1);
+    expect(await store.inner.versions([...tags, 'shared'])).toEqual([...tags.map(() => 1), 1]);
+    expect(log().map((e) => e.tags[0])).toEqual(tags);
+    expect(outbox.distrusts(['t49', 'shared'], Date.now())).toBe(false);
+    outbox.close();
+  });
+
   it('past its bound collapses what waits into one clear-all carrying every pending bump', async () => {
     const { store, bus, log, setLog } = parts();
     const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish }, { max: 3 });
@@ -113,6 +131,68 @@ describe('Outbox', () => {
       expect.objectContaining({ tags: ['d'] }),
     ]);
     expect(await store.inner.versions(['a', 'b', 'c', 'd'])).toEqual([1, 1, 1, 1]);
+    outbox.close();
+  });
+});
+
+describe('Outbox.distrusts: what reads bypass while purges wait', () => {
+  it('names the tags of waiting bumps and entries stored since the store fell behind, and nothing once drained', async () => {
+    const { store, bus } = parts();
+    let now = 1_000;
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish }, { now: () => now });
+    expect(outbox.distrusts(['a'], 0)).toBe(false);
+    store.fail(['bump']);
+    await outbox.deliver(['a', 'url:/x'], event('a'));
+    now = 2_000;
+    await outbox.deliver(['b'], event('b'));
+    expect(outbox.distrusts(['a'])).toBe(true);
+    expect(outbox.distrusts(['z', 'url:/x'])).toBe(true);
+    expect(outbox.distrusts(['b'])).toBe(true);
+    expect(outbox.distrusts(['z'])).toBe(false);
+    expect(outbox.distrusts(['z'], 999)).toBe(false);
+    expect(outbox.distrusts(['z'], 1_000)).toBe(true); // stored once the first bump had failed
+    await outbox.flush(); // the failed flush the second purge started
+    store.ok();
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    for (const tags of [['a'], ['b'], ['url:/x']]) expect(outbox.distrusts(tags, 5_000)).toBe(false);
+    outbox.close();
+  });
+
+  it('a purge whose bumps reached the store, waiting only for the log, bypasses nothing', async () => {
+    const { store, bus, setLog } = parts();
+    const outbox = new Outbox({ bump: (t) => store.bump(t), publish: bus.publish });
+    setLog(false);
+    expect((await outbox.deliver(['a'], event('a'))).queued).toBe(true);
+    expect(outbox.distrusts(['a'], Date.now())).toBe(false);
+    outbox.close();
+  });
+
+  it('a waiting clear, pattern or collapsed overflow distrusts every entry until its store work is done', async () => {
+    const { store, bus } = parts();
+    const outbox = new Outbox(
+      { bump: (t) => store.bump(t), clear: () => store.clear(), publish: bus.publish },
+      { max: 2 },
+    );
+    store.fail(['clear', 'bump']);
+    await outbox.deliver(undefined, { tags: [], keys: [], all: true, at: 1 }, { clear: true });
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.flush();
+    store.ok(['clear']);
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    expect(outbox.distrusts(['z'])).toBe(false);
+
+    await outbox.deliver(['url:/p'], event('p'), { everything: true });
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.deliver(['q'], event('q'));
+    await outbox.deliver(['r'], event('r')); // past the bound: one clear-all in their place
+    expect(outbox.size).toBe(2);
+    expect(outbox.distrusts(['z'])).toBe(true);
+    await outbox.flush();
+    store.ok();
+    await outbox.flush();
+    expect(outbox.distrusts(['z', 'q', 'r', 'url:/p'], Date.now())).toBe(false);
     outbox.close();
   });
 });

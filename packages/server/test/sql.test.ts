@@ -375,10 +375,11 @@ describe('canonical form and queryKey', () => {
     expect(json).not.toMatch(/location|stmt_len/);
   });
 
-  it('queryKey is a base64url sha256 that differs by parameters', () => {
+  it('queryKey is a base64url sha256 that differs by parameters and never holds them', () => {
     const sql = 'SELECT * FROM users WHERE id = $1';
     const key = queryKey(sql, [1]);
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(queryKey('SELECT * FROM sessions WHERE token = $1', ['secret-token'])).not.toContain('secret');
     expect(queryKey(sql, [1])).toBe(key);
     expect(queryKey(sql, [2])).not.toBe(key);
     expect(queryKey(sql, ['1'])).not.toBe(key);

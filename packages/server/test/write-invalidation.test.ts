@@ -1,29 +1,9 @@
-import type { Bus, BusMessage, CdnPurge, Purger } from '@strata/server';
 import { memoryBus, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { collect, recordingPurger } from './helpers/purge-log.js';
 import { get, origin, strataPerTest } from './origin.js';
 
 const make = strataPerTest();
-
-function collect(bus: Bus) {
-  const messages: BusMessage[] = [];
-  const subscription = bus.subscribe(undefined, (message) => messages.push(message));
-  const purges = () => messages.flatMap((m) => (m.type === 'purge' ? [m.event] : []));
-  return { purges, close: () => subscription.close() };
-}
-
-/** Stands in for a CDN: records what it is asked to drop (no CDN is reached). */
-function recordingPurger(): Purger & { calls: CdnPurge[] } {
-  const calls: CdnPurge[] = [];
-  return {
-    name: 'recording',
-    calls,
-    purge: async (request) => {
-      calls.push(request);
-      return undefined;
-    },
-  };
-}
 
 const write = (method: string, path: string) => new Request(`http://app.test${path}`, { method, body: 'x' });
 const answer = (status: number, headers: Record<string, string> = {}) =>

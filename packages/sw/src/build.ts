@@ -3,6 +3,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type Manifest, StrataError } from '@strata/policy';
+import type { Precache } from '@strata/policy/protocol';
 import { parseManifest } from '@strata/policy/validate';
 import { build, type Plugin, type Rolldown, runnerImport } from 'vite';
 
@@ -31,8 +32,14 @@ export interface BuildServiceWorkerOptions {
   outFile?: string;
   /** Resolves relative paths and bare imports. Default `process.cwd()`. */
   root?: string;
-  /** `production` (default) strips dev-only code; `development` keeps Workbox's and Strata's logs. */
+  /** `production` (default) strips dev-only code; `development` keeps Strata's logs. */
   mode?: 'production' | 'development';
+  /**
+   * Files for the worker to precache (see `precacheOf`): the default entry then calls
+   * `installPrecache` before `installStrata`; an entry of your own imports them from
+   * `virtual:strata/precache`. Default: none, and no precache code in the worker.
+   */
+  precache?: Precache;
 }
 
 export interface ServiceWorkerBuild {
@@ -46,6 +53,7 @@ export interface ServiceWorkerBuild {
 }
 
 export const MANIFEST_MODULE = 'virtual:strata/manifest';
+export const PRECACHE_MODULE = 'virtual:strata/precache';
 const ENTRY_MODULE = 'virtual:strata/sw-entry';
 
 // Running from source (this monorepo: tests, the demo) the workspace packages must resolve to their
@@ -83,12 +91,21 @@ export async function loadManifest(file: string, root = process.cwd()): Promise<
   return parseManifest(value);
 }
 
-function virtualModules(manifest: Manifest, options: EntryOptions): Plugin {
+function virtualModules(manifest: Manifest, options: EntryOptions, precache: Precache | undefined): Plugin {
+  const precaches = precache !== undefined && precache.entries.length > 0;
   const ids: Record<string, string> = {
     [MANIFEST_MODULE]: `export default ${JSON.stringify(manifest)};`,
+    [PRECACHE_MODULE]: `export default ${JSON.stringify(precache ?? { id: '', entries: [] })};`,
     [ENTRY_MODULE]: [
-      `import { installStrata } from ${JSON.stringify(RUNTIME)};`,
+      `import { installPrecache, installStrata } from ${JSON.stringify(RUNTIME)};`,
       `import manifest from ${JSON.stringify(MANIFEST_MODULE)};`,
+      // Before installStrata: the precache's fetch listener answers first.
+      ...(precaches
+        ? [
+            `import precache from ${JSON.stringify(PRECACHE_MODULE)};`,
+            `installPrecache(precache, ${JSON.stringify({ cachePrefix: options.cachePrefix })});`,
+          ]
+        : []),
       `installStrata(manifest, ${JSON.stringify(options)});`,
     ].join('\n'),
   };
@@ -105,7 +122,7 @@ function virtualModules(manifest: Manifest, options: EntryOptions): Plugin {
 
 /**
  * Bundles a service worker with the manifest inlined: one IIFE file (no chunks, so it registers
- * as a classic worker), `process.env.NODE_ENV` defined so Workbox's and Strata's dev code is
+ * as a classic worker), `process.env.NODE_ENV` defined so Strata's dev code is
  * dropped (docs/environment.md#service-worker-build). The manifest is validated here, in Node, so
  * the schema library never reaches the worker.
  */
@@ -122,7 +139,7 @@ export async function buildServiceWorker(options: BuildServiceWorkerOptions): Pr
     mode,
     logLevel: 'silent',
     publicDir: false,
-    plugins: [virtualModules(manifest, options.options ?? {})],
+    plugins: [virtualModules(manifest, options.options ?? {}, options.precache)],
     resolve: { conditions: CONDITIONS },
     define: { 'process.env.NODE_ENV': JSON.stringify(mode) },
     build: {

@@ -16,12 +16,14 @@ export type Detail =
   | 'stale-if-error'
   | 'no-user'
   | 'navigation-fallback'
+  /** A file of the deploy, stored when the worker was installed (`installPrecache`). */
+  | 'precache'
   /** A private answer the server named for another partition (`Strata-Partition`): not stored. */
   | 'partition-mismatch';
 
 /** `hit` and `fwd` are mutually exclusive (§2.1, §2.2), so they are two shapes. */
 export type CacheStatus =
-  | { hit: true; ttl: number; detail?: Detail }
+  | { hit: true; ttl?: number; detail?: Detail }
   | { fwd: Forward; fwdStatus?: number | undefined; ttl?: number; stored?: boolean; detail?: Detail };
 
 /** The worker's list member: `strata-sw; hit; ttl=42` or `strata-sw; fwd=stale; fwd-status=503; ttl=-3`. */

@@ -4,6 +4,7 @@ import {
   MSG_PURGE,
   MSG_RESET,
   MSG_SET_USER,
+  MSG_SKIP_WAITING,
   MSG_STATS,
   REPLY_LOGGED_OUT,
   REPLY_PURGED,
@@ -13,8 +14,7 @@ import {
   type StrataMessage,
   type StrataReply,
 } from '@strata/policy/protocol';
-import type { RouteHandlerCallback, RouteMatchCallback, WorkboxPlugin } from 'workbox-core';
-import { Route, Router } from 'workbox-routing';
+import type { RouteHandlerCallback, WorkboxPlugin } from 'workbox-core';
 import { cacheStatusMember } from './cache-status.js';
 import { serve } from './entry.js';
 import { Epochs } from './epochs.js';
@@ -22,6 +22,7 @@ import { swError } from './errors.js';
 import { Expiration } from './expiration.js';
 import { Identity } from './identity.js';
 import { invalidateOnWrite } from './invalidate.js';
+import { listen } from './listener.js';
 import { errorReply, parseMessage } from './messages.js';
 import { Partitions } from './partition.js';
 import { Evictor } from './purge.js';
@@ -59,7 +60,6 @@ export interface StrataOptions {
 
 /** What `installStrata` returns: the message operations, for code in the worker itself. */
 export interface StrataWorker {
-  readonly router: Router;
   purge(tags: readonly string[], keys?: readonly string[]): Promise<number>;
   reset(): Promise<number>;
   /** Sets the user; another user than the current one first drops every personal cache. */
@@ -81,7 +81,7 @@ const log = (...args: unknown[]): void => {
 };
 
 /**
- * Installs Strata in a service worker: a Workbox router over the manifest's browser-level routes
+ * Installs Strata in a service worker: a fetch listener over the manifest's browser-level routes
  * with the Strata strategy behind them, the page's messages, and the lifecycle (old versions
  * dropped and the index reconciled on activate, cleanups on a timer). Call it once, at the top
  * level of the worker script; all state lives in what it creates.
@@ -120,33 +120,26 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     onError: (error) => log('cleanup failed; the next one starts afresh', error),
   });
 
-  const strategy = new StrataStrategy(
-    { caches, partitions, writer, epochs, stats, now },
-    { cacheName: partitions.cacheOf('public'), plugins: options.plugins ?? [] },
-  );
-  const browserRoute = (url: URL, method: string) => {
-    const match = matchRoute(manifest, url, method);
-    return match && storesAt(match.policy, 'browser') ? match : undefined;
-  };
-  const reads: RouteMatchCallback = ({ url, request, sameOrigin }) => sameOrigin && browserRoute(url, request.method);
-  const writes: RouteMatchCallback = ({ url, sameOrigin }) => sameOrigin && !!browserRoute(url, 'GET');
-  const router = new Router();
-  for (const method of ['GET', 'HEAD'] as const) router.registerRoute(new Route(reads, strategy, method));
-  const invalidate = invalidateOnWrite(evictor, location.origin);
-  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
-    router.registerRoute(new Route(writes, invalidate, method));
-  }
-  if (options.navigationFallback !== undefined) {
-    router.setCatchHandler(
-      shellFallback(caches, new URL(options.navigationFallback, location.origin), location.origin),
-    );
-  }
-  router.addFetchListener();
+  const strategy = new StrataStrategy({ caches, partitions, writer, epochs, stats, now }, options.plugins);
+  const { navigationFallback } = options;
+  const rules = (url: URL, method: string) => matchRoute(manifest, url, method)?.invalidates ?? [];
+  listen(self, {
+    route: (url, method) => {
+      const match = matchRoute(manifest, url, method);
+      return match && storesAt(match.policy, 'browser') ? match : undefined;
+    },
+    writes: (url, method) => rules(url, method).length > 0,
+    read: (options) => strategy.handle(options),
+    write: invalidateOnWrite(evictor, location.origin, rules),
+    fallback:
+      navigationFallback === undefined
+        ? undefined
+        : shellFallback(caches, new URL(navigationFallback, location.origin), location.origin),
+  });
 
   const identity = new Identity({ caches, partitions, index, evictor });
   const setUser = async (user: string | null): Promise<void> => void (await identity.setUser(user));
   const worker: StrataWorker = {
-    router,
     purge: (tags, keys = []) => evictor.purge(tags, keys),
     reset: () => evictor.reset(),
     setUser,
@@ -160,9 +153,9 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     const id = message.id === undefined ? {} : { id: message.id };
     switch (message.type) {
       case MSG_PURGE:
-        return { type: REPLY_PURGED, ...id, evicted: await worker.purge(message.tags, message.keys) };
+        return { type: REPLY_PURGED, ...id, evicted: await evictor.purge(message.tags, message.keys) };
       case MSG_RESET:
-        return { type: REPLY_PURGED, ...id, evicted: await worker.reset() };
+        return { type: REPLY_PURGED, ...id, evicted: await evictor.reset() };
       case MSG_SET_USER:
         await setUser(message.user);
         return { type: REPLY_USER, ...id, user: message.user };
@@ -176,6 +169,9 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
   };
 
   self.addEventListener('message', (event) => {
+    // A page's applyUpdate(): this worker, waiting (built with skipWaiting: false), takes over.
+    if ((event.data as { type?: unknown } | null)?.type === MSG_SKIP_WAITING)
+      return event.waitUntil(self.skipWaiting());
     const parsed = parseMessage(event.data, location.origin);
     if (!parsed) return; // not a Strata message
     const reply = (message: StrataReply): void => (event.ports[0] ?? event.source)?.postMessage(message);
@@ -204,7 +200,7 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
 }
 
 /**
- * The router's catch handler for `navigationFallback`: a navigation whose route failed (network
+ * The fallback handler for `navigationFallback`: a navigation whose route failed (network
  * down, nothing usable stored) gets the stored shell; anything else stays a network error.
  */
 function shellFallback(caches: CacheStorage, shell: URL, origin: string): RouteHandlerCallback {

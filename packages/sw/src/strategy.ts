@@ -1,6 +1,13 @@
-import { PARTITION_HEADER, partitionHash, type RouteMatch, servesStaleOnError } from '@strata/policy';
+import {
+  PARTITION_HEADER,
+  partitionHash,
+  type RouteMatch,
+  servesStaleOnError,
+  type Windows,
+  windowsFor,
+} from '@strata/policy';
 import type { Counter } from '@strata/policy/protocol';
-import { Strategy, type StrategyHandler, type StrategyOptions } from 'workbox-strategies';
+import type { RouteHandlerCallbackOptions, RouteHandlerObject, WorkboxPlugin } from 'workbox-core';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
 import {
   annotate,
@@ -12,8 +19,9 @@ import {
   storedAtFor,
   variesOnCredential,
 } from './entry.js';
-import type { Epochs, Ticket } from './epochs.js';
-import { freshness, lifetime, servesOnError, ttlLeft, type Windows, windowsOf } from './freshness.js';
+import type { Epochs } from './epochs.js';
+import { freshness, lifetime, servesOnError, ttlLeft } from './freshness.js';
+import { Network } from './network.js';
 import type { Partitions } from './partition.js';
 import type { Stats } from './stats.js';
 import type { WriteJob, Writer } from './writer.js';
@@ -27,24 +35,19 @@ export interface StrategyContext {
   now: () => number;
 }
 
-/** One request, resolved against the manifest and the current partition. */
-interface Lookup {
-  request: Request;
-  /** The Cache Storage key. */
-  key: Request;
-  handler: StrategyHandler;
-  match: RouteMatch;
+/**
+ * One request, resolved against the manifest and the current partition: everything a write of
+ * its response needs but the response and the ticket.
+ */
+interface Lookup extends Omit<WriteJob, 'response' | 'ticket'> {
+  handler: Network;
   windows: Windows;
-  cache: string;
-  partition: string;
   /** The user whose partition a private lookup uses, else null. */
   user: string | null;
-  /** See `WriteJob.credential`. */
-  credential: string;
 }
 
 /**
- * The manifest's browser policy for one request, as a Workbox strategy. The route's match
+ * The manifest's browser policy for one request, as a Workbox route handler. The route's match
  * (policy, tags) arrives as the Workbox route's `params`.
  * - fresh → from the cache, no network;
  * - stale within stale-while-revalidate → from the cache, plus one background revalidation;
@@ -53,22 +56,28 @@ interface Lookup {
  * A hit is one `caches.match`: stored-at and partition travel in the entry's headers, and nothing
  * on this path touches IndexedDB.
  */
-export class StrataStrategy extends Strategy {
+export class StrataStrategy implements RouteHandlerObject {
   readonly #ctx: StrategyContext;
+  readonly #plugins: readonly WorkboxPlugin[];
   /** Background revalidations in flight, by cache, URL and variant: one per entry (RFC 5861 §3). */
   readonly #revalidating = new Set<string>();
 
-  constructor(ctx: StrategyContext, options: StrategyOptions = {}) {
-    // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
-    // copy it kept, which could be one a purge already removed from this cache.
-    super({ ...options, fetchOptions: { ...options.fetchOptions, cache: 'no-cache' } });
+  /** `plugins`: Workbox plugins run around each network fetch (see `Network`). */
+  constructor(ctx: StrategyContext, plugins: readonly WorkboxPlugin[] = []) {
     this.#ctx = ctx;
+    this.#plugins = plugins;
   }
 
-  protected override async _handle(request: Request, handler: StrategyHandler): Promise<Response> {
+  async handle({ request, event, params }: RouteHandlerCallbackOptions): Promise<Response> {
+    // RFC 9111 §5.2.1.4 no-cache: the browser's HTTP cache must revalidate rather than hand back a
+    // copy it kept, which could be one a purge already removed from this cache.
+    const handler = new Network(event, this.#plugins, { cache: 'no-cache' });
+    return this.#handle(request, handler, params as unknown as RouteMatch);
+  }
+
+  async #handle(request: Request, handler: Network, match: RouteMatch): Promise<Response> {
     const { partitions, caches, now } = this.#ctx;
-    const match = handler.params as RouteMatch;
-    const windows = windowsOf(match.policy);
+    const windows = windowsFor(match.policy, 'browser');
     const { scope, vary = [] } = match.policy;
     const credentialed = variesOnCredential(vary);
     // One person's entries: wait until the user is known and no user change is dropping caches.
@@ -84,7 +93,21 @@ export class StrataStrategy extends Strategy {
     const [key, credential] = await Promise.all([cacheKey(request, vary), personal ? credentialDigest(request) : NONE]);
     const cache = partitions.cacheOf(partition);
     const user = scope === 'private' ? partitions.user : null;
-    const lookup: Lookup = { request, key, handler, match, windows, cache, partition, user, credential };
+    const { tags, route } = match;
+    const lookup: Lookup = {
+      request,
+      key,
+      handler,
+      windows,
+      cache,
+      partition,
+      user,
+      credential,
+      tags,
+      vary,
+      route: route.match,
+      lifetime: lifetime(windows),
+    };
     // ignoreVary: the stored request has no headers to match; `storedAtFor` selects the variant.
     const cached = await caches.match(key, { cacheName: cache, ignoreVary: true });
     const storedAt = cached && (await storedAtFor(cached, request, partition, credential));
@@ -131,7 +154,7 @@ export class StrataStrategy extends Strategy {
     this.#count(lookup, 'miss');
     const owned = await ownedBy(response, lookup.user);
     const stored = owned && isStorable(response);
-    if (stored) handler.waitUntil(this.#ctx.writer.store(this.#job(lookup, response.clone(), ticket)));
+    if (stored) handler.waitUntil(this.#ctx.writer.store({ ...lookup, response: response.clone(), ticket }));
     else ticket.end();
     const fwd = stale ? 'stale' : 'uri-miss';
     const status: CacheStatus = {
@@ -155,7 +178,7 @@ export class StrataStrategy extends Strategy {
         const response = await handler.fetch(request);
         // A failed revalidation keeps the stale entry: the next request past the window retries.
         if (!isStorable(response) || !(await ownedBy(response, lookup.user))) return void response.body?.cancel();
-        const result = await this.#ctx.writer.store(this.#job(lookup, response, ticket));
+        const result = await this.#ctx.writer.store({ ...lookup, response, ticket });
         if (result !== 'failed') this.#count(lookup, result === 'stored' ? 'revalidated' : 'discarded');
       } catch {
         // the network failed: the stale entry stays
@@ -167,31 +190,8 @@ export class StrataStrategy extends Strategy {
     handler.waitUntil(done);
   }
 
-  #job(
-    { request, key, match, cache, partition, windows, credential }: Lookup,
-    response: Response,
-    ticket: Ticket,
-  ): WriteJob {
-    const { tags, policy, route } = match;
-    const vary = policy.vary ?? [];
-    const life = lifetime(windows);
-    return {
-      request,
-      key,
-      response,
-      cache,
-      partition,
-      tags,
-      vary,
-      credential,
-      route: route.match,
-      lifetime: life,
-      ticket,
-    };
-  }
-
-  #count({ handler, match }: Lookup, counter: Counter): void {
-    this.#ctx.stats.bump(match.route.match, counter);
+  #count({ handler, route }: Lookup, counter: Counter): void {
+    this.#ctx.stats.bump(route, counter);
     handler.waitUntil(this.#ctx.stats.saveSoon());
   }
 }

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import type { Precache } from '@strata/policy/protocol';
 import type { Plugin, ResolvedConfig } from 'vite';
 import { buildServiceWorker, type EntryOptions, formatSize, type ServiceWorkerBuild } from './build.js';
+import { type PrecacheFiles, precacheOf } from './precache-list.js';
 
 export {
   type BuildServiceWorkerOptions,
@@ -8,8 +10,10 @@ export {
   type EntryOptions,
   loadManifest,
   MANIFEST_MODULE,
+  PRECACHE_MODULE,
   type ServiceWorkerBuild,
 } from './build.js';
+export { type PrecacheFiles, precacheOf } from './precache-list.js';
 
 export interface StrataPluginOptions {
   /** The manifest module, relative to Vite's root. */
@@ -20,6 +24,12 @@ export interface StrataPluginOptions {
   options?: EntryOptions;
   /** Served and emitted at `base + fileName`. Default `sw.js`. */
   fileName?: string;
+  /**
+   * Precaching of the build's own files by `vite build` (the worker stores them on install, so a
+   * page never visited opens offline): which files, or `false` for none. Default: every `.js`,
+   * `.css` and `.html` file of the build. `vite dev` never precaches.
+   */
+  precache?: PrecacheFiles | false;
 }
 
 /**
@@ -31,18 +41,22 @@ export function strata(pluginOptions: StrataPluginOptions): Plugin {
   const fileName = pluginOptions.fileName ?? 'sw.js';
   let config: ResolvedConfig;
   let pending: Promise<ServiceWorkerBuild> | undefined;
+  let building = false;
 
-  const buildIt = (mode: 'production' | 'development'): Promise<ServiceWorkerBuild> =>
+  const buildIt = (mode: 'production' | 'development', precache?: Precache): Promise<ServiceWorkerBuild> =>
     buildServiceWorker({
       manifest: resolve(config.root, pluginOptions.manifest),
       root: config.root,
       mode,
+      ...(precache ? { precache } : {}),
       ...(pluginOptions.sw ? { sw: resolve(config.root, pluginOptions.sw) } : {}),
       ...(pluginOptions.options ? { options: pluginOptions.options } : {}),
     });
 
   return {
     name: 'strata:sw',
+    // After Vite's own build plugins, so the pages are in the bundle when the precache lists it.
+    enforce: 'post',
     configResolved(resolved) {
       config = resolved;
     },
@@ -50,16 +64,27 @@ export function strata(pluginOptions: StrataPluginOptions): Plugin {
       if (config.command !== 'build' || this.environment.config.consumer !== 'client') return;
       this.addWatchFile(resolve(config.root, pluginOptions.manifest));
       if (pluginOptions.sw) this.addWatchFile(resolve(config.root, pluginOptions.sw));
-      pending = buildIt('production');
-      pending.catch(() => undefined); // awaited (and reported) in generateBundle
+      // A precaching worker is built once the bundle it lists is known; the other can start now.
+      if (pluginOptions.precache === false) {
+        pending = buildIt('production');
+        pending.catch(() => undefined); // awaited (and reported) in generateBundle
+      } else pending = undefined;
+      building = true;
     },
-    async generateBundle() {
-      if (!pending) return;
-      const sw = await pending;
+    async generateBundle(_options, bundle) {
+      if (!building) return;
+      building = false;
+      const files = Object.values(bundle).map((file) => ({
+        fileName: file.fileName,
+        source: file.type === 'chunk' ? file.code : file.source,
+      }));
+      const precache =
+        pluginOptions.precache === false ? undefined : precacheOf(files, config.base, pluginOptions.precache);
+      const sw = await (pending ?? buildIt('production', precache));
       pending = undefined;
       this.emitFile({ type: 'asset', fileName, source: sw.code });
       config.logger.info(
-        `[strata] ${fileName}  ${formatSize(sw.bytes)} │ gzip: ${formatSize(sw.gzipBytes)} (manifest version ${sw.manifest.version}, ${sw.manifest.routes.length} routes)`,
+        `[strata] ${fileName}  ${formatSize(sw.bytes)} │ gzip: ${formatSize(sw.gzipBytes)} (manifest version ${sw.manifest.version}, ${sw.manifest.routes.length} routes${precache ? `, ${precache.entries.length} precached` : ''})`,
       );
     },
     configureServer(server) {

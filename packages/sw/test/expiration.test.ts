@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Expiration } from '../src/expiration.js';
 import { type EntryRecord, TagIndex } from '../src/tag-index.js';
 
-// The index is real (idb on fake-indexeddb); evicting is a callback that deletes the records, the
+// The index is real (on fake-indexeddb); evicting is a callback that deletes the records, the
 // part Cache Storage plays in the worker (covered by the Chromium suites).
 let n = 0;
 async function setup(records: [cache: string, storedAt: number, expiresAt: number][]) {

@@ -43,6 +43,15 @@ describe('worker message validation', () => {
     expect(parse({ type: 'strata:stats' })).toEqual({ message: { type: 'strata:stats' } });
   });
 
+  it('accepts a purge event of a newer format as the page forwards it: tags and keys kept, other fields ignored', () => {
+    const event = { v: 2, id: '9-0', tags: ['users'], keys: ['/a'], at: 5, scope: 'eu', hints: { n: 1 } };
+    const parsed = parse({ ...event, type: 'strata:purge' });
+    expect(parsed).toMatchObject({ message: { type: 'strata:purge', id: '9-0', tags: ['users'], keys: ['/a'] } });
+    // A reset event (one that drops everything tagged) comes as strata:reset, its fields ignored too.
+    const reset = { v: 2, id: '10-0', tags: [], keys: [], all: true, reason: 'moved', at: 6, extra: [1] };
+    expect(parse({ ...reset, type: 'strata:reset' })).toMatchObject({ message: { type: 'strata:reset', id: '10-0' } });
+  });
+
   it('rejects malformed Strata messages with a message naming the problem, keeping the id to reply to', () => {
     expect(errorOf({ type: 'strata:nope' })).toMatch(/unknown message type/);
     expect(errorOf({ type: 'strata:purge', tags: 'users', keys: [] })).toMatch(/tags and keys must be arrays/);

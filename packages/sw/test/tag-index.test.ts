@@ -22,7 +22,7 @@ const record = (cache: string, url: string, over: Partial<EntryRecord> = {}): En
   };
 };
 
-describe('TagIndex (IndexedDB through idb)', () => {
+describe('TagIndex (IndexedDB)', () => {
   it('finds records by any of their tags, across caches, without duplicates', async () => {
     const index = fresh();
     await index.put(record('a', 'https://x/1', { tags: ['users', 'user:1'] }));

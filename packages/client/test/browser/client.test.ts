@@ -37,22 +37,51 @@ async function withContext(run: (context: BrowserContext) => Promise<void>): Pro
 }
 
 /** Opens the app and registers the client, recording every client event in `seen`. */
-async function openApp(context: BrowserContext): Promise<Page> {
+async function openApp(context: BrowserContext, updates: 'auto' | 'prompt' = 'auto'): Promise<Page> {
   const page = await context.newPage();
   await page.goto(server.url);
-  await page.evaluate(async () => {
+  await startClient(page, updates);
+  return page;
+}
+
+/** Registers the client on an open page, recording every client event in `seen`. */
+async function startClient(page: Page, updates: 'auto' | 'prompt' = 'auto'): Promise<void> {
+  await page.evaluate(async (updates) => {
     const g = globalThis as unknown as ClientPage;
     g.seen = [];
     g.strata = await g.StrataClient.registerStrata({
       swUrl: '/sw.js',
       events: '/strata/events',
       reconnect: { initialDelay: 50, maxDelay: 400 },
+      updates,
     });
-    for (const type of ['purge', 'reset', 'offline', 'update'] as const) {
+    for (const type of ['purge', 'reset', 'offline', 'update', 'waiting'] as const) {
       g.strata.on(type, (event) => g.seen.push({ type, ...event }));
     }
+  }, updates);
+}
+
+/** How many `type` events the page's client has emitted. */
+const seenOf = (page: Page, type: string): Promise<number> =>
+  page.evaluate((t) => (globalThis as unknown as ClientPage).seen.filter((e) => e.type === t).length, type);
+
+/** How many times each page has loaded since now (reloads), kept up to date. */
+function countLoads(pages: Page[]): number[] {
+  const loads = pages.map(() => 0);
+  for (const [i, page] of pages.entries()) {
+    page.on('load', () => {
+      loads[i] = (loads[i] ?? 0) + 1;
+    });
+  }
+  return loads;
+}
+
+/** Has the browser check /sw.js for a new worker now. */
+async function updateWorker(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const { navigator } = globalThis as unknown as PageGlobals;
+    await (await navigator.serviceWorker.getRegistration())?.update();
   });
-  return page;
 }
 
 /** Resolves when the page's client has emitted `type` (with this id, if given). */
@@ -250,6 +279,64 @@ describe('@strata/client in Chromium', () => {
           await (await navigator.serviceWorker.getRegistration())?.update();
         });
         await waitForEvent(page, 'update');
+      } finally {
+        server.sw = previous;
+      }
+    });
+  });
+
+  it('automatic updates (the default): each open tab is told once, none waits, none reloads', async () => {
+    await withContext(async (context) => {
+      const pages = [await openApp(context), await openApp(context)];
+      const loads = countLoads(pages);
+      const previous = server.sw;
+      try {
+        server.sw = (await buildServiceWorker({ manifest: { ...manifest, version: 'auto-2' } })).code;
+        await updateWorker(pages[0] as Page);
+        for (const page of pages) await waitForEvent(page, 'update');
+        for (const page of pages) {
+          await page.evaluate(() => (globalThis as unknown as ClientPage).strata.stats()); // a round trip
+          expect(await seenOf(page, 'update')).toBe(1);
+          expect(await seenOf(page, 'waiting')).toBe(0);
+        }
+        expect(loads).toEqual([0, 0]);
+      } finally {
+        server.sw = previous;
+      }
+    });
+  });
+
+  it('prompt updates: every tab is told once of the waiting worker; applyUpdate in one switches, and each tab reloads once', async () => {
+    await withContext(async (context) => {
+      const previous = server.sw;
+      const prompt = async (version: string) =>
+        (await buildServiceWorker({ manifest: { ...manifest, version }, options: { skipWaiting: false } })).code;
+      try {
+        server.sw = await prompt('prompt-1');
+        const pages = [await openApp(context, 'prompt'), await openApp(context, 'prompt')];
+        const loads = countLoads(pages);
+        server.sw = await prompt('prompt-2');
+        await updateWorker(pages[0] as Page);
+        for (const page of pages) await waitForEvent(page, 'waiting');
+        for (const page of pages) expect(await seenOf(page, 'waiting')).toBe(1);
+        expect(loads).toEqual([0, 0]); // nothing switches until asked
+
+        const reloaded = pages.map((page) => page.waitForEvent('load'));
+        expect(await pages[1]?.evaluate(() => (globalThis as unknown as ClientPage).strata.applyUpdate())).toBe(true);
+        await Promise.all(reloaded);
+        for (const page of pages) {
+          await startClient(page, 'prompt');
+          await page.evaluate(() => (globalThis as unknown as ClientPage).strata.stats()); // the new worker answers
+          const waiting = await page.evaluate(async () => {
+            const { navigator } = globalThis as unknown as PageGlobals;
+            const registration = (await navigator.serviceWorker.getRegistration()) as unknown as { waiting: unknown };
+            return registration.waiting !== null;
+          });
+          expect(waiting).toBe(false);
+          expect(await seenOf(page, 'waiting')).toBe(0);
+          expect(await page.evaluate(() => (globalThis as unknown as ClientPage).strata.applyUpdate())).toBe(false);
+        }
+        expect(loads).toEqual([1, 1]); // one reload each, and no loop
       } finally {
         server.sw = previous;
       }

@@ -21,18 +21,22 @@ export { startTestServer, type TestServer } from '../../../sw/test/browser/helpe
 export const swFixture = (name: string): string =>
   fileURLToPath(new URL(`../../../sw/test/browser/fixtures/${name}`, import.meta.url));
 
-/** The page client as a classic script defining `StrataClient`, built from source. */
-export async function buildClient(): Promise<string> {
+/**
+ * The page client as a classic script defining `StrataClient`, built from source; or, with
+ * `entry`, a page script of the client's tests (with the libraries it imports).
+ */
+export async function buildClient(entry = '../../src/index.ts'): Promise<string> {
   const conditions = ['strata-source', 'browser', 'module', 'import', 'default'];
   const output = (await build({
     configFile: false,
     logLevel: 'silent',
     resolve: { conditions },
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {
       write: false,
       minify: false,
       lib: {
-        entry: fileURLToPath(new URL('../../src/index.ts', import.meta.url)),
+        entry: fileURLToPath(new URL(entry, import.meta.url)),
         formats: ['iife'],
         name: 'StrataClient',
       },

@@ -13,6 +13,7 @@ export {
   type CacheStatusParams,
   cacheStatusMember,
 } from './cache-status.js';
+export { EVENT_FORMAT, type PurgeEvent, type ResetReason, readPurgeEvent } from './event.js';
 export {
   type ErrorReply,
   type LoggedOutReply,
@@ -43,14 +44,26 @@ export {
   type StrataReply,
   type UserReply,
 } from './messages.js';
+export type { Precache, PrecacheEntry } from './precache.js';
 export {
-  decodePurgeFrame,
-  encodeSseEvent,
+  decodeSseEvent,
+  encodePosition,
+  encodePurgeEvent,
   encodeSseRetry,
-  type PurgeData,
-  type PurgeFrame,
-  type ResetData,
   SSE_HEARTBEAT,
-  type SseFrame,
+  SSE_POSITION,
 } from './sse.js';
-export { COUNTERS, type Counter, type RouteStats, type StatsSnapshot } from './stats.js';
+export {
+  COUNTERS,
+  type Counter,
+  type RouteStats,
+  SERVER_COUNTERS,
+  SERVER_OUTCOMES,
+  type ServerCounter,
+  type ServerCounters,
+  type ServerOutcome,
+  type StatsSnapshot,
+  serverHitRatio,
+  serverReads,
+} from './stats.js';
+export { MSG_SKIP_WAITING } from './update.js';

@@ -1,3 +1,4 @@
+import type { PurgeEvent } from './event.js';
 import type { StatsSnapshot } from './stats.js';
 
 /**
@@ -32,17 +33,15 @@ export const MAX_PURGE_ITEMS = 1000;
 
 export type MessageId = string | number;
 
-export interface PurgeMessage {
-  type: typeof MSG_PURGE;
-  id?: MessageId;
-  tags: string[];
-  /** URLs or paths. A key without a query reaches every query variant of its path. */
-  keys: string[];
-}
-export interface ResetMessage {
-  type: typeof MSG_RESET;
-  id?: MessageId;
-}
+/**
+ * One purge event for the worker to apply: the page forwards each event of the purge stream as it
+ * read it, its `id` the event's, as a `strata:purge`, or as a `strata:reset` when it drops
+ * everything tagged (`all`). The worker reads the type, `tags` and `keys`, and ignores the other
+ * fields. An app's own purge may give only `tags` and `keys`, its own reset nothing.
+ */
+export type PurgeMessage = { type: typeof MSG_PURGE; id?: MessageId } & Partial<Omit<PurgeEvent, 'id'>> &
+  Pick<PurgeEvent, 'tags' | 'keys'>;
+export type ResetMessage = { type: typeof MSG_RESET; id?: MessageId } & Partial<Omit<PurgeEvent, 'id'>>;
 export interface SetUserMessage {
   type: typeof MSG_SET_USER;
   id?: MessageId;

@@ -1,45 +1,33 @@
-/**
- * The purge stream's wire format: `text/event-stream` (HTML §9.2) frames the server writes and
- * the page reads. A purge is an unnamed event (type `message`) whose data is `{ tags, keys }`; a
- * `reset` event means "drop everything" (the log no longer reaches back, or a clear-all); a
- * `position` event tells a stream opened without a resume point where it joined the log.
- */
-
-/** The data of a purge event. A purge naming a partition reaches only that partition's streams. */
-export interface PurgeData {
-  tags: string[];
-  keys: string[];
-}
-/** The data of a reset event: why everything must go (`clear-all`, or the log's own reason). */
-export interface ResetData {
-  reason: string;
-}
-
-/** One event the server writes: a purge, a reset or the stream's position in the log. */
-export type SseFrame =
-  | { event?: undefined; id?: string; data: PurgeData }
-  | { event: 'reset'; id?: string; data: ResetData }
-  | { event: 'position'; id: string; data: Record<string, never> };
-
-/** One purge as the page applies it. */
-export interface PurgeFrame {
-  /** The SSE event id ('' when the server sent none). */
-  id: string;
-  /** `position`: where a stream opened without a resume point joined the log (nothing to apply). */
-  kind: 'purge' | 'reset' | 'position';
-  tags: string[];
-  keys: string[];
-}
+import { EVENT_FORMAT, type PurgeEvent, readPurgeEvent } from './event.js';
 
 /**
- * Writes one event (HTML §9.2.6). The id and the data never hold CR or LF here: ids are
- * `ms-seq` and the data is one line of JSON, so each is one field line.
+ * The purge stream's wire format: `text/event-stream` (HTML §9.2) events the server writes and
+ * the page reads. Each purge event is one SSE event: `id:` its log id, `data:` the rest of it as
+ * JSON (its partition left out: a stream only carries its own user's; its pattern too: servers only). An event that drops
+ * everything tagged has the type `reset`, any other the type `message`. A `position` event tells
+ * a stream opened without a resume point where it joined the log.
  */
-export function encodeSseEvent(frame: SseFrame): string {
-  let text = '';
-  if (frame.event) text += `event: ${frame.event}\n`;
-  if (frame.id) text += `id: ${frame.id}\n`;
-  return `${text}data: ${JSON.stringify(frame.data)}\n\n`;
+
+/** The type of the event that tells a stream where it joined the log. */
+export const SSE_POSITION = 'position';
+
+/**
+ * Writes one purge event (HTML §9.2.6), in this version's format. A reset names no tags or keys:
+ * it drops everything anyway, and goes to every stream, whoever's partition it came from. The id
+ * and the data never hold CR or LF here: ids are `ms-seq` and the data is one line of JSON, so
+ * each is one field line.
+ */
+export function encodePurgeEvent(event: PurgeEvent): string {
+  const { v: _, id, partition: __, pattern: ___, ...fields } = event;
+  if (event.all) return sseEvent('reset', id, { v: EVENT_FORMAT, ...fields, tags: [], keys: [] });
+  return sseEvent(undefined, id, { v: EVENT_FORMAT, ...fields });
+}
+
+/** The `position` event: the stream joined the log after `id`. */
+export const encodePosition = (id: string): string => sseEvent(SSE_POSITION, id, {});
+
+function sseEvent(type: string | undefined, id: string, data: object): string {
+  return `${type ? `event: ${type}\n` : ''}${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
 }
 
 /** The `retry:` field (HTML §9.2.6): the reconnection delay, in ms, the server suggests. */
@@ -48,24 +36,24 @@ export const encodeSseRetry = (ms: number): string => `retry: ${ms}\n\n`;
 /** A comment line: keeps proxies from closing an idle stream, ignored by parsers. */
 export const SSE_HEARTBEAT = ': heartbeat\n\n';
 
-const KINDS: Record<string, PurgeFrame['kind']> = { message: 'purge', reset: 'reset', position: 'position' };
-
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-
 /**
- * The frame one dispatched event carries, or undefined for an event type this version does not
- * know. Data that is not JSON, and fields it does not know, are a purge of nothing, so the id is
- * still recorded.
+ * What one dispatched SSE event means: a purge event (read by `readPurgeEvent`, so unknown fields
+ * are ignored and an unreadable one is a reset), the stream's position, or undefined for an event
+ * type this version does not know. A `reset` event is a reset whatever its data says.
  */
-export function decodePurgeFrame(event: { type: string; data: string; lastEventId: string }): PurgeFrame | undefined {
-  const kind = KINDS[event.type];
-  if (kind === undefined) return undefined;
-  let data: Record<string, unknown> | null = {};
+export function decodeSseEvent(sse: {
+  type: string;
+  data: string;
+  lastEventId: string;
+}): PurgeEvent | { position: string } | undefined {
+  if (sse.type === SSE_POSITION) return { position: sse.lastEventId };
+  if (sse.type !== 'message' && sse.type !== 'reset') return undefined;
+  let data: unknown;
   try {
-    data = JSON.parse(event.data || '{}') as Record<string, unknown> | null;
+    data = JSON.parse(sse.data);
   } catch {
-    // not JSON: a purge of nothing
+    // not JSON: unreadable, read as a reset below
   }
-  return { id: event.lastEventId, kind, tags: strings(data?.tags), keys: strings(data?.keys) };
+  if (sse.type === 'reset') data = { ...(typeof data === 'object' ? data : {}), all: true };
+  return readPurgeEvent(sse.lastEventId, data);
 }

@@ -1,4 +1,5 @@
 import { ManifestError, type ManifestIssue } from '../errors.js';
+import { DEFAULTS_KEYS, MANIFEST_KEYS, POLICY_KEYS, ROUTE_KEYS, unknownKeyMessage } from '../keys.js';
 import { defineManifest } from '../manifest.js';
 import type { Manifest, ManifestInput } from '../types.js';
 import { routeIssues, shadowIssues } from './rules.js';
@@ -10,36 +11,12 @@ const formatPath = (path: readonly PropertyKey[]): string =>
     '',
   );
 
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(
-        (row[j] as number) + 1,
-        (next[j - 1] as number) + 1,
-        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    row = next;
-  }
-  return row[b.length] as number;
-}
-
-function knownKeysAt(path: readonly PropertyKey[]): string[] {
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   const last = path.at(-1);
-  if (path.length === 0) return Object.keys(manifestSchema.shape);
-  if (last === 'defaults') return Object.keys(manifestSchema.shape.defaults.unwrap().shape);
-  if (last === 'policy') return Object.keys(routeSchema.shape.policy.shape);
-  return Object.keys(routeSchema.shape);
-}
-
-function unknownKeyMessage(key: string, path: readonly PropertyKey[]): string {
-  const known = knownKeysAt(path);
-  const near = known.find((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2);
-  return near
-    ? `unknown key '${key}' (did you mean '${near}'?)`
-    : `unknown key '${key}'; expected one of ${known.join(', ')}`;
+  if (path.length === 0) return MANIFEST_KEYS;
+  if (last === 'defaults') return DEFAULTS_KEYS;
+  if (last === 'policy') return POLICY_KEYS;
+  return ROUTE_KEYS;
 }
 
 /** Every structural and semantic problem of a manifest; empty when it is valid. */
@@ -50,7 +27,10 @@ export function manifestIssues(json: unknown): ManifestIssue[] {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          issues.push({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(key, issue.path) });
+          issues.push({
+            path: formatPath([...issue.path, key]),
+            message: unknownKeyMessage(key, knownKeysAt(issue.path)),
+          });
         }
       } else issues.push({ path: formatPath(issue.path), message: issue.message });
     }

@@ -43,17 +43,21 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
     }
   }
 
-  strings(policy.tags)?.forEach(([template, i]) => {
-    try {
-      for (const name of templateParams(template)) {
-        if (pattern && !pattern.params.includes(name)) {
-          add(`policy.tags[${i}]`, `tag '${template}' names {${name}}, but '${pattern.source}' has no :${name} param`);
+  // Read tags and write rules are held to the same rules: each names only params the pattern has.
+  const templates = (list: unknown, path: string) =>
+    strings(list)?.forEach(([template, i]) => {
+      try {
+        for (const name of templateParams(template)) {
+          if (pattern && !pattern.params.includes(name)) {
+            add(`${path}[${i}]`, `tag '${template}' names {${name}}, but '${pattern.source}' has no :${name} param`);
+          }
         }
+      } catch (error) {
+        add(`${path}[${i}]`, message(error));
       }
-    } catch (error) {
-      add(`policy.tags[${i}]`, message(error));
-    }
-  });
+    });
+  templates(policy.tags, 'policy.tags');
+  templates(route.invalidates, 'invalidates');
 
   const seen = new Set<string>();
   strings(policy.vary)?.forEach(([name, i]) => {
@@ -97,6 +101,12 @@ export function routeIssues(route: unknown, at: string): { issues: ManifestIssue
   const unsafe = (strings(route.methods) ?? []).map(([m]) => m).filter((m) => !CACHEABLE_METHODS.includes(m as Method));
   if (unsafe.length > 0 && levels.size > 0) {
     add('methods', `${unsafe.join(', ')} responses are never cached: give such routes the noStore() policy`);
+  }
+  if (Array.isArray(route.invalidates) && !unsafe.some((m) => m !== 'OPTIONS')) {
+    add(
+      'invalidates',
+      'write rules apply to unsafe methods (POST, PUT, PATCH, DELETE), and this route lists none: add them to methods',
+    );
   }
   return pattern ? { issues, pattern } : { issues };
 }

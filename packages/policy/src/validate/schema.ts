@@ -56,6 +56,12 @@ export const routeSchema = z.strictObject({
     .optional()
     .describe('Methods this route applies to. Default: GET and HEAD.'),
   policy: policySchema,
+  invalidates: z
+    .array(z.string({ error: 'a tag template must be a string' }))
+    .optional()
+    .describe(
+      "Tag templates over the route's params that a 2xx or 3xx answer to one of its unsafe methods purges at every level: 'users', 'user:{id}'.",
+    ),
 });
 
 export const manifestSchema = z

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { firstEvent } from '../first-event.js';
 
 // Conversion helpers shared by the adapters. Internal: not a subpath export.
 
@@ -142,12 +143,12 @@ export async function pipeResponse(res: ServerResponse, response: Response, io: 
     }
     io.writeHead(response.status, headers);
     let pending = secondRead as Promise<Awaited<ReturnType<typeof reader.read>>>;
-    if (!io.write(first.value)) await drained(res);
+    if (!io.write(first.value)) await firstEvent(res, ['drain', 'close']);
     for (;;) {
       const { done, value } = await pending;
       if (done) break;
       if (res.destroyed) return;
-      if (!io.write(value)) await drained(res);
+      if (!io.write(value)) await firstEvent(res, ['drain', 'close']);
       pending = reader.read();
     }
     if (!res.destroyed) io.end();
@@ -156,18 +157,6 @@ export async function pipeResponse(res: ServerResponse, response: Response, io: 
   } finally {
     res.off('close', onClose);
   }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** Answers with a plain 500 when nothing was sent yet; otherwise the only honest signal left is to cut the connection. */

@@ -1,3 +1,4 @@
+import { serverReads } from '@strata/policy/protocol';
 import type { Counters } from '../stats.js';
 
 type Window = Record<string, Counters & { hitRatio: number }>;
@@ -22,7 +23,6 @@ export interface Recommendation {
 }
 
 const pct = (ratio: number) => `${Math.round(ratio * 100)}%`;
-const lookups = (c: Counters) => c.hit + c.miss + c.stale + c.bypass + c['error-fallback'];
 
 /**
  * Plain-language advice from the numbers, after the seed's troubleshooting rules: a low hit
@@ -42,11 +42,13 @@ export function recommendations(input: ReportInput): Recommendation[] {
     out.push({
       severity: 'warning',
       problem: `${input.outbox} purge(s) wait in the outbox for the store or the purge log to come back.`,
-      advice: ['They are delivered in order on recovery; until then the server cache is bypassed.'],
+      advice: [
+        'They are delivered in order on recovery; until then reads of the entries they name bypass the server cache.',
+      ],
     });
   }
   const low = Object.entries(input.last1h)
-    .filter(([, c]) => lookups(c) >= 20 && c.hitRatio < 0.7)
+    .filter(([, c]) => serverReads(c) >= 20 && c.hitRatio < 0.7)
     .sort((a, b) => a[1].hitRatio - b[1].hitRatio)
     .slice(0, 5);
   if (low.length > 0) {
@@ -88,7 +90,7 @@ export function recommendations(input: ReportInput): Recommendation[] {
       advice: ['See /stats for their last error.'],
     });
   }
-  if (out.length === 0 && lookups(input.totals) > 0) {
+  if (out.length === 0 && serverReads(input.totals) > 0) {
     out.push({
       severity: 'info',
       problem: `Hit ratio ${pct(input.totals.hitRatio)}; nothing needs attention.`,

@@ -1,13 +1,14 @@
 import { StrataError } from '@strata/policy';
-import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
+import { eventOf, resetEvent } from './event.js';
+import { busUnavailable, FanOut, Subscriber } from './fanout.js';
 import { compareIds, idClock, isValidId, ZERO_ID } from './ids.js';
 import { resumeDecision } from './resume.js';
-import type { Bus, BusMessage, PurgeEvent, Subscription } from './types.js';
+import type { Bus, PurgeEvent, Subscription } from './types.js';
 
 /** What a new subscriber receives before live events; `cursor` is where it stands after them. */
 interface Plan {
   cursor?: string;
-  messages: BusMessage[];
+  events: PurgeEvent[];
 }
 
 export interface MemoryBusOptions {
@@ -81,18 +82,18 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
       removedThrough: lastDropped,
       holdsFrom: from !== undefined && (from === lastDropped || (index > 0 && at(index - 1)?.id === from)),
     });
-    if (decision.type === 'live') return { cursor: end ?? ZERO_ID, messages: [] };
-    if (decision.type === 'replay') return { cursor: decision.from, messages: replayFrom(index) };
-    return { messages: [{ type: 'reset', id: end ?? ZERO_ID, reason: decision.reason }] };
+    if (decision.type === 'live') return { cursor: end ?? ZERO_ID, events: [] };
+    if (decision.type === 'replay') return { cursor: decision.from, events: replayFrom(index) };
+    return { events: [resetEvent(end ?? ZERO_ID, decision.reason)] };
   };
 
-  const replayFrom = (index: number): BusMessage[] => {
-    const messages: BusMessage[] = [];
+  const replayFrom = (index: number): PurgeEvent[] => {
+    const events: PurgeEvent[] = [];
     for (let i = index; i < size; i++) {
       const event = at(i);
-      if (event) messages.push({ type: 'purge', event });
+      if (event) events.push(event);
     }
-    return messages;
+    return events;
   };
 
   return {
@@ -101,21 +102,21 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
       if (closed) throw busUnavailable('the memory bus is closed');
       const event = eventOf(nextId(), input);
       append(event);
-      fanout.emit({ type: 'purge', event });
+      fanout.emit(event);
       return event.id;
     },
 
     subscribe(from, listener): Subscription {
       if (closed) throw new StrataError('E_BUS_CLOSED', 'memoryBus: subscribe after close()');
       const subscriber = new Subscriber(listener);
-      const { cursor, messages } = plan(from);
+      const { cursor, events } = plan(from);
       if (cursor !== undefined) subscriber.seek(cursor);
       fanout.subscribers.add(subscriber);
       // The replay was copied above; events published from here on are held until it has gone
       // out. Delivering it in a microtask lets the caller hold the Subscription before its
       // listener first runs.
       queueMicrotask(() => {
-        for (const message of messages) subscriber.replay(message);
+        for (const event of events) subscriber.replay(event);
         subscriber.goLive();
       });
       return {

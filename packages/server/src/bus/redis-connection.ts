@@ -1,3 +1,5 @@
+import { firstEvent } from '../first-event.js';
+
 /**
  * The connection `redisBus` talks to: a node-redis client as it is, or a Redis Cluster behind an
  * adapter that sends every command to the master owning the stream. Replies are read in both
@@ -181,32 +183,15 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Resolves after the first connection attempt, whatever its outcome (node-redis keeps retrying). */
 export function firstAttempt(client: Connection, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      client.off('ready', done);
-      client.off('error', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    client.on('ready', done);
-    client.on('error', done);
-    signal.addEventListener('abort', done, { once: true });
-    client.connect().catch(() => {});
-  });
+  const attempted = firstEvent(client, ['ready', 'error'], signal);
+  client.connect().catch(() => {});
+  return attempted;
 }
 
 /** Resolves once `client` is ready, or when `signal` aborts. */
 export function whenReady(client: Connection, signal: AbortSignal): Promise<void> {
   if (client.isReady || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      client.off('ready', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    client.on('ready', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return firstEvent(client, ['ready'], signal);
 }
 
 /** Waits for `promise`, or less if `signal` aborts first. */

@@ -1,4 +1,5 @@
 import { reconnectDelay as retryDelay } from '../redis/connection.js';
+import { resetEvent } from './event.js';
 import type { FanOut, Subscriber } from './fanout.js';
 import { compareIds, isValidId, maxId, ZERO_ID } from './ids.js';
 import { abortable, type Connection, delay, whenReady } from './redis-connection.js';
@@ -102,12 +103,12 @@ export class StreamReader {
         if (signal.aborted) return;
         const verdict = valid ? classify(position, snap) : 'unknown';
         if (verdict !== 'ok') {
-          subscriber.replay({ type: 'reset', id: endOf(snap), reason: verdict });
+          subscriber.replay(resetEvent(endOf(snap), verdict));
           subscriber.goLive(covered);
           return;
         }
         if (subscriber.cursor === undefined) subscriber.seek(position);
-        for (const entry of snap.entries) subscriber.replay({ type: 'purge', event: decode(entry) });
+        for (const entry of snap.entries) subscriber.replay(decode(entry));
         this.#lastKnown = maxId(this.#lastKnown, snap.exists ? snap.lastGenerated : undefined);
         if (snap.entries.length <= PAGE) {
           subscriber.goLive(covered);
@@ -137,7 +138,7 @@ export class StreamReader {
     this.#lastKnown = snap.exists ? end : undefined;
     this.#retained = snap.length;
     this.#lagMs = 0;
-    this.#options.fanout.emit({ type: 'reset', id: end, reason }, this.#epoch);
+    this.#options.fanout.emit(resetEvent(end, reason), this.#epoch);
   }
 
   #deliver(entries: Snapshot['entries']): void {
@@ -146,7 +147,7 @@ export class StreamReader {
       this.#cursor = event.id;
       this.#lastKnown = maxId(this.#lastKnown, event.id);
       this.#lagMs = Math.max(0, Date.now() - event.at);
-      this.#options.fanout.emit({ type: 'purge', event }, this.#epoch);
+      this.#options.fanout.emit(event, this.#epoch);
     }
   }
 

@@ -1,4 +1,5 @@
-import { eventOf } from './fanout.js';
+import { readPurgeEvent } from '@strata/policy/protocol';
+import { frozen } from './event.js';
 import { isValidId, ZERO_ID } from './ids.js';
 import type { Connection } from './redis-connection.js';
 import { resumeDecision } from './resume.js';
@@ -83,15 +84,23 @@ export function classify(from: string, snap: Snapshot): Verdict {
 /** Where a reader goes on from after a look at the stream: its newest id, or `0-0` when there is none. */
 export const endOf = (snap: Snapshot): string => (snap.exists ? snap.lastGenerated : ZERO_ID);
 
-/** A stream entry as the event it holds. */
+/**
+ * A stream entry as the event it holds, read by `readPurgeEvent`: fields this version does not
+ * know are ignored, and an entry it cannot read (not an event this bus wrote, or a newer format
+ * without tags and keys it can read) is a reset, which keeps the order and loses nothing.
+ */
 export function decode([id, fields]: [string, unknown]): PurgeEvent {
+  let data: unknown;
   try {
-    const raw = JSON.parse(String(record(fields).get(FIELD))) as Omit<PurgeEvent, 'id'>;
-    return eventOf(id, raw);
+    data = JSON.parse(String(record(fields).get(FIELD)));
   } catch {
-    // Not an event this bus wrote. Reading it as "purge everything" keeps the order and loses nothing.
-    return eventOf(id, { tags: [], keys: [], all: true, at: Number(id.split('-')[0]) });
+    // not JSON: read as unreadable
   }
+  const event = readPurgeEvent(id, data, Number(id.split('-')[0]));
+  // A field only servers read (the page's reader leaves it out): a pattern purge's own pattern.
+  const pattern = (data as { pattern?: unknown } | undefined)?.pattern;
+  if (typeof pattern === 'string' && !event.all) event.pattern = pattern;
+  return frozen(event);
 }
 
 /** `ERR no such key` from XINFO inside a transaction (node-redis: MultiErrorReply). */

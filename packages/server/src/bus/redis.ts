@@ -1,8 +1,7 @@
 import { StrataError } from '@strata/policy';
-import { requirePeer } from '../optional-peer.js';
-import { createRedis, isCluster, type RedisConnectionOptions, reconnectDelay } from '../redis/connection.js';
-import { busUnavailable, eventOf, FanOut, Subscriber } from './fanout.js';
-import { ZERO_ID } from './ids.js';
+import { isCluster, type RedisConnectionOptions, reconnectDelay, redisSource } from '../redis/connection.js';
+import { checkEvent, wireOf } from './event.js';
+import { busUnavailable, FanOut, Subscriber } from './fanout.js';
 import { type ClusterClient, type Connection, clusterConnection, firstAttempt } from './redis-connection.js';
 import { StreamReader } from './redis-reader.js';
 import { FIELD } from './redis-stream.js';
@@ -45,7 +44,6 @@ export type RedisBusOptions = RedisConnectionOptions & {
  * on a live connection is not noticed.
  */
 export function redisBus(options: RedisBusOptions): Bus {
-  if (!options.client) requirePeer('redis', 'redisBus');
   const stream = options.stream ?? 'strata:purges';
   const retain = options.retain ?? 10_000;
   const blockMs = options.blockMs ?? 5_000;
@@ -58,22 +56,21 @@ export function redisBus(options: RedisBusOptions): Bus {
       `redisBus: blockMs must be a non-negative integer, got ${String(blockMs)}`,
     );
   }
-  const owned = !options.client;
   const fanout = new FanOut();
   const stop = new AbortController();
   let closed = false;
+  const source = redisSource(options, 'redisBus');
   let base: Connection | undefined;
   let connecting: Promise<Connection> | undefined;
 
   /** The command connection; resolves once its first connection attempt has succeeded or failed. */
   const connection = (): Promise<Connection> => {
     connecting ??= (async () => {
-      const client =
-        options.client ?? (await createRedis(options.cluster ? options : { url: options.url }, 'redisBus'));
+      const client = await source.create();
       const created = isCluster(client)
         ? clusterConnection(client as unknown as ClusterClient, stream, reconnectDelay)
         : (client as unknown as Connection);
-      if (options.client) {
+      if (!source.owned) {
         base = created;
         return base;
       }
@@ -100,9 +97,8 @@ export function redisBus(options: RedisBusOptions): Bus {
     shared: true,
     async publish(input) {
       if (closed) throw busUnavailable('the Redis bus is closed');
-      eventOf(ZERO_ID, input); // the shape checks every bus makes, before anything is written
-      const { tags, keys, partition, all, pattern, at } = input;
-      const body = JSON.stringify({ tags, keys, partition, all, pattern, at }); // undefined members are left out
+      checkEvent(input); // the shape checks every bus makes, before anything is written
+      const body = JSON.stringify(wireOf(input));
       const c = await connection().catch((error: unknown) => {
         throw unavailable(error);
       });
@@ -159,7 +155,7 @@ export function redisBus(options: RedisBusOptions): Bus {
       await reader.stop(); // ends its blocking read now, not after `blockMs`
       // A client still being created sees `closed` and gives up; one created is ended here.
       const client = base ?? (await connecting?.catch(() => undefined));
-      if (!owned || !client) return;
+      if (!source.owned || !client) return;
       if (client.isReady) await client.close().catch(() => client.destroy());
       else client.destroy();
     },

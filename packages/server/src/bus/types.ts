@@ -1,33 +1,22 @@
-/** One purge, as every subscriber sees it. */
-export interface PurgeEvent {
-  /** The bus's id for it: ordered, comparable with `compareIds` (Redis stream id form `ms-seq`). */
-  id: string;
-  tags: string[];
-  /** URLs or paths whose every variant is purged. */
-  keys: string[];
-  /** Set for purges of private content: only that partition's browsers may be told. */
-  partition?: string;
-  /** Drop everything tagged (a `clear-all`). */
-  all?: boolean;
-  /**
-   * Set when the purge was a pattern: `keys` then lists only what the shared store held, so an
-   * instance keeping entries of its own (the L1) drops them all.
-   */
-  pattern?: string;
-  /** When it was published (ms since epoch). */
-  at: number;
-}
+import type { PurgeEvent } from '@strata/policy/protocol';
 
-/** What a subscriber receives: purges in order, or a reset when it cannot be caught up exactly. */
-export type BusMessage =
-  | { type: 'purge'; event: PurgeEvent }
-  /**
-   * The resume point is older than what the bus retains, unknown, or the log was lost (a Redis
-   * restart without persistence): purges may have been missed, so drop everything tagged.
-   * `id` is where the subscriber continues from (resume from it after a reconnect): the log's
-   * newest id, which every purge up to then is covered by, or `0-0` when the log is empty.
-   */
-  | { type: 'reset'; id: string | undefined; reason: 'retention' | 'unknown' | 'log-lost' };
+/**
+ * What a subscriber receives: the purge event of `@strata/policy/protocol`, the same object the
+ * stream then carries to the browsers. Events come in log order. A reset is an event with `all`
+ * set: from the log (`reason` `clear-all`, or `unreadable` for an entry this version cannot
+ * read), or made by the bus when it cannot catch the subscriber up exactly (`retention`,
+ * `unknown`, `log-lost`: purges may have been missed). A reset the bus made has no place in the
+ * log: its `id` is where the subscriber continues from (resume from it after a reconnect), the
+ * log's newest id, which every purge up to then is covered by, or `0-0` when the log is empty.
+ * Either way the subscriber drops everything tagged.
+ */
+export type { PurgeEvent };
+
+/** What a subscriber is called with: one event at a time, in log order. */
+export type Listener = (event: PurgeEvent) => void;
+
+/** An event as `publish` takes it: the log assigns the id, the bus writes its own format version. */
+export type NewPurgeEvent = Omit<PurgeEvent, 'id' | 'v'>;
 
 export interface Subscription {
   close(): void;
@@ -58,16 +47,16 @@ export interface Bus {
    */
   readonly shared?: boolean;
   /** Appends one event; resolves to its id once the log has accepted it. Rejects when the log is unreachable. */
-  publish(event: Omit<PurgeEvent, 'id'>): Promise<string>;
+  publish(event: NewPurgeEvent): Promise<string>;
   /**
    * Calls `listener` with every event after `from` (exclusive) in order, then live events as
    * they are published. Without `from`, only events published from now on: every event this
    * instance publishes after the call, and those of other instances from the moment this one has
    * read the log's end (there is no causal "before" across processes; resume from an id to be
    * exact). When `from` is older than the retained log, unknown, or the log was lost, the first
-   * message is a `reset`. Messages are delivered asynchronously, never before `subscribe` returns.
+   * event is a reset. Events are delivered asynchronously, never before `subscribe` returns.
    */
-  subscribe(from: string | undefined, listener: (message: BusMessage) => void): Subscription;
+  subscribe(from: string | undefined, listener: Listener): Subscription;
   stats(): BusStats;
   close(): Promise<void>;
 }

@@ -5,14 +5,14 @@ import { canonicalPath, StrataError } from '@strata/policy';
  * The URL part of a cache key: scheme and host lower-cased, the path in canonical form (escapes of
  * unreserved characters decoded, the others' hex upper-cased: RFC 3986 §6.2.2, `canonicalPath`),
  * query parameters sorted (stable for equal names), fragment dropped. `?b=2&a=1` and `?a=1&b=2`
- * share an entry, and so do `/m%65` and `/me`. Throws `E_KEY_INVALID` for a path no cache may
+ * share an entry, and so do `/m%65` and `/me`. Throws `E_URL_INVALID` for a path no cache may
  * store (invalid escape, `%00`, not UTF-8).
  */
 export function normalizeUrl(url: string | URL): string {
   const parsed = new URL(url);
   const path = canonicalPath(parsed);
   if (path === undefined) {
-    throw new StrataError('E_KEY_INVALID', `${JSON.stringify(parsed.pathname)} has an invalid escape: never cached`);
+    throw new StrataError('E_URL_INVALID', `${JSON.stringify(parsed.pathname)} has an invalid escape: never cached`);
   }
   return `${parsed.protocol}//${parsed.host}${path}${sortedQuery(parsed)}`;
 }

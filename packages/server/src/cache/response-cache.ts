@@ -7,6 +7,7 @@ import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
 import type { Entry } from './entry.js';
 import { mutable } from './policy-headers.js';
+import type { SharedFlightSettings } from './shared-flight.js';
 import { isOriginTimeout } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams } from './status.js';
 import { freshness, TaggedCache } from './tagged-cache.js';
@@ -33,13 +34,16 @@ export interface ResponseCacheOptions {
   cacheableStatuses: ReadonlySet<number>;
   /** Background work (revalidations) is tracked so `close()` can wait for it. */
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: its entries cannot be trusted, so go to the origin. */
-  bypass: () => boolean;
+  /** True when purges waiting for the store name the entry (see `TaggedCacheOptions.bypass`): go to the origin. */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a miss waits for the origin before its callers get stale-if-error or a 504. Default: no limit. */
   originTimeoutMs?: number;
+  /** Cross-instance single flight for misses (see `StrataOptions.sharedFlight`). Default: off. */
+  sharedFlight?: SharedFlightSettings | undefined;
 }
 
-type Fetched = { entry: Entry; stored: boolean } | { response: Response };
+/** What a load gave: an entry (`shared`: the one another instance's load stored), or a response not kept. */
+type Fetched = { entry: Entry; stored: boolean; shared?: boolean } | { response: Response };
 
 /** A response served from the cache, as plain data. Header names are lower-case. */
 export interface StoredAnswer {
@@ -79,7 +83,7 @@ export class ResponseCache {
     const read = await this.#core.read(lookup.key, lookup.tags);
     if (read.kind !== 'read') {
       if (read.kind === 'unavailable') stats.storeErrors++;
-      return this.#bypass(request, route, next);
+      return this.#bypass(request, route, next, read.kind === 'bypass' ? 'purge-pending' : 'store-unavailable');
     }
     const { entry, versions } = read;
 
@@ -104,6 +108,7 @@ export class ResponseCache {
     if (request.method === 'HEAD') {
       // A HEAD miss is answered by the origin and not stored: it has no body to keep.
       stats.record(route, 'miss');
+      stats.originCall(route);
       return this.#decorate(mutable(await next(request)), 'MISS', { fwd: 'method' });
     }
 
@@ -111,16 +116,22 @@ export class ResponseCache {
     let fetched: Fetched;
     let collapsed = false;
     try {
-      const flight = this.#core.load(lookup.key, versions, () => this.#fetch(request, lookup, versions, next));
+      const flight = this.#core.load(lookup.key, versions, () => this.#fetch(request, lookup, versions, next), {
+        tags: lookup.tags,
+        adopt: (found) => ({ entry: found, stored: false, shared: true }),
+      });
       collapsed = !flight.leader;
       fetched = await flight.promise;
+      // Another instance's load answered it: this read waited for that call, as a collapsed one does.
+      if ('shared' in fetched && fetched.shared) collapsed = true;
     } catch (error) {
       if (entry && canFallBack) return this.#errorFallback(request, entry, route);
       if (!isOriginTimeout(error)) throw error;
       // RFC 9110 §15.6.5: the origin did not answer in time.
-      stats.record(route, 'miss');
+      stats.record(route, collapsed ? 'collapsed' : 'miss');
       const timedOut = jsonError('E_ORIGIN_TIMEOUT', (error as Error).message);
-      return this.#decorate(timedOut, 'MISS', { fwd: entry ? 'stale' : 'uri-miss', detail: 'origin-timeout' });
+      const fwd = entry ? 'stale' : 'uri-miss';
+      return this.#decorate(timedOut, 'MISS', { fwd, collapsed, detail: 'origin-timeout' });
     }
 
     if ('response' in fetched) {
@@ -128,12 +139,15 @@ export class ResponseCache {
         await fetched.response.body?.cancel();
         return this.#errorFallback(request, entry, route);
       }
-      // Not shareable (too large, or not storable and already consumed by the leader): waiters ask the origin.
+      // Not shareable (too large, or not storable and already consumed by the leader): waiters ask
+      // the origin themselves, so each is a miss of its own.
+      if (collapsed) stats.originCall(route);
       const response = collapsed ? mutable(await next(originRequest(request))) : fetched.response;
       stats.record(route, 'miss');
       return this.#decorate(response, 'MISS', { fwd: entry ? 'stale' : 'uri-miss' });
     }
-    stats.record(route, 'miss');
+    // A read that waited for another read's load shared its answer: collapsed, not a miss of its own.
+    stats.record(route, collapsed ? 'collapsed' : 'miss');
     return this.#fromEntry(request, fetched.entry, route, undefined, {
       fwd: entry ? 'stale' : 'uri-miss',
       fwdStatus: fetched.entry.status,
@@ -143,6 +157,7 @@ export class ResponseCache {
   }
 
   async #fetch(request: Request, lookup: Lookup, versions: readonly number[], next: Next): Promise<Fetched> {
+    this.#o.stats.originCall(lookup.match.route.match);
     const response = await next(originRequest(request));
     if (!this.#storable(response, lookup)) return { response: mutable(response) };
     const body = await readBody(response.body, this.#o.maxBodyBytes);
@@ -187,9 +202,11 @@ export class ResponseCache {
     return true;
   }
 
-  async #bypass(request: Request, route: string, next: Next): Promise<Response> {
+  /** The origin's answer, past the store: it failed, or a purge naming the entry waits for it. */
+  async #bypass(request: Request, route: string, next: Next, detail: string): Promise<Response> {
     this.#o.stats.record(route, 'bypass');
-    return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail: 'store-unavailable' });
+    this.#o.stats.originCall(route);
+    return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail });
   }
 
   #errorFallback(request: Request, entry: Entry, route: string): Response {

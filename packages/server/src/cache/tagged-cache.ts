@@ -1,6 +1,7 @@
 import type { Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { type Entry, EntryReader, encodeEntry, storeTtl } from './entry.js';
+import { type SharedFlightSettings, sharedFlight } from './shared-flight.js';
 import { flightKey, SingleFlight } from './single-flight.js';
 
 export interface TaggedCacheOptions {
@@ -9,14 +10,19 @@ export interface TaggedCacheOptions {
   now: () => number;
   /** Background work (refreshes) is tracked so `close()` can wait for it. */
   track: (work: Promise<unknown>) => void;
-  /** True while purges could not reach the store: its entries cannot be trusted. */
-  bypass: () => boolean;
+  /**
+   * True when purges waiting for the store name an entry under `tags` (stored at `storedAt`, once
+   * read): it cannot be trusted, and the read bypasses the store.
+   */
+  bypass: (tags: readonly string[], storedAt?: number) => boolean;
   /** How long a load may run before its callers get an `E_ORIGIN_TIMEOUT` error. Default: no limit. */
   originTimeoutMs?: number;
+  /** Cross-instance single flight through store leases (shared stores only). Default: off. */
+  sharedFlight?: SharedFlightSettings | undefined;
 }
 
 /**
- * What a read found. `bypass`: the store is not to be trusted (purges could not reach it);
+ * What a read found. `bypass`: the store is not to be trusted for it (purges naming it could not reach it);
  * `unavailable`: the read failed. Otherwise the entry, if one is current, and the tag versions
  * read with it, which any load or write for this read must carry.
  */
@@ -61,14 +67,17 @@ export class TaggedCache<L> {
 
   /** Reads `key` and the versions of `tags`; the entry only when it is current under them. */
   async read(key: string, tags: readonly string[]): Promise<TaggedRead> {
-    if (this.#o.bypass()) return { kind: 'bypass' };
+    if (this.#o.bypass(tags)) return { kind: 'bypass' };
     let read: Awaited<ReturnType<ResilientStore['read']>>;
     try {
       read = await this.#o.store.read(key, tags);
     } catch {
       return { kind: 'unavailable' };
     }
-    return { kind: 'read', entry: this.#reader.read(read.value, tags, read.versions), versions: read.versions };
+    const entry = this.#reader.read(read.value, tags, read.versions);
+    // Asked again: a purge may have started waiting during the read, and the entry may be newer than it.
+    if (this.#o.bypass(tags, entry?.storedAt)) return { kind: 'bypass' };
+    return { kind: 'read', entry, versions: read.versions };
   }
 
   /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */
@@ -76,9 +85,26 @@ export class TaggedCache<L> {
     return entry.age + Math.max(0, (this.#o.now() - entry.storedAt) / 1000);
   }
 
-  /** Runs `load` once for every concurrent caller that read the same key at the same tag versions. */
-  load(key: string, versions: readonly number[], load: () => Promise<L>): { promise: Promise<L>; leader: boolean } {
-    return this.#flights.run(flightKey(key, versions), load);
+  /**
+   * Runs `load` once for every concurrent caller that read the same key at the same tag versions.
+   * With `shared` (and the `sharedFlight` option, on a shared store), once for every instance: the
+   * others wait for the entry under `shared.tags` and take it through `shared.adopt`.
+   */
+  load(
+    key: string,
+    versions: readonly number[],
+    load: () => Promise<L>,
+    shared?: { tags: readonly string[]; adopt: (entry: Entry) => L },
+  ): { promise: Promise<L>; leader: boolean } {
+    const name = flightKey(key, versions);
+    const settings = this.#o.sharedFlight;
+    if (!shared || !settings || !this.#o.store.shared) return this.#flights.run(name, load);
+    const find = async () => {
+      const read = await this.read(key, shared.tags);
+      const entry = read.kind === 'read' ? read.entry : undefined;
+      return entry && freshness(entry, this.age(entry)) === 'fresh' ? shared.adopt(entry) : undefined;
+    };
+    return this.#flights.run(name, () => sharedFlight(this.#o.store, name, settings, load, find));
   }
 
   /**

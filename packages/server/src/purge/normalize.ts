@@ -1,5 +1,5 @@
 import { assertTag, StrataError } from '@strata/policy';
-import type { PurgeEvent } from '../bus/types.js';
+import type { NewPurgeEvent } from '../bus/types.js';
 import { urlTag } from '../cache/key.js';
 import type { CdnPurge } from '../cdn/types.js';
 
@@ -20,12 +20,19 @@ export interface PurgeRequest {
   partition?: string;
 }
 
-/** A checked request: tags and keys deduplicated, the table resolved into its tag. */
-export type NormalizedPurge = Omit<PurgeRequest, 'tags' | 'keys'> & { tags: string[]; keys: string[] };
+/**
+ * A checked request: tags and keys deduplicated, the table resolved into its tag. `cdnKeys`, when
+ * set, are the keys the CDNs are told of (a write's own URLs reach them only when configured).
+ */
+export type NormalizedPurge = Omit<PurgeRequest, 'tags' | 'keys'> & {
+  tags: string[];
+  keys: string[];
+  cdnKeys?: string[];
+};
 
 /** The event to publish (the log assigns its id), the tags to bump in the store, and what the CDNs drop. */
 export interface PurgeBody {
-  event: Omit<PurgeEvent, 'id'>;
+  event: NewPurgeEvent;
   bumps: string[];
   cdn: CdnPurge & { all: boolean };
 }
@@ -39,50 +46,50 @@ const TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
 /** The tag a table's cached queries carry: unqualified names are in `public`, unquoted names fold to lower case. */
 export function tableTag(table: string): string {
   const match = TABLE.exec(table);
-  if (!match) throw new StrataError('E_KEY_INVALID', `table ${JSON.stringify(table)} is not a table name`);
+  if (!match) throw new StrataError('E_TABLE_INVALID', `table ${JSON.stringify(table)} is not a table name`);
   return `table:${(match[1] ?? 'public').toLowerCase()}.${(match[2] as string).toLowerCase()}`;
 }
 
 function list(value: unknown, what: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new StrataError('E_KEY_INVALID', `${what} must be a list of strings`);
+    throw new StrataError('E_PURGE_INVALID', `${what} must be a list of strings`);
   }
   if (value.length > MAX_PURGE_ITEMS) {
-    throw new StrataError('E_KEY_INVALID', `at most ${MAX_PURGE_ITEMS} ${what} per purge`);
+    throw new StrataError('E_PURGE_INVALID', `at most ${MAX_PURGE_ITEMS} ${what} per purge`);
   }
   return [...new Set(value as string[])];
 }
 
 function assertKey(key: string): void {
   if (!(key.startsWith('/') || /^https?:\/\/[^\s]+$/.test(key)) || /\s/.test(key) || key.length > MAX_KEY_CHARS) {
-    throw new StrataError('E_KEY_INVALID', `purge key ${JSON.stringify(key)} must be a path or an http(s) URL`);
+    throw new StrataError('E_URL_INVALID', `purge key ${JSON.stringify(key)} must be a path or an http(s) URL`);
   }
 }
 
 /** Checks a purge request and resolves table names; throws a StrataError naming the first problem. */
 export function normalizePurge(request: PurgeRequest): NormalizedPurge {
   if (typeof request !== 'object' || request === null)
-    throw new StrataError('E_KEY_INVALID', 'a purge needs an object');
+    throw new StrataError('E_PURGE_INVALID', 'a purge needs an object');
   const tags = list(request.tags, 'tags');
   for (const tag of tags) assertTag(tag);
   const keys = list(request.keys, 'keys');
   for (const key of keys) assertKey(key);
   if (request.table !== undefined) {
-    if (typeof request.table !== 'string') throw new StrataError('E_KEY_INVALID', 'table must be a string');
+    if (typeof request.table !== 'string') throw new StrataError('E_PURGE_INVALID', 'table must be a string');
     tags.push(tableTag(request.table));
   }
   if (
     request.pattern !== undefined &&
     (typeof request.pattern !== 'string' || request.pattern.length === 0 || request.pattern.length > MAX_PATTERN_CHARS)
   ) {
-    throw new StrataError('E_KEY_INVALID', `pattern must be a glob of 1 to ${MAX_PATTERN_CHARS} characters`);
+    throw new StrataError('E_GLOB_INVALID', `pattern must be a glob of 1 to ${MAX_PATTERN_CHARS} characters`);
   }
   if (request.partition !== undefined && (typeof request.partition !== 'string' || request.partition.length === 0)) {
-    throw new StrataError('E_KEY_INVALID', 'partition must be a non-empty string');
+    throw new StrataError('E_PURGE_INVALID', 'partition must be a non-empty string');
   }
   if (tags.length === 0 && keys.length === 0 && request.pattern === undefined) {
-    throw new StrataError('E_KEY_INVALID', 'a purge needs tags, keys, a pattern or a table');
+    throw new StrataError('E_PURGE_INVALID', 'a purge needs tags, keys, a pattern or a table');
   }
   return { ...request, tags, keys };
 }
@@ -95,13 +102,17 @@ export function normalizePurge(request: PurgeRequest): NormalizedPurge {
 export function purgeBody(request: NormalizedPurge, patternKeys: readonly string[], at: number): PurgeBody {
   const tags = [...new Set(request.tags)];
   const keys = [...new Set([...request.keys, ...patternKeys])];
-  const event: Omit<PurgeEvent, 'id'> = { tags, keys, at };
+  const event: NewPurgeEvent = { tags, keys, at };
   if (request.partition !== undefined) event.partition = request.partition;
   if (request.pattern !== undefined) event.pattern = request.pattern;
   return {
     event,
     bumps: [...tags, ...keys.map(urlTag)],
-    cdn: { tags, urls: keys.filter((k) => k.startsWith('http')), all: false },
+    cdn: {
+      tags,
+      urls: [...new Set([...(request.cdnKeys ?? request.keys), ...patternKeys])].filter((k) => k.startsWith('http')),
+      all: false,
+    },
   };
 }
 

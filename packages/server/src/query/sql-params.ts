@@ -40,13 +40,25 @@ export function encodeParams(params: readonly unknown[]): string {
   return JSON.stringify(params.map(encode));
 }
 
+/** The digest of a canonical statement: computed once per statement text, not per call. */
+export function statementDigest(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
 /**
- * The cache key of a canonical statement and its parameters: sha256, base64url. `queryKey(sql, p)`
- * equals `keyOf(analyzeSql(sql).canonical, p)`, so a caller holding an analysis need not parse twice.
+ * The cache key of a statement digest and its parameters: one sha256 (base64url) over both. The
+ * parameters are hashed, never kept as they are: they can be a session token or an email, and
+ * keys are seen by whoever reads the store or `/query-stats`.
+ */
+export function keyFor(digest: string, params: readonly unknown[] = []): string {
+  // A digest holds no newline, so the separator cannot occur inside it.
+  return createHash('sha256').update(digest).update('\n').update(encodeParams(params)).digest('base64url');
+}
+
+/**
+ * The cache key of a canonical statement and its parameters. `queryKey(sql, p)` equals
+ * `keyOf(analyzeSql(sql).canonical, p)`, so a caller holding an analysis need not parse twice.
  */
 export function keyOf(canonical: string, params: readonly unknown[] = []): string {
-  // The canonical JSON escapes newlines, so the separator cannot occur inside it.
-  return createHash('sha256')
-    .update(`${canonical}\n${encodeParams(params)}`)
-    .digest('base64url');
+  return keyFor(statementDigest(canonical), params);
 }

@@ -6,6 +6,7 @@
 import { StrataError } from '@strata/policy';
 import { loadPeer } from '../optional-peer.js';
 import { keyOf } from './sql-params.js';
+import { type RowShape, rowShape } from './sql-rows.js';
 import { normalizeViews, TableWalker } from './sql-tables.js';
 
 export type SqlKind =
@@ -33,6 +34,8 @@ export interface SqlAnalysis {
   canonical: string;
   /** For 'transaction': which one. */
   transaction?: SqlTransaction;
+  /** For one SELECT, UPDATE, DELETE or INSERT on one table: the columns it pins (sql-rows.ts). */
+  rows?: RowShape;
 }
 
 export interface SqlOptions {
@@ -94,6 +97,8 @@ export function analyzeSql(sql: string, options?: SqlOptions): SqlAnalysis | und
     canonical: canonicalJson(stmts),
   };
   if (kind === 'transaction' && transaction !== undefined) analysis.transaction = transaction;
+  const rows = stmts.length === 1 ? rowShape(stmts[0]) : undefined;
+  if (rows) analysis.rows = rows;
   return analysis;
 }
 
@@ -104,9 +109,10 @@ export function tablesFromSql(sql: string, options?: SqlOptions): { read: string
 }
 
 /**
- * Cache key: sha256 (base64url) of canonical SQL + JSON of the parameter values; undefined when
- * unparseable. Parameters are encoded by `encodeParams` in sql-params.ts (Date as UTC ISO, bigint as
- * digits, bytes as base64, each tagged so that no string or object can collide with them).
+ * Cache key: one sha256 (base64url) over the digest of the canonical SQL and the JSON of the
+ * parameter values; undefined when unparseable. Parameters are encoded by `encodeParams` in
+ * sql-params.ts (Date as UTC ISO, bigint as digits, bytes as base64, each tagged so that no string
+ * or object can collide with them).
  */
 export function queryKey(sql: string, params?: readonly unknown[]): string | undefined {
   const stmts = parseStatements(sql);

@@ -1,5 +1,5 @@
 import type { RedisClientType, RedisClusterOptions, RedisClusterType } from 'redis';
-import { loadPeer } from '../optional-peer.js';
+import { loadPeer, requirePeer } from '../optional-peer.js';
 
 /** Where `redisStore` and `redisBus` connect: a URL, a caller's client or cluster, or cluster options. */
 export type RedisConnectionOptions =
@@ -57,4 +57,26 @@ export async function createRedis(
   }
   created.on('error', () => {});
   return created;
+}
+
+/** Where `redisStore` or `redisBus` gets its connection, as its options say. */
+export interface RedisSource {
+  /** True when the store or bus creates the connection, and so also closes it. */
+  readonly owned: boolean;
+  /** The caller's client or cluster as it is, or a new (not yet connected) one. */
+  create(): Promise<RedisClientType | RedisClusterType>;
+}
+
+/**
+ * Reads the connection options `redisStore` and `redisBus` share, when the store or bus is
+ * created: without a caller's client, `redis` must be installed (`neededBy` names the caller in
+ * the error that says it is not).
+ */
+export function redisSource(options: RedisConnectionOptions, neededBy: string): RedisSource {
+  if (options.client) {
+    const { client } = options;
+    return { owned: false, create: async () => client };
+  }
+  requirePeer('redis', neededBy);
+  return { owned: true, create: () => createRedis(options.cluster ? options : { url: options.url }, neededBy) };
 }

@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { RedisClientType, RedisClusterType } from 'redis';
-import { requirePeer } from '../optional-peer.js';
 import { positiveOption } from '../options.js';
-import { createRedis, isCluster, type RedisConnectionOptions } from '../redis/connection.js';
+import { isCluster, type RedisConnectionOptions, redisSource } from '../redis/connection.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
+
+/** Deletes a lease only while it still holds the caller's token. */
+const UNLEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 export type RedisStoreOptions = RedisConnectionOptions & {
   /**
@@ -36,7 +39,7 @@ export type RedisStoreOptions = RedisConnectionOptions & {
  * they expire with their entries. Configure `maxmemory` on the server for a hard bound.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  if (!options.client) requirePeer('redis', 'redisStore');
+  const source = redisSource(options, 'redisStore');
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
@@ -45,14 +48,14 @@ export function redisStore(options: RedisStoreOptions): Store {
   // SCAN patterns need the prefix escaped: a prefix like `app[1]` must not match `app1`'s keys.
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
-  const owned = !options.client;
+  const leaseKey = (name: string) => `${prefix}:l:${name}`;
   let connecting: Promise<RedisClient> | undefined;
 
   const client = (): Promise<RedisClient> => {
     connecting ??= (async () => {
       // A cluster has the same per-key commands as a client: it stands in for one (see `nodes`).
-      if (options.client) return options.client as RedisClient;
-      const created = await createRedis(options.cluster ? options : { url: options.url }, 'redisStore');
+      const created = await source.create();
+      if (!source.owned) return created as RedisClient;
       try {
         await created.connect();
       } catch (error) {
@@ -86,12 +89,21 @@ export function redisStore(options: RedisStoreOptions): Store {
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
     Promise.all(tags.map(async (tag) => Number((await c.get(tagKey(tag))) ?? 0)));
 
-  // Connect at once, so the first request does not pay for the connection (failures retry lazily).
-  client().catch(() => {});
+  // Connect at once, so the first request does not pay for the connection (failures retry lazily);
+  // until this first attempt settles, `ready()` lets operations wait for it.
+  let opening: Promise<void> | undefined = client().then(
+    () => {
+      opening = undefined;
+    },
+    () => {
+      opening = undefined;
+    },
+  );
 
   return {
     level: 'REDIS',
     shared: true,
+    ready: () => opening,
     async read(key, tags): Promise<StoreRead> {
       const c = await client();
       const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);
@@ -122,6 +134,16 @@ export function redisStore(options: RedisStoreOptions): Store {
           return version;
         }),
       );
+    },
+    async lease(name, ttlMs) {
+      const token = randomUUID();
+      const c = await client();
+      const set = await c.set(leaseKey(name), token, { NX: true, PX: Math.max(1, Math.round(ttlMs)) });
+      return set === 'OK' ? token : undefined;
+    },
+    async unlease(name, token) {
+      const c = await client();
+      await c.eval(UNLEASE, { keys: [leaseKey(name)], arguments: [token] });
     },
     async delete(keys) {
       if (keys.length === 0) return 0;
@@ -179,7 +201,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async close() {
       const pending = connecting;
       connecting = undefined;
-      if (!owned || !pending) return;
+      if (!source.owned || !pending) return;
       const c = await pending.catch(() => undefined);
       if (c?.isOpen) await c.close();
     },

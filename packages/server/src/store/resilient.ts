@@ -12,6 +12,11 @@ export interface ResilienceOptions {
   failureThreshold?: number;
   /** How long an open circuit rejects at once before one trial call. Default 5,000 ms. */
   resetAfterMs?: number;
+  /**
+   * Longest wait for the store's first connection (see `Store.ready`) before an operation issued
+   * meanwhile counts as failed; the operation's own `timeoutMs` starts once it is open. Default 2,000 ms.
+   */
+  connectTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -33,7 +38,7 @@ export interface ResilientStore extends Store {
   health(): StoreHealth;
 }
 
-const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear'] as const;
+const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear', 'lease', 'unlease'] as const;
 
 /**
  * `size()` feeds monitoring and `keys()` serves pattern purges: both scan the whole store (a
@@ -53,6 +58,7 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
   const timeoutMs = options.timeoutMs ?? 100;
   const threshold = options.failureThreshold ?? 5;
   const resetAfterMs = options.resetAfterMs ?? 5_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
   const now = options.now ?? Date.now;
   let circuit: CircuitState = 'closed';
   let consecutive = 0;
@@ -114,26 +120,21 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
       trial = true;
     }
     health.operations++;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let settled = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Under load a due timer runs before the event loop reads the sockets, so the answer may
-        // already be waiting: let the loop's I/O phase run first (setImmediate comes after it),
-        // and time out only if the answer is still missing. A busy process is not a dead store.
-        setImmediate(() => {
-          if (settled) return;
-          health.timeouts++;
-          reject(new StrataError('E_STORE_TIMEOUT', `${store.level} store did not answer within ${timeoutMs} ms`));
-        });
-      }, timeoutMs);
-      timer.unref?.();
-    });
     try {
-      const pending = operation().finally(() => {
-        settled = true;
-      });
-      const result = await Promise.race([pending, timeout]);
+      // Cold start: wait for the first connection, so a fresh instance does not send its first
+      // burst to the origin; the operation's own timeout starts once the store is open.
+      const opening = store.ready?.();
+      if (opening)
+        await deadline(
+          opening,
+          connectTimeoutMs,
+          () => `${store.level} store did not connect within ${connectTimeoutMs} ms`,
+        );
+      const result = await deadline(
+        operation(),
+        timeoutMs,
+        () => `${store.level} store did not answer within ${timeoutMs} ms`,
+      );
       record(true);
       consecutive = 0;
       circuit = 'closed';
@@ -141,14 +142,43 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     } catch (error) {
       return fail(error);
     } finally {
-      clearTimeout(timer);
       trial = false;
+    }
+  }
+
+  /**
+   * `work`, or an E_STORE_TIMEOUT after `ms`. Under load a due timer runs before the event loop
+   * reads the sockets, so the answer may already be waiting: the loop's I/O phase runs first
+   * (setImmediate comes after it), and the wait times out only if the answer is still missing.
+   * A busy process is not a dead store.
+   */
+  async function deadline<T>(work: Promise<T>, ms: number, message: () => string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const pending = work.finally(() => {
+      settled = true;
+    });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        setImmediate(() => {
+          if (settled) return;
+          health.timeouts++;
+          reject(new StrataError('E_STORE_TIMEOUT', message()));
+        });
+      }, ms);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([pending, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   const wrapped = { level: store.level, shared: store.shared, close: () => store.close() } as ResilientStore;
   for (const method of METHODS) {
-    const original = store[method] as (...args: unknown[]) => Promise<unknown>;
+    const original = store[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    if (!original) continue;
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       guard(() => original.apply(store, args));
   }

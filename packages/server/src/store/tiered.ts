@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Bus, BusMessage, Subscription } from '../bus/types.js';
+import type { Bus, PurgeEvent, Subscription } from '../bus/types.js';
 import { urlTag } from '../cache/key.js';
 import { positiveOption } from '../options.js';
 import { matchKeys } from './glob.js';
@@ -78,9 +78,9 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
     following = connected;
     return connected;
   };
-  const apply = (message: BusMessage) => {
-    if (message.type === 'reset') return flush();
-    const { event } = message;
+  const apply = (event: PurgeEvent) => {
+    // A reset (the log's clear-all, an entry this version cannot read, or purges the bus could not
+    // replay) and a pattern purge drop everything.
     if (event.all || event.pattern !== undefined) return flush();
     mirror.invalidate([...event.tags, ...event.keys.map(urlTag)]);
   };

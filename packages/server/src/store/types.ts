@@ -41,6 +41,19 @@ export interface Store {
   /** Entry count and stored bytes, as far as the backend can tell. */
   size(): Promise<{ entries: number; bytes: number }>;
   close(): Promise<void>;
+  /**
+   * While the store's first connection is opening, a promise that settles (never rejects) once it
+   * is open or has failed; otherwise undefined. Operations issued meanwhile wait for it instead of
+   * timing out. Stores with nothing to open leave it out.
+   */
+  ready?(): Promise<void> | undefined;
+  /**
+   * Takes the lease `name` for `ttlMs` if nobody holds it: resolves to the holder's token, or
+   * undefined when another holds it. Shared stores only; it serves cross-instance single flight.
+   */
+  lease?(name: string, ttlMs: number): Promise<string | undefined>;
+  /** Gives back a lease taken with `token` (a lease that expired and was taken since is left alone). */
+  unlease?(name: string, token: string): Promise<void>;
 }
 
 /** How long a tag counter outlives the entries written with it, covering origin fetches in flight. */

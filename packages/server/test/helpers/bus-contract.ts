@@ -1,14 +1,19 @@
+import { EVENT_FORMAT } from '@strata/policy/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isLoss } from '../../src/bus/event.js';
 import { compareIds, isValidId, ZERO_ID } from '../../src/bus/ids.js';
-import type { Bus, BusMessage, PurgeEvent } from '../../src/bus/types.js';
+import type { Bus, PurgeEvent } from '../../src/bus/types.js';
 
-type Reset = Extract<BusMessage, { type: 'reset' }>;
+/** What a reset the bus makes looks like: drop everything tagged, and go on after `id`. */
+export const reset = (id: string | undefined, reason: 'retention' | 'unknown' | 'log-lost') =>
+  expect.objectContaining({ id, all: true, reason, tags: [], keys: [] });
 
 /** A subscription that records what it receives and resolves waits as soon as a condition holds. */
 export interface Watch {
-  readonly messages: BusMessage[];
+  readonly messages: PurgeEvent[];
   ids(): string[];
-  resets(): Reset[];
+  /** The resets the bus made (not log entries). */
+  resets(): PurgeEvent[];
   /** Resolves when `predicate` holds, checked on every message; rejects after `timeoutMs`. */
   until(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>;
   /** Waits for `count` purges in all. */
@@ -19,13 +24,13 @@ export interface Watch {
 }
 
 export function watch(bus: Bus, from: string | undefined): Watch {
-  const messages: BusMessage[] = [];
+  const messages: PurgeEvent[] = [];
   const checks = new Set<() => void>();
   const subscription = bus.subscribe(from, (message) => {
     messages.push(message);
     for (const check of checks) check();
   });
-  const ids = () => messages.flatMap((message) => (message.type === 'purge' ? [message.event.id] : []));
+  const ids = () => messages.flatMap((event) => (isLoss(event) ? [] : [event.id]));
   const until = (what: string, predicate: () => boolean, timeoutMs = 5_000) =>
     new Promise<void>((resolve, reject) => {
       if (predicate()) return resolve();
@@ -37,7 +42,7 @@ export function watch(bus: Bus, from: string | undefined): Watch {
       };
       const timer = setTimeout(() => {
         checks.delete(check);
-        const seen = messages.map((m) => (m.type === 'purge' ? m.event.id : `reset(${m.reason}→${m.id})`));
+        const seen = messages.map((m) => (isLoss(m) ? `reset(${m.reason}→${m.id})` : m.id));
         reject(new Error(`no ${what} within ${timeoutMs} ms; got ${messages.length}: ${seen.slice(-8).join(', ')}`));
       }, timeoutMs);
       checks.add(check);
@@ -45,7 +50,7 @@ export function watch(bus: Bus, from: string | undefined): Watch {
   return {
     messages,
     ids,
-    resets: () => messages.filter((message): message is Reset => message.type === 'reset'),
+    resets: () => messages.filter(isLoss),
     until,
     untilCount: (count, timeoutMs) => until(`${count} purges`, () => ids().length >= count, timeoutMs),
     untilAll: (expected, timeoutMs) =>
@@ -62,7 +67,11 @@ export function watch(bus: Bus, from: string | undefined): Watch {
 }
 
 let counter = 0;
-export const event = (tag = `t:${++counter}`): Omit<PurgeEvent, 'id'> => ({ tags: [tag], keys: [], at: Date.now() });
+export const event = (tag = `t:${++counter}`): Parameters<Bus['publish']>[0] => ({
+  tags: [tag],
+  keys: [],
+  at: Date.now(),
+});
 /** Published together (pipelined on Redis); the ids come back in publish order. */
 export const publishMany = (bus: Bus, count: number) =>
   Promise.all(Array.from({ length: count }, () => bus.publish(event())));
@@ -164,7 +173,7 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       const behind = watch(bus, ids[0]);
       const close = watch(bus, ids[247]);
       await behind.until('a reset', () => behind.messages.length > 0);
-      expect(behind.messages[0]).toEqual({ type: 'reset', id: ids[249], reason: 'retention' });
+      expect(behind.messages[0]).toEqual(reset(ids[249], 'retention'));
       await close.untilCount(2);
       expect(close.ids()).toEqual([ids[248], ids[249]]); // still retained: replayed exactly
       const next = await bus.publish(event());
@@ -180,7 +189,7 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       const bus = create();
       const empty = watch(bus, '1700000000000-0'); // nothing was ever published
       await empty.until('a reset', () => empty.messages.length > 0);
-      expect(empty.messages[0]).toEqual({ type: 'reset', id: ZERO_ID, reason: 'unknown' });
+      expect(empty.messages[0]).toEqual(reset(ZERO_ID, 'unknown'));
 
       const ids = await publishMany(bus, 3);
       const last = ids[2] ?? '';
@@ -194,7 +203,7 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       const watches = unknown.map((from) => watch(bus, from));
       await Promise.all(watches.map((w) => w.until('a reset', () => w.messages.length > 0)));
       for (const [i, w] of watches.entries()) {
-        expect(w.messages[0], unknown[i]).toEqual({ type: 'reset', id: last, reason: 'unknown' });
+        expect(w.messages[0], unknown[i]).toEqual(reset(last, 'unknown'));
       }
       const next = await bus.publish(event());
       await Promise.all([...watches, empty].map((w) => w.untilCount(1)));
@@ -280,9 +289,9 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       tags.push('added after publishing'); // the log keeps what was published
       await w.untilCount(2);
       const [first, second] = w.messages;
-      expect(first).toStrictEqual({ type: 'purge', event: { id: a, ...full, tags: odd } });
-      expect(second).toStrictEqual({ type: 'purge', event: { id: b, ...bare } });
-      expect(second?.type === 'purge' && ('partition' in second.event || 'all' in second.event)).toBe(false);
+      expect(first).toStrictEqual({ v: EVENT_FORMAT, id: a, ...full, tags: odd, reason: 'clear-all' });
+      expect(second).toStrictEqual({ v: EVENT_FORMAT, id: b, ...bare });
+      expect(second && ('partition' in second || 'all' in second || 'reason' in second)).toBe(false);
       const replayed = watch(bus, ZERO_ID);
       await replayed.untilCount(2);
       expect(replayed.messages).toStrictEqual(w.messages);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import { type QueryCache, queryCache } from '../../src/query/query-cache.js';
 import type { SqlDriver } from '../../src/query/types.js';
 import { watchTables } from '../../src/query/watch.js';
+import { memoryStore } from '../../src/store/memory.js';
 import { createStrata, type Strata } from '../../src/strata.js';
 import { manifest } from '../origin.js';
 
@@ -63,6 +64,7 @@ export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheT
         ...options,
       });
       open.push(strata);
+      db.count = 0; // queryCache() read the catalog's keys: not a query of the test's
       const purges = async () => (await strata.stats()).purges;
       return { strata, db, qc, purges };
     }
@@ -117,6 +119,123 @@ export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheT
       expect((await qc.query(list)).rows).toHaveLength(3);
       expect(db.count).toBe(4);
       await qc.query(`DELETE FROM ${s}.posts WHERE id = 10`);
+    });
+
+    it('purges only the row a write by key names, and the lists: other rows stay cached', async () => {
+      const { db, qc } = await setup();
+      const byId = `SELECT id, name FROM ${s}.users WHERE id = $1`;
+      const list = `SELECT id, name FROM ${s}.users ORDER BY id`;
+      await qc.query(byId, [1]);
+      await qc.query(byId, [2]);
+      await qc.query(list);
+      expect(db.count).toBe(3);
+      await qc.query(`UPDATE ${s}.users SET name = $1 WHERE id = $2`, ['uno', 1]);
+      await qc.query(byId, [2]);
+      expect(db.count).toBe(4); // row 2 is still a hit
+      // '01' is row 1 on an integer key: the same row tag, purged.
+      expect((await qc.query(`SELECT id, name FROM ${s}.users WHERE id = $1::int`, ['01'])).rows).toEqual([
+        { id: 1, name: 'uno' },
+      ]);
+      expect((await qc.query(list)).rows).toContainEqual({ id: 1, name: 'uno' });
+      expect(db.count).toBe(6);
+      await qc.query(`UPDATE ${s}.users SET name = 'one' WHERE id = 1`);
+      expect((await qc.query(byId, [1])).rows).toEqual([{ id: 1, name: 'one' }]);
+    });
+
+    it('purges the whole table on a write to a table with a trigger, created through the cache', async () => {
+      const { db, qc } = await setup({ tables: 'all' });
+      await qc.query(`CREATE TABLE ${s}.counters (id int PRIMARY KEY, n int NOT NULL)`);
+      await qc.query(`INSERT INTO ${s}.counters VALUES (1, 0), (2, 0)`);
+      const byId = `SELECT n FROM ${s}.counters WHERE id = $1`;
+      expect((await qc.query(byId, [2])).rows).toEqual([{ n: 0 }]);
+      await qc.query(`CREATE FUNCTION ${s}.bump_others() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE ${s}.counters SET n = n + 1 WHERE id <> NEW.id; RETURN NULL; END $$`);
+      await qc.query(`CREATE TRIGGER bump AFTER UPDATE ON ${s}.counters FOR EACH ROW
+        WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION ${s}.bump_others()`);
+      // The DDL purged what the table's queries cached: cache row 2 again, and check it is a hit.
+      await qc.query(byId, [2]);
+      const cached = db.count;
+      expect((await qc.query(byId, [2])).rows).toEqual([{ n: 0 }]);
+      expect(db.count).toBe(cached);
+      await qc.query(`UPDATE ${s}.counters SET n = 10 WHERE id = 1`);
+      // The trigger changed row 2: a row-level purge of row 1 would have left it stale.
+      expect((await qc.query(byId, [2])).rows).toEqual([{ n: 1 }]);
+    });
+
+    it('reads keys added through the cache: a table that gains a primary key gets row tags', async () => {
+      const { db, qc } = await setup({ tables: 'all' });
+      await qc.query(`CREATE TABLE ${s}.unkeyed (id int NOT NULL, name text)`);
+      await qc.query(`INSERT INTO ${s}.unkeyed VALUES (1, 'a'), (2, 'b')`);
+      await qc.query(`ALTER TABLE ${s}.unkeyed ADD PRIMARY KEY (id)`);
+      const byId = `SELECT name FROM ${s}.unkeyed WHERE id = $1`;
+      await qc.query(byId, [1]);
+      await qc.query(byId, [2]);
+      await qc.query(`UPDATE ${s}.unkeyed SET name = 'c' WHERE id = 1`);
+      const before = db.count;
+      expect((await qc.query(byId, [2])).rows).toEqual([{ name: 'b' }]);
+      expect(db.count).toBe(before); // a hit
+      expect((await qc.query(byId, [1])).rows).toEqual([{ name: 'c' }]);
+    });
+
+    it('uses declared keys for a table the catalog knows none of', async () => {
+      await target.driver.query(`CREATE TABLE ${s}.declared (code text NOT NULL, name text)`);
+      await target.driver.query(`INSERT INTO ${s}.declared VALUES ('a', 'one'), ('b', 'two')`);
+      const { db, qc } = await setup({ tables: 'all', keys: { [`${s}.declared`]: { primary: { code: 'text' } } } });
+      const byCode = `SELECT name FROM ${s}.declared WHERE code = $1`;
+      await qc.query(byCode, ['a']);
+      await qc.query(byCode, ['b']);
+      await qc.query(`UPDATE ${s}.declared SET name = 'uno' WHERE code = 'a'`);
+      const before = db.count;
+      expect((await qc.query(byCode, ['b'])).rows).toEqual([{ name: 'two' }]);
+      expect(db.count).toBe(before); // row b was not purged
+      expect((await qc.query(byCode, ['a'])).rows).toEqual([{ name: 'uno' }]);
+    });
+
+    it('tags a unique-key lookup by the row it found: writes to other rows leave it cached', async () => {
+      const { db, qc } = await setup({ tables: 'all' });
+      await qc.query(`CREATE TABLE ${s}.accounts (id int PRIMARY KEY, email text UNIQUE NOT NULL, name text)`);
+      await qc.query(`INSERT INTO ${s}.accounts VALUES (1, 'a@x', 'one'), (2, 'b@x', 'two')`);
+      const byEmail = `SELECT id, email, name FROM ${s}.accounts WHERE email = $1`;
+      await qc.query(byEmail, ['a@x']); // stored under the list tag
+      await qc.query(byEmail, ['a@x']); // read under row 1's tag: loaded again, stored under it
+      const before = db.count;
+      await qc.query(byEmail, ['a@x']);
+      expect(db.count).toBe(before);
+      await qc.query(`UPDATE ${s}.accounts SET name = 'deux' WHERE id = 2`);
+      await qc.query(byEmail, ['a@x']);
+      expect(db.count).toBe(before + 1); // only the write
+      // The email moves to row 2: row 1's write purges the entry, and nothing stale is served.
+      await qc.query(`UPDATE ${s}.accounts SET email = 'c@x' WHERE id = 1`);
+      await qc.query(`UPDATE ${s}.accounts SET email = 'a@x' WHERE id = 2`);
+      expect((await qc.query(byEmail, ['a@x'])).rows).toEqual([{ id: 2, email: 'a@x', name: 'deux' }]);
+      await qc.query(`UPDATE ${s}.accounts SET name = 'two' WHERE id = 2`);
+      expect((await qc.query(byEmail, ['a@x'])).rows).toEqual([{ id: 2, email: 'a@x', name: 'two' }]);
+      expect((await qc.query(byEmail, ['z@x'])).rows).toEqual([]);
+      await qc.query(`INSERT INTO ${s}.accounts VALUES (3, 'z@x', 'three')`);
+      expect((await qc.query(byEmail, ['z@x'])).rows).toEqual([{ id: 3, email: 'z@x', name: 'three' }]);
+    });
+
+    it('never serves a lookup another instance stored under the rows it no longer found', async () => {
+      // Two instances share one store: B still assumes the row A's load no longer found.
+      const store = memoryStore();
+      const [a, b] = [createStrata({ manifest, store }), createStrata({ manifest, store })];
+      open.push(a, b);
+      await target.driver.query(
+        `CREATE TABLE ${s}.handles (id int PRIMARY KEY, handle text UNIQUE NOT NULL, name text)`,
+      );
+      await target.driver.query(`INSERT INTO ${s}.handles VALUES (1, 'h', 'one'), (2, 'i', 'two')`);
+      const qa = await queryCache(a, target.driver, { tables: 'all' });
+      const qb = await queryCache(b, target.driver, { tables: 'all' });
+      const byHandle = `SELECT id, name FROM ${s}.handles WHERE handle = $1`;
+      for (const qc of [qa, qb, qa, qb])
+        expect((await qc.query(byHandle, ['h'])).rows).toEqual([{ id: 1, name: 'one' }]);
+      await qa.query(`UPDATE ${s}.handles SET handle = 'x' WHERE id = 1`);
+      await qa.query(`UPDATE ${s}.handles SET handle = 'h' WHERE id = 2`);
+      // A loads row 2 under row 1's tag (what it assumed), then learns row 2.
+      expect((await qa.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'two' }]);
+      expect((await qb.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'two' }]);
+      await qa.query(`UPDATE ${s}.handles SET name = 'deux' WHERE id = 2`);
+      expect((await qb.query(byHandle, ['h'])).rows).toEqual([{ id: 2, name: 'deux' }]);
     });
 
     it('leaves the cache untouched when a transaction rolls back', async () => {
@@ -234,7 +353,8 @@ export function queryCacheSuite(name: string, connect: () => Promise<QueryCacheT
       await qc.query(`DO $$ BEGIN UPDATE ${s}.users SET name = name WHERE id = 2; END $$`);
       expect(await purges()).toBe(before + 1);
       await qc.query(`SELECT id FROM ${s}.users WHERE id = $1`, [2]);
-      expect(db.count).toBe(4);
+      // The DO block, the catalog read again after it (a DO block may change the schema), the SELECT.
+      expect(db.count).toBe(5);
     });
 
     it('reports through the admin API’s /query-stats', async () => {

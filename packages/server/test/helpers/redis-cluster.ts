@@ -1,9 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, recentOutput } from './services.js';
+import { exited, freePort, rawExchange, spawnService } from './services.js';
 
 /** A Redis Cluster of masters without replicas that this test file started itself, on loopback ports of its own. */
 export interface RedisCluster {
@@ -31,44 +30,28 @@ const POLL_MS = 20;
  * CLUSTER INFO; no client library, so no reconnection noise while a node is starting.
  */
 function ask(port: number, commands: readonly string[]): Promise<string[] | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    let data = '';
-    const done = (replies: string[] | undefined) => {
-      socket.destroy();
-      resolve(replies);
-    };
-    socket.setTimeout(500, () => done(undefined));
-    socket.once('error', () => done(undefined));
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      const replies: string[] = [];
-      let rest = data;
-      while (replies.length < commands.length) {
-        const line = /^([+\-$])([^\r]*)\r\n/.exec(rest);
-        if (!line) return; // wait for more
-        if (line[1] === '-') return done(undefined); // LOADING, CLUSTERDOWN…: not ready
-        if (line[1] === '+') {
-          replies.push(line[2] ?? '');
-          rest = rest.slice(line[0].length);
-          continue;
-        }
-        const length = Number(line[2]);
-        const body = rest.slice(line[0].length);
-        if (body.length < length + 2) return;
-        replies.push(body.slice(0, length));
-        rest = body.slice(length + 2);
+  const request = commands.map((command) => `${command}\r\n`).join('');
+  return rawExchange(port, request, (data) => {
+    const replies: string[] = [];
+    let rest = data;
+    while (replies.length < commands.length) {
+      const line = /^([+\-$])([^\r]*)\r\n/.exec(rest);
+      if (!line) return undefined; // wait for more
+      if (line[1] === '-') return { value: undefined }; // LOADING, CLUSTERDOWN…: not ready
+      if (line[1] === '+') {
+        replies.push(line[2] ?? '');
+        rest = rest.slice(line[0].length);
+        continue;
       }
-      done(replies);
-    });
-    socket.once('connect', () => socket.write(commands.map((command) => `${command}\r\n`).join('')));
+      const length = Number(line[2]);
+      const body = rest.slice(line[0].length);
+      if (body.length < length + 2) return undefined;
+      replies.push(body.slice(0, length));
+      rest = body.slice(length + 2);
+    }
+    return { value: replies };
   });
 }
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()));
 
 /** Polls `check` every POLL_MS until it holds; throws `what` after the deadline. */
 async function until(what: () => string, deadline: number, check: () => Promise<boolean>): Promise<void> {
@@ -77,12 +60,6 @@ async function until(what: () => string, deadline: number, check: () => Promise<
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
-
-// A worker that dies without running afterAll must not leave nodes behind.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** Spawns one cluster-enabled node and waits until that very process answers PING, or fails with its output. */
 async function launch(dir: string, index: number, deadline: number): Promise<{ child: ChildProcess; port: number }> {
@@ -97,24 +74,14 @@ async function launch(dir: string, index: number, deadline: number): Promise<{ c
       ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${index}.conf`)],
       ...['--save', '', '--appendonly', 'no', '--dir', dir],
     ];
-    const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const output = recentOutput(child);
-    let spawnError: Error | undefined;
-    child.once('error', (error) => {
-      spawnError = error;
-    });
-    running.add(child);
+    const service = spawnService(REDIS_BIN, args);
+    const { child } = service;
     try {
       await until(
-        () => `redis-server (cluster node ${index}) on port ${port} did not answer PING:\n${output()}`,
+        () => `redis-server (cluster node ${index}) on port ${port} did not answer PING:\n${service.output()}`,
         deadline,
         async () => {
-          if (spawnError) throw spawnError;
-          if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(
-              `redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output()}`,
-            );
-          }
+          service.assertRunning(`redis-server on port ${port}`);
           // PONG and our own process id: never somebody else's Redis on a recycled port.
           const replies = await ask(port, ['PING', 'INFO server']);
           return replies?.[0] === 'PONG' && /process_id:(\d+)/.exec(replies[1] ?? '')?.[1] === String(child.pid);
@@ -123,10 +90,9 @@ async function launch(dir: string, index: number, deadline: number): Promise<{ c
       return { child, port };
     } catch (error) {
       lastError = error;
-      running.delete(child);
       child.kill('SIGKILL');
       await exited(child);
-      if (spawnError || Date.now() > deadline) break;
+      if (child.pid === undefined || Date.now() > deadline) break; // not spawned: it will not get better
     }
   }
   throw lastError;
@@ -158,7 +124,6 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     stopped = true;
     await Promise.all(
       nodes.map(async ({ child }) => {
-        running.delete(child);
         child.kill('SIGKILL');
         await exited(child);
       }),

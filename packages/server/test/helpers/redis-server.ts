@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { freePort, recentOutput } from './services.js';
+import type { ChildProcess } from 'node:child_process';
+import { exited, freePort, rawExchange, spawnService } from './services.js';
 
 /** A `redis-server` this test file started itself, on a loopback port of its own. */
 export interface RedisServer {
@@ -10,6 +9,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted) and waits until it answers. */
   restart(): Promise<void>;
+  /** SIGSTOP: the process stops answering, connections stay open (a stalled server). */
+  pause(): void;
+  /** SIGCONT after `pause()`: it answers what waited. */
+  resume(): void;
   /** Kills it for good; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -27,65 +30,37 @@ const POLL_MS = 10;
  * so a test never mistakes somebody else's Redis on a recycled port for its own.
  */
 function probe(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    let data = '';
-    const done = (pid: number | undefined) => {
-      socket.destroy();
-      resolve(pid);
-    };
-    socket.setTimeout(500, () => done(undefined));
-    socket.once('error', () => done(undefined));
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      if (!data.startsWith('+PONG\r\n')) {
-        if (data.length >= 7) done(undefined); // LOADING, NOAUTH…: not ready, or not ours
-        return;
-      }
-      const bulk = /^\+PONG\r\n\$(\d+)\r\n/.exec(data);
-      if (!bulk?.[1]) return;
-      const body = data.slice(bulk[0].length);
-      if (body.length < Number(bulk[1])) return;
-      const pid = /process_id:(\d+)/.exec(body)?.[1];
-      done(pid === undefined ? undefined : Number(pid));
-    });
-    socket.once('connect', () => socket.write('PING\r\nINFO server\r\n'));
+  return rawExchange(port, 'PING\r\nINFO server\r\n', (data) => {
+    if (!data.startsWith('+PONG\r\n')) {
+      // LOADING, NOAUTH…: not ready, or not ours
+      return data.length >= 7 ? { value: undefined } : undefined;
+    }
+    const bulk = /^\+PONG\r\n\$(\d+)\r\n/.exec(data);
+    if (!bulk?.[1]) return undefined;
+    const body = data.slice(bulk[0].length);
+    if (body.length < Number(bulk[1])) return undefined;
+    const pid = /process_id:(\d+)/.exec(body)?.[1];
+    return { value: pid === undefined ? undefined : Number(pid) };
   });
 }
-
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()));
 
 /** Spawns redis-server on `port` and waits until that very process answers, or fails with its output. */
 async function launch(port: number, deadlineMs: number): Promise<ChildProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = recentOutput(child);
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
+  const service = spawnService(REDIS_BIN, args);
+  const { child } = service;
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (spawnError) throw spawnError;
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`redis-server on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
-    }
-    if ((await probe(port)) === child.pid) return child;
+    service.assertRunning(`redis-server on port ${port}`);
+    // Compared only once it answered: a child that never spawned has no pid either.
+    const pid = await probe(port);
+    if (pid !== undefined && pid === child.pid) return child;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   child.kill('SIGKILL');
   await exited(child);
-  throw new Error(`redis-server on port ${port} did not answer PING within ${deadlineMs} ms:\n${output()}`);
+  throw new Error(`redis-server on port ${port} did not answer PING within ${deadlineMs} ms:\n${service.output()}`);
 }
-
-// A worker that dies without running afterAll must not leave servers behind.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /**
  * Starts a private redis-server on a free loopback port, without persistence. The caller stops
@@ -106,14 +81,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
   }
   if (!child) throw lastError;
-  running.add(child);
   let stopped = false;
 
   const kill = async () => {
     const current = child;
     if (!current) return;
     child = undefined;
-    running.delete(current);
     current.kill('SIGKILL');
     await exited(current);
   };
@@ -126,7 +99,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (stopped) throw new Error('redis-server was stopped');
       await kill();
       child = await launch(port, readyTimeoutMs);
-      running.add(child);
+    },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       stopped = true;

@@ -1,3 +1,4 @@
+import type { RedisClientType, RedisClusterType } from 'redis';
 import { afterAll, beforeAll } from 'vitest';
 import { type RedisCluster, type RedisClusterOptions, startRedisCluster } from './redis-cluster.js';
 import { type RedisServer, type RedisServerOptions, startRedisServer } from './redis-server.js';
@@ -57,4 +58,37 @@ export function useVarnish(backendPort: () => number): () => VarnishServer {
  */
 export function useRedisCluster(options: RedisClusterOptions = {}): () => RedisCluster {
   return useService('the Redis Cluster', () => startRedisCluster(options));
+}
+
+/** What a node-redis client or cluster needs for `useCallerClient`. */
+interface Connectable {
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  on(event: 'error', listener: () => void): unknown;
+}
+
+/**
+ * A node-redis client or cluster the test connects in `beforeAll` and closes in `afterAll`, as an
+ * app that hands Strata its own connection would. `client()` gives it as made; `given()` as the
+ * `client` option of `redisStore` and `redisBus` types it.
+ */
+export function useCallerClient<C extends Connectable>(
+  what: string,
+  create: () => C,
+): { client(): C; given(): RedisClientType | RedisClusterType } {
+  const service = useService(what, async () => {
+    const client = create();
+    client.on('error', () => {});
+    await client.connect();
+    return {
+      client,
+      async stop() {
+        await client.close();
+      },
+    };
+  });
+  return {
+    client: () => service().client,
+    given: () => service().client as unknown as RedisClientType | RedisClusterType,
+  };
 }

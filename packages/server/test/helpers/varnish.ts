@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, recentOutput } from './services.js';
+import { exited, freePort, spawnService } from './services.js';
 
 /** A `varnishd` this test file started itself, on loopback ports of its own. */
 export interface VarnishServer {
@@ -153,11 +153,6 @@ function ready(port: number, nonce: string): Promise<boolean> {
   });
 }
 
-const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()));
-
 async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM'); // the manager stops its cache child, then exits
@@ -166,12 +161,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-// A worker that dies without running afterAll must not leave servers behind.
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGTERM');
-});
-
 async function launch(dir: string, vclFile: string, nonce: string, deadlineMs: number) {
   const port = await freePort();
   const adminPort = await freePort();
@@ -179,25 +168,17 @@ async function launch(dir: string, vclFile: string, nonce: string, deadlineMs: n
   // separation, so it runs the same as root (CI) or as a user; -n: a work dir of its own.
   const args = ['-F', '-j', 'none', '-n', join(dir, 'work'), '-f', vclFile, '-s', 'malloc,64m'];
   args.push('-a', `127.0.0.1:${port}`, '-T', `127.0.0.1:${adminPort}`);
-  const child = spawn(VARNISHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = recentOutput(child);
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
+  // SIGTERM if the worker exits first: the manager stops its cache child, then exits.
+  const service = spawnService(VARNISHD, args, 'SIGTERM');
+  const { child } = service;
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (spawnError) {
-      throw new Error(`cannot run ${VARNISHD} (apt-get install -y varnish varnish-modules): ${spawnError.message}`);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`varnishd exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
-    }
+    service.assertRunning('varnishd', 'apt-get install -y varnish varnish-modules');
     if (await ready(port, nonce)) return { child, port, adminPort };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   await terminate(child);
-  throw new Error(`varnishd did not answer on port ${port} within ${deadlineMs} ms:\n${output()}`);
+  throw new Error(`varnishd did not answer on port ${port} within ${deadlineMs} ms:\n${service.output()}`);
 }
 
 /** Starts a private varnishd (xkey VCL, 64 MB malloc storage) in front of a loopback origin. */
@@ -224,7 +205,6 @@ export async function startVarnish(options: VarnishOptions): Promise<VarnishServ
     throw lastError;
   }
   const { child, port, adminPort } = launched;
-  running.add(child);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -234,7 +214,6 @@ export async function startVarnish(options: VarnishOptions): Promise<VarnishServ
     stop() {
       stopping ??= (async () => {
         await terminate(child);
-        running.delete(child);
         await rm(dir, { recursive: true, force: true });
       })();
       return stopping;

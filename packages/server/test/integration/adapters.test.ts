@@ -30,6 +30,22 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   let strata: Strata;
   let server: Running;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.base}${path}`, { headers });
+  /** Gets `path` twice, reading each body: the miss that stores it, then the hit. */
+  const missThenHit = async (path: string) => {
+    const miss = await get(path);
+    await miss.arrayBuffer();
+    const hit = await get(path);
+    await hit.arrayBuffer();
+    return { miss, hit };
+  };
+  /** Stores `path` (a miss), then moves the clock `ms` on; resolves the stored body. */
+  const storedThenAged = async (path: string, ms: number) => {
+    const first = await get(path);
+    const body = await first.text();
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    clock += ms;
+    return body;
+  };
 
   beforeAll(async () => {
     strata = createStrata({ manifest, now: () => clock });
@@ -53,10 +69,7 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('a hit is served from the cache with Age, without calling the handler', async () => {
-    const first = await get('/items?case=hit');
-    const body = await first.text();
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    clock += 5_000;
+    const body = await storedThenAged('/items?case=hit', 5_000);
 
     const res = await get('/items?case=hit');
     expect(res.status).toBe(200);
@@ -68,10 +81,7 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('a hit answers If-None-Match with the ETag by 304, no body', async () => {
-    const first = await get('/items?case=304');
-    await first.arrayBuffer();
-    const hit = await get('/items?case=304');
-    await hit.arrayBuffer();
+    const { hit } = await missThenHit('/items?case=304');
     const etag = hit.headers.get('etag');
     expect(etag).toBeTruthy();
 
@@ -84,22 +94,16 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('past the TTL, an origin answering 500 or throwing gets the stale copy (stale-if-error)', async () => {
-    const first = await get('/items?case=stale');
-    const body = await first.text();
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    clock += 61_000;
+    const body = await storedThenAged('/items?case=stale', 61_000);
     try {
-      origin.failure = 'status';
-      const after500 = await get('/items?case=stale');
-      expect(after500.status).toBe(200);
-      expect(after500.headers.get('x-cache')).toBe('STALE');
-      expect(await after500.text()).toBe(body);
-
-      origin.failure = 'throw';
-      const afterThrow = await get('/items?case=stale');
-      expect(afterThrow.status).toBe(200);
-      expect(afterThrow.headers.get('x-cache')).toBe('STALE');
-      expect(await afterThrow.text()).toBe(body);
+      // The origin answers 500, then throws.
+      for (const failure of ['status', 'throw'] as const) {
+        origin.failure = failure;
+        const stale = await get('/items?case=stale');
+        expect(stale.status, failure).toBe(200);
+        expect(stale.headers.get('x-cache'), failure).toBe('STALE');
+        expect(await stale.text(), failure).toBe(body);
+      }
       expect(origin.count('items:stale')).toBe(3);
     } finally {
       origin.failure = 'none';
@@ -111,10 +115,7 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('within stale-while-revalidate the stale copy is served and the entry refreshed in the background', async () => {
-    const first = await get('/feed?case=swr');
-    const body = await first.text();
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    clock += 61_000;
+    const body = await storedThenAged('/feed?case=swr', 61_000);
 
     const stale = await get('/feed?case=swr');
     expect(stale.headers.get('x-cache')).toBe('STALE');
@@ -129,10 +130,7 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('fields set for the request before Strata (a request id) are neither stored nor replayed', async () => {
-    const miss = await get('/items?case=request-id');
-    await miss.arrayBuffer();
-    const hit = await get('/items?case=request-id');
-    await hit.arrayBuffer();
+    const { miss, hit } = await missThenHit('/items?case=request-id');
     expect(hit.headers.get('x-cache')).toBe('HIT');
     const first = Number(miss.headers.get('x-request-id'));
     expect(first).toBeGreaterThan(0);
@@ -149,12 +147,11 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('a binary body round-trips byte-exact, on the miss and on the hit', async () => {
-    const miss = await get('/binary');
-    expect(miss.headers.get('x-cache')).toBe('MISS');
-    expect(digest(await miss.arrayBuffer())).toBe(digest(BINARY));
-    const hit = await get('/binary');
-    expect(hit.headers.get('x-cache')).toBe('HIT');
-    expect(digest(await hit.arrayBuffer())).toBe(digest(BINARY));
+    for (const cache of ['MISS', 'HIT']) {
+      const res = await get('/binary');
+      expect(res.headers.get('x-cache')).toBe(cache);
+      expect(digest(await res.arrayBuffer()), cache).toBe(digest(BINARY));
+    }
     expect(origin.count('binary')).toBe(1);
   });
 
@@ -170,13 +167,12 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   });
 
   it('a cacheable non-200 status (410) is stored and served as a hit', async () => {
-    const first = await get('/gone');
-    expect(first.status).toBe(410);
-    expect(await first.text()).toBe('Gone');
-    const hit = await get('/gone');
-    expect(hit.status).toBe(410);
-    expect(hit.headers.get('x-cache')).toBe('HIT');
-    expect(await hit.text()).toBe('Gone');
+    for (const cache of ['MISS', 'HIT']) {
+      const res = await get('/gone');
+      expect(res.status, cache).toBe(410);
+      expect(res.headers.get('x-cache')).toBe(cache);
+      expect(await res.text(), cache).toBe('Gone');
+    }
     expect(origin.count('gone')).toBe(1);
   });
 

@@ -1,9 +1,9 @@
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryBus } from '../../src/bus/memory.js';
 import { redisBus } from '../../src/bus/redis.js';
 import { busContract, event, watch } from '../helpers/bus-contract.js';
-import { useRedisServer } from '../helpers/use-services.js';
+import { useCallerClient, useRedisServer } from '../helpers/use-services.js';
 
 busContract('memoryBus', (options) => memoryBus(options));
 
@@ -16,19 +16,7 @@ const nextStream = () => `{${run}:${++streams}}:purges`;
 busContract('redisBus (url)', (options) => redisBus({ url: server().url, stream: nextStream(), ...options }));
 
 describe('redisBus with a client it was given (RESP2)', () => {
-  let client: ReturnType<typeof createClient> | undefined;
-  beforeAll(async () => {
-    client = createClient({ url: server().url, RESP: 2 });
-    client.on('error', () => {});
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
-  const given = () => {
-    if (!client) throw new Error('client starts in beforeAll');
-    return client as unknown as Parameters<typeof redisBus>[0]['client'] & object;
-  };
+  const { client, given } = useCallerClient('the RESP2 client', () => createClient({ url: server().url, RESP: 2 }));
 
   busContract('redisBus (client, RESP2)', (options) => redisBus({ client: given(), stream: nextStream(), ...options }));
 
@@ -39,6 +27,6 @@ describe('redisBus with a client it was given (RESP2)', () => {
     await w.untilCount(1);
     expect(w.ids()).toEqual([id]);
     await bus.close();
-    expect(await client?.ping()).toBe('PONG');
+    expect(await client().ping()).toBe('PONG');
   });
 });

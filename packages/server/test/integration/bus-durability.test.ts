@@ -1,21 +1,30 @@
 import { Socket } from 'node:net';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isLoss } from '../../src/bus/event.js';
 import { compareIds, ZERO_ID } from '../../src/bus/ids.js';
 import { redisBus } from '../../src/bus/redis.js';
-import type { Bus, PurgeEvent } from '../../src/bus/types.js';
-import { watch } from '../helpers/bus-contract.js';
+import type { Bus } from '../../src/bus/types.js';
+import { reset, watch } from '../helpers/bus-contract.js';
 import { useRedisServer } from '../helpers/use-services.js';
 
 let counter = 0;
-const event = (): Omit<PurgeEvent, 'id'> => ({ tags: [`t:${++counter}`], keys: [`/k/${counter}`], at: Date.now() });
+const event = (): Parameters<Bus['publish']>[0] => ({
+  tags: [`t:${++counter}`],
+  keys: [`/k/${counter}`],
+  at: Date.now(),
+});
 const publishMany = (bus: Bus, count: number) => Promise.all(Array.from({ length: count }, () => bus.publish(event())));
 
 /**
  * What an outbox does: keep the event and try again until the log takes it. The short pause
  * between attempts is the outbox's backoff, bounded by `timeoutMs`.
  */
-async function publishUntilAccepted(bus: Bus, input: Omit<PurgeEvent, 'id'>, timeoutMs = 5_000): Promise<string> {
+async function publishUntilAccepted(
+  bus: Bus,
+  input: Parameters<Bus['publish']>[0],
+  timeoutMs = 5_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -149,7 +158,7 @@ describe('redisBus durability (own redis-server)', () => {
     const missed = await publishMany(bus, 300); // MAXLEN ~ trims whole 100-entry nodes
     const resumed = watch(open(stream, { retain: 5 }), seen);
     await resumed.until('a reset', () => resumed.messages.length > 0);
-    expect(resumed.messages[0]).toEqual({ type: 'reset', id: missed.at(-1), reason: 'retention' });
+    expect(resumed.messages[0]).toEqual(reset(missed.at(-1), 'retention'));
     const live = await bus.publish(event());
     await resumed.untilCount(1);
     expect(resumed.ids()).toEqual([live]);
@@ -165,7 +174,7 @@ describe('redisBus durability (own redis-server)', () => {
     // cannot read on while Redis takes the rest of the burst and trims (whole 100-entry nodes).
     let slowed = false;
     const slow = bus.subscribe(undefined, (message) => {
-      if (slowed || message.type !== 'purge') return;
+      if (slowed || message.all) return;
       slowed = true;
       const until = Date.now() + 50;
       while (Date.now() < until) slowed = true;
@@ -204,8 +213,8 @@ describe('redisBus durability (own redis-server)', () => {
     // Between resets, what arrives is an unbroken run of what was published.
     const runs: string[][] = [[]];
     for (const message of live.messages) {
-      if (message.type === 'reset') runs.push([]);
-      else runs.at(-1)?.push(message.event.id);
+      if (isLoss(message)) runs.push([]);
+      else runs.at(-1)?.push(message.id);
     }
     for (const ids of runs.filter((ids) => ids.length > 0)) {
       const first = published.indexOf(ids[0] ?? '');
@@ -303,10 +312,10 @@ describe('redisBus durability (own redis-server)', () => {
     const lost = (w: ReturnType<typeof watch>) => w.until('a log-lost reset', () => w.resets().length > 0, 10_000);
     await Promise.all([lost(live), lost(elsewhere), lost(resuming)]);
     for (const w of [live, elsewhere]) {
-      expect(w.resets()).toEqual([{ type: 'reset', id: ZERO_ID, reason: 'log-lost' }]);
+      expect(w.resets()).toEqual([reset(ZERO_ID, 'log-lost')]);
     }
     // Its replay found the log gone (a reset 'unknown'); the reader's 'log-lost' to the same point adds nothing.
-    expect(resuming.messages).toEqual([{ type: 'reset', id: ZERO_ID, reason: 'unknown' }]);
+    expect(resuming.messages).toEqual([reset(ZERO_ID, 'unknown')]);
 
     const after: string[] = [];
     for (let i = 0; i < 5; i++) after.push(await publishUntilAccepted(bus, event()));
@@ -320,6 +329,6 @@ describe('redisBus durability (own redis-server)', () => {
     // An id from the lost log means nothing to the new one.
     const stale = watch(bus, before[4]);
     await stale.until('a reset', () => stale.messages.length > 0);
-    expect(stale.messages[0]).toEqual({ type: 'reset', id: after[4], reason: 'unknown' });
+    expect(stale.messages[0]).toEqual(reset(after[4], 'unknown'));
   });
 });

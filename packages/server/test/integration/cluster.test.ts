@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ZERO_ID } from '../../src/bus/ids.js';
 import { busContract, event, watch } from '../helpers/bus-contract.js';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
-import { useRedisCluster } from '../helpers/use-services.js';
+import { useCallerClient, useRedisCluster } from '../helpers/use-services.js';
 import { get, manifest, origin } from '../origin.js';
 
 // A private cluster of three masters (no replicas), started for this file.
@@ -95,20 +95,8 @@ busContract('redisBus on Redis Cluster', (options) => {
 });
 
 describe('with a cluster client the caller made (RESP2)', () => {
-  const connect = () => createCluster({ rootNodes: rootNodes(2), RESP: 2 });
-  let given: ReturnType<typeof connect> | undefined;
-  beforeAll(async () => {
-    given = connect();
-    given.on('error', () => {});
-    await given.connect();
-  });
-  afterAll(async () => {
-    await given?.close();
-  });
-  const client = () => {
-    if (!given) throw new Error('the cluster client connects in beforeAll');
-    return given as unknown as Parameters<typeof redisBus>[0]['client'] & object;
-  };
+  const caller = useCallerClient('the cluster client', () => createCluster({ rootNodes: rootNodes(2), RESP: 2 }));
+  const client = caller.given;
 
   busContract('redisBus (given cluster, RESP2)', (options) =>
     redisBus({ client: client(), stream: `given:${++streams}`, ...options }),
@@ -124,8 +112,8 @@ describe('with a cluster client the caller made (RESP2)', () => {
     await w.untilCount(1);
     expect(w.ids()).toEqual([id]);
     await Promise.all([store.close(), bus.close()]);
-    expect(given?.isReady).toBe(true);
-    expect(await given?.get(`given:${stores}:e:k`)).toBe('v');
+    expect(caller.client().isReady).toBe(true);
+    expect(await caller.client().get(`given:${stores}:e:k`)).toBe('v');
   });
 });
 

@@ -1,9 +1,9 @@
 import { redisStore } from '@strata/server/redis';
 import { entryFormatSuite } from '../helpers/entry-formats.js';
+import { keyNamespace } from '../helpers/key-namespace.js';
 import { redisUrlForTests } from '../helpers/use-services.js';
 
 const url = redisUrlForTests();
-const runPrefix = `strata-test:format:${process.pid}:${Date.now().toString(36)}`;
-let prefixes = 0;
+const keys = keyNamespace('format');
 
-entryFormatSuite('Redis', () => redisStore({ url: url(), prefix: `${runPrefix}:${++prefixes}` }));
+entryFormatSuite('Redis', () => redisStore({ url: url(), prefix: keys.next() }));

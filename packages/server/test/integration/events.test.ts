@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EVENT_FORMAT } from '@strata/policy/protocol';
 import { createStrata, memoryBus, type PurgeResult, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
+import { purgeData } from '../helpers/purge-data.js';
 import { manifest } from '../origin.js';
 
 interface Served {
@@ -74,7 +76,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const purge = await strata.purge({ tags: ['users', 'user:1'], keys: ['/api/users/1'] });
     await expect
       .poll(() => client.received)
-      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users', 'user:1'], keys: ['/api/users/1'] } }]);
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users', 'user:1'], ['/api/users/1']) }]);
     client.source.close();
   });
 
@@ -141,11 +143,23 @@ describe('the purge stream (SSE over real HTTP)', () => {
     await strata.purge({ tags: ['me'], partition: 'alice' });
     const shared = await strata.purge({ tags: ['users'] });
     await expect.poll(() => bob.received.map((r) => r.id)).toEqual([shared.id]);
-    expect(alice.received.map((r) => r.data)).toEqual([
-      { tags: ['me'], keys: [] },
-      { tags: ['users'], keys: [] },
-    ]);
+    expect(alice.received.map((r) => r.data)).toEqual([purgeData(['me']), purgeData(['users'])]);
     alice.source.close();
+    bob.source.close();
+  });
+
+  it('sends a reset to every stream without the names the event carried, whoever it came from', async () => {
+    const bus = memoryBus();
+    const { url } = await serve({ bus });
+    const bob = listen(`${url}?user=bob`);
+    await bob.opened;
+    // An event of the log that drops everything but also names alice's tags (another writer's).
+    const id = await bus.publish({ tags: ['user:alice'], keys: ['/api/me'], partition: 'alice', all: true, at: 1 });
+    await expect
+      .poll(() => bob.received)
+      .toEqual([
+        { type: 'reset', id, data: { v: EVENT_FORMAT, tags: [], keys: [], at: 1, all: true, reason: 'clear-all' } },
+      ]);
     bob.source.close();
   });
 
@@ -157,7 +171,18 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const purge = await strata.purge({ tags: ['me', 'users'], keys: ['/api/me', '/api/users/1'] });
     await expect
       .poll(() => bob.received)
-      .toEqual([{ type: 'message', id: purge.id, data: { tags: ['users'], keys: ['/api/users/1'] } }]);
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users'], ['/api/users/1']) }]);
+    bob.source.close();
+  });
+
+  it("never broadcasts the query cache's row and list tags: they name key values", async () => {
+    const { strata, url } = await serve();
+    const bob = listen(`${url}?user=bob`);
+    await bob.opened;
+    const purge = await strata.purge({ tags: ['row:public.users:alice%40example.com', 'list:public.users', 'users'] });
+    await expect
+      .poll(() => bob.received)
+      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users']) }]);
     bob.source.close();
   });
 

@@ -3,11 +3,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { pgliteDriver, postgresDriver } from '@strata/server/sql';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
-import { queryCacheSuite } from '../helpers/query-cache-suite.js';
+import { queryCachePropertySuite } from '../helpers/query-cache-properties.js';
+import { type QueryCacheTarget, queryCacheSuite } from '../helpers/query-cache-suite.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-queryCacheSuite('query cache on PGlite (in memory)', async () => {
+async function pglite(): Promise<QueryCacheTarget> {
   const db = new PGlite();
   const schema = `strata_qc_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   await db.query(`CREATE SCHEMA ${schema}`);
@@ -22,9 +23,9 @@ queryCacheSuite('query cache on PGlite (in memory)', async () => {
       await db.close();
     },
   };
-});
+}
 
-queryCacheSuite(`query cache on PostgreSQL (${DATABASE_URL})`, async () => {
+async function postgres(): Promise<QueryCacheTarget> {
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const schema = `strata_qc_${id}`;
   const applicationName = `strata-qc-${id}`;
@@ -60,7 +61,12 @@ queryCacheSuite(`query cache on PostgreSQL (${DATABASE_URL})`, async () => {
       await pool.end();
     },
   };
-});
+}
+
+queryCacheSuite('query cache on PGlite (in memory)', pglite);
+queryCacheSuite(`query cache on PostgreSQL (${DATABASE_URL})`, postgres);
+queryCachePropertySuite('query cache properties on PGlite (in memory)', pglite);
+queryCachePropertySuite(`query cache properties on PostgreSQL (${DATABASE_URL})`, postgres);
 
 describe('postgresDriver({ connectionString })', () => {
   it('opens its own pool and listener connection and closes both', async () => {

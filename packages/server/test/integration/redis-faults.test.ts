@@ -1,8 +1,9 @@
 import { defineManifest, noStore, serverCache } from '@strata/policy';
-import { createStrata, type Strata } from '@strata/server';
+import { createStrata, type ResilienceOptions, type Strata } from '@strata/server';
 import { redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { keyNamespace } from '../helpers/key-namespace.js';
 import { redisUrlForTests, useRedisServer } from '../helpers/use-services.js';
 
 const manifest = defineManifest({
@@ -30,14 +31,20 @@ function countingOrigin(name: string, status = 200) {
   return origin;
 }
 
-const runPrefix = `strata-test:faults:${process.pid}:${Date.now().toString(36)}`;
-let prefixes = 0;
-const nextPrefix = () => `${runPrefix}:${++prefixes}`;
+const keys = keyNamespace('faults');
+const nextPrefix = keys.next;
 
 const instances: Strata[] = [];
 afterEach(async () => {
   await Promise.all(instances.splice(0).map((strata) => strata.close()));
 });
+
+/** A Strata instance on the Redis at `url`, closed after the test, and an origin to put behind it. */
+function instanceOn(url: string, resilience: ResilienceOptions, prefix = nextPrefix()) {
+  const strata = createStrata({ manifest, store: redisStore({ url, prefix }), resilience });
+  instances.push(strata);
+  return { strata, origin: countingOrigin('origin') };
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -59,13 +66,7 @@ describe('a real Redis that dies, hangs or grows (own server)', () => {
 
   it('serves every request while Redis is down (BYPASS), and hits again after it is back', async () => {
     const redis = server();
-    const strata = createStrata({
-      manifest,
-      store: redisStore({ url: redis.url, prefix: nextPrefix() }),
-      resilience: { timeoutMs: 100, failureThreshold: 3, resetAfterMs: 200 },
-    });
-    instances.push(strata);
-    const origin = countingOrigin('origin');
+    const { strata, origin } = instanceOn(redis.url, { timeoutMs: 100, failureThreshold: 3, resetAfterMs: 200 });
 
     let phase: Phase = 'warming';
     let running = true;
@@ -147,13 +148,7 @@ describe('a real Redis that dies, hangs or grows (own server)', () => {
 
   it('a Redis that hangs (CLIENT PAUSE): every request finishes within about the timeout, then hits again', async () => {
     const redis = server();
-    const strata = createStrata({
-      manifest,
-      store: redisStore({ url: redis.url, prefix: nextPrefix() }),
-      resilience: { timeoutMs: 100, failureThreshold: 3, resetAfterMs: 200 },
-    });
-    instances.push(strata);
-    const origin = countingOrigin('origin');
+    const { strata, origin } = instanceOn(redis.url, { timeoutMs: 100, failureThreshold: 3, resetAfterMs: 200 });
     const get = async () => {
       const start = performance.now();
       const response = await strata.handle(new Request('http://app.test/api/items/1'), origin);
@@ -206,12 +201,8 @@ describe('a real Redis that dies, hangs or grows (own server)', () => {
   it('with a large keyspace, polling stats() does not take the cache offline for requests', async () => {
     const redis = server();
     const prefix = nextPrefix();
-    const strata = createStrata({
-      manifest,
-      store: redisStore({ url: redis.url, prefix }),
-      resilience: { timeoutMs: 50, failureThreshold: 3, resetAfterMs: 5_000 },
-    });
-    instances.push(strata);
+    const resilience = { timeoutMs: 50, failureThreshold: 3, resetAfterMs: 5_000 };
+    const { strata, origin } = instanceOn(redis.url, resilience, prefix);
     // 120,000 small entries in this instance's namespace, written inside Redis in one call.
     const admin = createClient({ url: redis.url });
     await admin.connect();
@@ -220,7 +211,6 @@ describe('a real Redis that dies, hangs or grows (own server)', () => {
     });
     await admin.close();
 
-    const origin = countingOrigin('origin');
     const get = async () => {
       const response = await strata.handle(new Request('http://app.test/api/items/1'), origin);
       await response.text();
@@ -244,14 +234,7 @@ describe('a real Redis that dies, hangs or grows (own server)', () => {
 describe('two instances sharing one Redis', () => {
   const redisUrl = redisUrlForTests();
 
-  afterAll(async () => {
-    const client = createClient({ url: redisUrl() });
-    await client.connect();
-    for await (const batch of client.scanIterator({ MATCH: `${runPrefix}:*`, COUNT: 1000 })) {
-      if (batch.length > 0) await client.unlink(batch);
-    }
-    await client.close();
-  });
+  afterAll(() => keys.unlinkAll(redisUrl()));
 
   // These tests are about sharing, not timeouts: a cold connection on a busy machine can take
   // longer than the default 100 ms, which would (correctly) answer BYPASS.

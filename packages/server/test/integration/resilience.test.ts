@@ -51,6 +51,31 @@ function wrapped(options: Parameters<typeof resilientStore>[1] = {}) {
   return { store, resilient };
 }
 
+/**
+ * A wrapped store on a clock the test moves, whose circuit `failureThreshold` failed reads have
+ * opened; the store still fails.
+ */
+async function openedCircuit(options: Parameters<typeof resilientStore>[1] & { failureThreshold: number }) {
+  const clock = manualClock();
+  const { store, resilient } = wrapped({ ...options, now: clock.now });
+  store.fail();
+  for (let i = 0; i < options.failureThreshold; i++) await rejection(resilient.read('k', []));
+  return { clock, store, resilient };
+}
+
+/**
+ * With the store healthy again, a read 1 ms before `resetAfterMs` (1 s) is still refused, the
+ * store having seen `reads` reads in all; then the clock reaches `resetAfterMs`.
+ */
+async function refusedUntilReset(circuit: Awaited<ReturnType<typeof openedCircuit>>, reads: number) {
+  const { clock, store, resilient } = circuit;
+  store.ok();
+  clock.advance(999);
+  expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
+  expect(store.calls.read).toBe(reads);
+  clock.advance(1);
+}
+
 describe('resilientStore', () => {
   it('a hanging store makes read reject with E_STORE_TIMEOUT within timeoutMs', async () => {
     const { store, resilient } = wrapped({ timeoutMs: 50 });
@@ -198,19 +223,11 @@ describe('resilientStore', () => {
   });
 
   it('after resetAfterMs lets one trial call through (half-open); its success closes the circuit', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ failureThreshold: 2, resetAfterMs: 1_000, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
-    await rejection(resilient.read('k', []));
+    const circuit = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const { store, resilient } = circuit;
     expect(resilient.health().circuit).toBe('open');
 
-    store.ok();
-    clock.advance(999);
-    expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
-    expect(store.calls.read).toBe(2);
-
-    clock.advance(1);
+    await refusedUntilReset(circuit, 2);
     store.slow(30);
     const trial = resilient.read('k', []);
     expect(resilient.health().circuit).toBe('half-open');
@@ -226,31 +243,21 @@ describe('resilientStore', () => {
   });
 
   it('a failed trial re-opens the circuit for another resetAfterMs', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ failureThreshold: 2, resetAfterMs: 1_000, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
-    await rejection(resilient.read('k', []));
+    const circuit = await openedCircuit({ failureThreshold: 2, resetAfterMs: 1_000 });
+    const { clock, store, resilient } = circuit;
 
     clock.advance(1_000);
     expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_UNAVAILABLE');
     expect(store.calls.read).toBe(3);
     expect(resilient.health().circuit).toBe('open');
 
-    store.ok();
-    clock.advance(999);
-    expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_CIRCUIT_OPEN');
-    expect(store.calls.read).toBe(3);
-    clock.advance(1);
+    await refusedUntilReset(circuit, 3);
     await resilient.read('k', []);
     expect(resilient.health().circuit).toBe('closed');
   });
 
   it('a trial that times out re-opens the circuit too', async () => {
-    const clock = manualClock();
-    const { store, resilient } = wrapped({ timeoutMs: 30, failureThreshold: 1, resetAfterMs: 500, now: clock.now });
-    store.fail();
-    await rejection(resilient.read('k', []));
+    const { clock, store, resilient } = await openedCircuit({ timeoutMs: 30, failureThreshold: 1, resetAfterMs: 500 });
     clock.advance(500);
     store.hang();
     expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_TIMEOUT');

@@ -1,7 +1,7 @@
 import { memoryStore, type Store } from '@strata/server';
 import { redisStore } from '@strata/server/redis';
-import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { keyNamespace } from '../helpers/key-namespace.js';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
 import { redisUrlForTests } from '../helpers/use-services.js';
 
@@ -46,21 +46,10 @@ describe('memoryStore bounds', () => {
 // ---------------------------------------------------------------------------------------------
 
 const redisUrl = redisUrlForTests();
-// One namespace per file run, one sub-namespace per store: parallel runs against a shared
-// REDIS_URL never see each other's keys.
-const runPrefix = `strata-test:contract:${process.pid}:${Date.now().toString(36)}`;
-let stores = 0;
-const nextPrefix = () => `${runPrefix}:${++stores}`;
+const keys = keyNamespace('contract');
+const nextPrefix = keys.next;
 
-afterAll(async () => {
-  // Tag counters outlive `clear()` by design; a shared Redis is left as it was found.
-  const client = createClient({ url: redisUrl() });
-  await client.connect();
-  for await (const batch of client.scanIterator({ MATCH: `${runPrefix}:*`, COUNT: 1000 })) {
-    if (batch.length > 0) await client.unlink(batch);
-  }
-  await client.close();
-});
+afterAll(() => keys.unlinkAll(redisUrl()));
 
 storeContract('redisStore', (options) => redisStore({ url: redisUrl(), prefix: nextPrefix(), ...options }));
 

@@ -54,8 +54,8 @@ async function gets(client: Awaited<ReturnType<typeof admin>>): Promise<number> 
 /** Resolves once `bus` has delivered to this instance a purge naming `tag`. */
 function delivered(bus: Bus, tag: string): Promise<void> {
   return new Promise((resolve) => {
-    const subscription = bus.subscribe(undefined, (message) => {
-      if (message.type === 'purge' && message.event.tags.includes(tag)) {
+    const subscription = bus.subscribe(undefined, (event) => {
+      if (!event.all && event.tags.includes(tag)) {
         subscription.close();
         resolve();
       }
@@ -142,10 +142,10 @@ describe('the two-tier cache on a real Redis', () => {
 
     const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
     const id = new Promise<string>((resolve) => {
-      const subscription = b.bus.subscribe(undefined, (message) => {
-        if (message.type === 'purge' && message.event.pattern !== undefined) {
+      const subscription = b.bus.subscribe(undefined, (event) => {
+        if (event.pattern !== undefined) {
           subscription.close();
-          resolve(message.event.id);
+          resolve(event.id);
         }
       });
     });
@@ -165,8 +165,8 @@ describe('the two-tier cache on a real Redis', () => {
     await warm(b.strata, '/api/users/5', app);
     const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
     const cleared = new Promise<void>((resolve) => {
-      const subscription = b.bus.subscribe(undefined, (message) => {
-        if (message.type === 'purge' && message.event.all) {
+      const subscription = b.bus.subscribe(undefined, (event) => {
+        if (event.all) {
           subscription.close();
           resolve();
         }

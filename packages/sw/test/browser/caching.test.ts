@@ -1,11 +1,20 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { advance, get, hasEntry, stats, waitForEntries, waitForStat } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
-const suite = workerSuite();
-const { session, unique, fill } = suite;
-const server = () => suite.server;
+const { session, unique, fill, server } = workerSuite();
+
+/** A path under `prefix` stored in the worker; then the origin moves to version 2 and the worker's clock by `seconds`. */
+async function storedThenAged(page: Page, prefix: string, seconds: number) {
+  const path = unique(prefix);
+  const route = server().api(path);
+  await fill(page, path);
+  route.version = 2;
+  await advance(page, seconds);
+  return { path, route };
+}
 
 describe('the Strata service worker in Chromium: caching by the manifest', () => {
   it('serves a fresh entry from Cache Storage without the network, with Cache-Status and Age', async () => {
@@ -56,11 +65,7 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
 
   it('stale within stale-while-revalidate: serves the stale copy and revalidates once in the background', async () => {
     await session(async (page) => {
-      const path = unique('/api/swr/');
-      const route = server().api(path);
-      await fill(page, path);
-      route.version = 2;
-      await advance(page, 90); // ttl 60, staleWhileRevalidate 120
+      const { path, route } = await storedThenAged(page, '/api/swr/', 90); // ttl 60, staleWhileRevalidate 120
       const held = route.hold();
       const [a, b] = await Promise.all([get(page, path), get(page, path)]);
       for (const stale of [a, b]) {
@@ -79,11 +84,8 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
 
   it('past every window goes to the network, with no-cache, although the HTTP cache still holds a fresh copy', async () => {
     await session(async (page) => {
-      const path = unique('/api/fresh/');
-      const route = server().api(path);
-      await fill(page, path);
-      route.version = 2;
-      await advance(page, 61); // the origin said max-age=60 in real time, which has not passed
+      // The origin said max-age=60 in real time, which has not passed.
+      const { path, route } = await storedThenAged(page, '/api/fresh/', 61);
       const refetched = await get(page, path);
       expect(route.hits).toBe(2);
       expect(refetched.body?.version).toBe(2);

@@ -26,6 +26,17 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** Runs `run` in a fresh browser context, on a page controlled by the worker `build(...worker)` makes. */
+async function withWorker(worker: Parameters<typeof build>, run: (page: Page) => Promise<void>): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    server.sw = await build(...worker);
+    await run(await controlledPage(context, server.url));
+  } finally {
+    await context.close();
+  }
+}
+
 const cacheNames = (page: Page): Promise<string[]> =>
   page.evaluate(() => (globalThis as unknown as PageGlobals).caches.keys());
 
@@ -52,10 +63,7 @@ async function deploy(page: Page, code: string): Promise<void> {
 
 describe('service worker lifecycle in Chromium', () => {
   it('a new manifest version drops the previous version’s caches on activate', async () => {
-    const context = await browser.newContext();
-    try {
-      server.sw = await build('v1');
-      const page = await controlledPage(context, server.url);
+    await withWorker(['v1'], async (page) => {
       await get(page, '/api/fresh/life-1');
       await waitForEntries(page, '/api/fresh/life-1', 1);
       expect(await cacheNames(page)).toEqual(['strata:v1:public']);
@@ -66,16 +74,11 @@ describe('service worker lifecycle in Chromium', () => {
       expect(after.headers['cache-status']).toMatch(/strata-sw; fwd=uri-miss/);
       await waitForEntries(page, '/api/fresh/life-1', 1);
       expect(await cacheNames(page)).toEqual(['strata:v2:public']);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('activation reconciles Cache Storage and the tag index: orphans on either side go, and what holds a credential or another user', async () => {
-    const context = await browser.newContext();
-    try {
-      server.sw = await build('r1');
-      const page = await controlledPage(context, server.url);
+    await withWorker(['r1'], async (page) => {
       await get(page, '/api/fresh/kept');
       await waitForEntries(page, '/api/fresh/kept', 1);
       // An entry the index does not know, and a record whose entry is gone.
@@ -131,16 +134,11 @@ describe('service worker lifecycle in Chromium', () => {
       );
       expect(ids).toEqual([`strata:r1:public ${server.origin}/api/fresh/kept`]);
       expect((await get(page, '/api/fresh/kept')).headers['cache-status']).toMatch(/strata-sw; hit/);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('keeps at most maxEntries per cache, the oldest stored going first', async () => {
-    const context = await browser.newContext();
-    try {
-      server.sw = await build('m1', { maxEntries: 3 });
-      const page = await controlledPage(context, server.url);
+    await withWorker(['m1', { maxEntries: 3 }], async (page) => {
       for (const i of [1, 2, 3, 4, 5]) {
         await get(page, `/api/fresh/max-${i}`);
         await waitForEntries(page, `/api/fresh/max-${i}`, 1);
@@ -156,9 +154,7 @@ describe('service worker lifecycle in Chromium', () => {
       expect(await entries(page, '/api/fresh/max-1')).toBe(0);
       expect(await entries(page, '/api/fresh/max-2')).toBe(0);
       expect(await entries(page, '/api/fresh/max-5')).toBe(1);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 

@@ -7,9 +7,7 @@ import { workerSuite } from './helpers/suite.js';
 // The attacks of a shared browser: the next person at the keyboard, or any later script of the
 // origin, reads Cache Storage directly or asks the worker for what it stored.
 
-const suite = workerSuite();
-const { session, unique, fill } = suite;
-const server = () => suite.server;
+const { session, unique, fill, server } = workerSuite();
 
 const SECRET = 's3cret-token-Zq9';
 const bearer = (user: string) => ({ authorization: `Bearer ${user}.${SECRET}-${user}` });

@@ -3,9 +3,7 @@ import { advance, ask, entries, get, hasEntry, waitForEntries, waitForStat } fro
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
-const suite = workerSuite();
-const { session, unique, fill } = suite;
-const server = () => suite.server;
+const { session, unique, fill, server } = workerSuite();
 
 describe('the Strata service worker in Chromium: purges, partitions, messages', () => {
   it('purges by tag every Vary variant, and nothing else', async () => {
@@ -216,6 +214,27 @@ describe('the Strata service worker in Chromium: purges, partitions, messages', 
       const path = unique('/api/fresh/');
       await fill(page, path);
       expect(await ask(page, { type: 'strata:purge', tags: [], keys: [path] })).toMatchObject({ evicted: 1 });
+    });
+  });
+
+  it('a successful write evicts its write rules’ tags at once, before any purge arrives; a failed one evicts nothing', async () => {
+    await session(async (page) => {
+      const fresh = unique('/api/fresh/');
+      const id = fresh.split('/').pop() as string;
+      const swr = `/api/swr/${id}`;
+      const other = unique('/api/fresh/');
+      for (const path of [fresh, swr, other]) await fill(page, path);
+      // The origin refuses the first write: nothing changed, nothing is evicted.
+      server().api(`/api/write/${id}`).failWith = 409;
+      expect((await get(page, `/api/write/${id}`, { method: 'PUT' })).status).toBe(409);
+      expect(await hasEntry(page, fresh)).toBe(true);
+      server().api(`/api/write/${id}`).failWith = undefined;
+      // No purge stream is open here: the eviction is the worker's own, done before the page has the answer.
+      expect((await get(page, `/api/write/${id}`, { method: 'PUT' })).status).toBe(200);
+      expect(await hasEntry(page, fresh)).toBe(false);
+      expect(await hasEntry(page, swr)).toBe(false);
+      expect(await hasEntry(page, other)).toBe(true);
+      expect((await get(page, fresh)).headers['cache-status']).toMatch(/strata-sw; fwd=uri-miss/);
     });
   });
 

@@ -32,8 +32,36 @@ describe('the strata() Vite plugin', () => {
     expect(code).toContain('500'); // the entry options
     expect(result.output.some((o) => o.fileName === 'index.html')).toBe(true);
     expect(lines.join('\n')).toMatch(
-      /\[strata\] sw\.js\s+[\d.]+ kB │ gzip: [\d.]+ kB \(manifest version 1, 5 routes\)/,
+      /\[strata\] sw\.js\s+[\d.]+ kB │ gzip: [\d.]+ kB \(manifest version 1, 5 routes, 2 precached\)/,
     );
+    // The page and its script, never the worker itself.
+    expect(code).toMatch(/installPrecache|-precache:/);
+    expect(code).toMatch(/url:[`"]\/[`"]/); // index.html, at /
+    expect(code).toMatch(/url:[`"]\/assets\/index-[\w-]+\.js[`"]/);
+    expect(code).not.toMatch(/url:[`"]\/sw\.js/);
+  }, 60_000);
+
+  it('precaches nothing with precache: false, and what the globs select otherwise', async () => {
+    const built = async (precache: false | { include?: string[]; exclude?: string[] }) => {
+      const result = (await build({
+        root,
+        configFile: false,
+        logLevel: 'silent',
+        plugins: [strata({ manifest: '../default.manifest.ts', precache })],
+        build: { write: false },
+      })) as Rolldown.RolldownOutput;
+      const sw = result.output.find((o) => o.fileName === 'sw.js') as Rolldown.OutputAsset;
+      return String(sw.source);
+    };
+    expect(await built(false)).not.toContain('-precache:');
+    const onlyHtml = await built({ include: ['**/*.html'] });
+    expect(onlyHtml).toMatch(/url:[`"]\/[`"]/);
+    expect(onlyHtml).not.toMatch(/url:[`"]\/assets\//);
+    const noHtml = await built({ exclude: ['*.html'] });
+    expect(noHtml).not.toMatch(/url:[`"]\/[`"]/);
+    expect(noHtml).toMatch(/url:[`"]\/assets\/index-[\w-]+\.js[`"]/);
+    // Nothing left to precache: no precache code either.
+    expect(await built({ include: ['**/*.css'] })).not.toContain('-precache:');
   }, 60_000);
 
   it('vite dev serves /sw.js, built on request, with no-cache', async () => {

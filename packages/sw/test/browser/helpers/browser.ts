@@ -85,11 +85,17 @@ export function get(page: Page, path: string, init: { headers?: Record<string, s
  * Variants of a policy with `vary` are stored under the URL plus a `strata-vary` parameter (see
  * `cacheKey` in src/entry.ts: Chromium keeps one entry per key URL).
  */
-export function entries(page: Page, path: string): Promise<number> {
-  return page.evaluate(countEntries, path);
+export async function entries(page: Page, path: string): Promise<number> {
+  return ((await page.evaluate(countEntries, [path, 0] as const)) as { count: number }).count;
 }
 
-async function countEntries(path: string): Promise<number> {
+/** Resolves once Cache Storage holds at least `count` entries for `path`. */
+export async function waitForEntries(page: Page, path: string, count: number): Promise<void> {
+  await page.waitForFunction(countEntries, [path, count] as const, { polling: 25 });
+}
+
+/** Runs in the page: the entries for `path` as `{ count }`, or false while there are fewer than `atLeast`. */
+async function countEntries([path, atLeast]: readonly [string, number]): Promise<{ count: number } | false> {
   const { caches, location } = globalThis as unknown as PageGlobals;
   const target = new URL(path, location.href).href;
   let count = 0;
@@ -100,28 +106,7 @@ async function countEntries(path: string): Promise<number> {
       if (url.href === target) count++;
     }
   }
-  return count;
-}
-
-/** Resolves once Cache Storage holds at least `count` entries for `path`. */
-export async function waitForEntries(page: Page, path: string, count: number): Promise<void> {
-  await page.waitForFunction(
-    async ([p, n]) => {
-      const { caches, location } = globalThis as unknown as PageGlobals;
-      const target = new URL(p, location.href).href;
-      let found = 0;
-      for (const name of await caches.keys()) {
-        for (const request of await (await caches.open(name)).keys()) {
-          const url = new URL(request.url);
-          url.searchParams.delete('strata-vary');
-          if (url.href === target) found++;
-        }
-      }
-      return found >= n;
-    },
-    [path, count] as const,
-    { polling: 25 },
-  );
+  return count >= atLeast && { count };
 }
 
 /** One Cache Storage entry as a script of the origin reads it. */

@@ -9,8 +9,8 @@ import { startTestServer, type TestServer } from './server.js';
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export interface WorkerSuite {
-  /** The test server (set once the suite's beforeAll ran). */
-  readonly server: TestServer;
+  /** The test server (there once the suite's beforeAll ran). */
+  server(): TestServer;
   /** Runs `run` in a fresh browser context (its own storage and worker) with a controlled page. */
   session(run: (page: Page, context: BrowserContext) => Promise<void>): Promise<void>;
   /** A path no other test of the file uses, so origin counters start at zero. */
@@ -45,7 +45,7 @@ export function workerSuite(): WorkerSuite {
   });
 
   return {
-    get server() {
+    server() {
       if (!server) throw new Error('the suite has not started');
       return server;
     },
