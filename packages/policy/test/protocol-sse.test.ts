@@ -62,6 +62,11 @@ describe('encodePurgeEvent', () => {
     const event: PurgeEvent = { ...purge('3-0', ['user:7']), v: 9, partition: 'user-7' };
     expect(encodePurgeEvent(event)).toBe('id: 3-0\ndata: {"v":1,"tags":["user:7"],"keys":[],"at":7}\n\n');
   });
+
+  it('leaves a pattern purge’s pattern out: it is for the servers’ own tiers', () => {
+    const event: PurgeEvent = { ...purge('4-0', []), keys: ['/api/me/1'], pattern: 'GET https://a.test/api/me/*' };
+    expect(encodePurgeEvent(event)).toBe('id: 4-0\ndata: {"v":1,"tags":[],"keys":["/api/me/1"],"at":7}\n\n');
+  });
 });
 
 describe('a stream the server writes, read by the page', () => {
