@@ -180,9 +180,7 @@ describe('the purge stream (SSE over real HTTP)', () => {
     const bob = listen(`${url}?user=bob`);
     await bob.opened;
     const purge = await strata.purge({ tags: ['row:public.users:alice%40example.com', 'list:public.users', 'users'] });
-    await expect
-      .poll(() => bob.received)
-      .toEqual([{ type: 'message', id: purge.id, data: purgeData(['users']) }]);
+    await expect.poll(() => bob.received).toEqual([{ type: 'message', id: purge.id, data: purgeData(['users']) }]);
     bob.source.close();
   });
 
