@@ -36,7 +36,16 @@ export interface PurgeEvent {
   reason?: string;
   /** When it was published (ms since the epoch). */
   at: number;
+  /**
+   * `soft`: the named entries turn stale instead of going — served for at most their
+   * stale-while-revalidate window while one refresh runs. Absent: a hard purge. A reader that
+   * does not know the field applies the event as a hard purge, which is always safe.
+   */
+  mode?: PurgeMode;
 }
+
+/** How a purge treats what it names: `hard` drops it, `soft` marks it stale. */
+export type PurgeMode = 'hard' | 'soft';
 
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -65,6 +74,8 @@ export function readPurgeEvent(id: string, data: unknown, at = 0): PurgeEvent {
     at: typeof raw.at === 'number' && Number.isFinite(raw.at) ? raw.at : at,
   };
   if (typeof raw.partition === 'string') event.partition = raw.partition;
+  // Anything but a known `soft` reads as hard: an unknown mode must not keep purged entries.
+  if (raw.mode === 'soft') event.mode = 'soft';
   if (!known || !tags || !keys) Object.assign(event, { all: true, reason: 'unreadable' });
   else if (raw.all === true)
     Object.assign(event, { all: true, reason: typeof raw.reason === 'string' ? raw.reason : 'clear-all' });
