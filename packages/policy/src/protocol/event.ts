@@ -74,10 +74,11 @@ export function readPurgeEvent(id: string, data: unknown, at = 0): PurgeEvent {
     at: typeof raw.at === 'number' && Number.isFinite(raw.at) ? raw.at : at,
   };
   if (typeof raw.partition === 'string') event.partition = raw.partition;
-  // Anything but a known `soft` reads as hard: an unknown mode must not keep purged entries.
-  if (raw.mode === 'soft') event.mode = 'soft';
   if (!known || !tags || !keys) Object.assign(event, { all: true, reason: 'unreadable' });
   else if (raw.all === true)
     Object.assign(event, { all: true, reason: typeof raw.reason === 'string' ? raw.reason : 'clear-all' });
+  // Anything but a known `soft` reads as hard (an unknown mode must not keep purged entries), and
+  // a reset is never soft.
+  else if (raw.mode === 'soft') event.mode = 'soft';
   return event;
 }
