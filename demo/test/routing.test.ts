@@ -46,6 +46,9 @@ describe('invalidateBody', () => {
     expect(invalidateBody('tag', 'user:1')).toEqual({ tags: ['user:1'] });
     expect(invalidateBody('key', '/api/v1/users/1')).toEqual({ keys: ['/api/v1/users/1'] });
     expect(invalidateBody('pattern', '/api/v1/users*')).toEqual({ pattern: '/api/v1/users*' });
+    expect(invalidateBody('tag', 'user:1', 'soft')).toEqual({ tags: ['user:1'], mode: 'soft' });
+    expect(invalidateBody('key', '/api/v1/users/1', 'soft')).toEqual({ keys: ['/api/v1/users/1'], mode: 'soft' });
+    expect(invalidateBody('pattern', '/api/v1/users*', 'soft')).toEqual({ pattern: '/api/v1/users*' });
   });
 });
 

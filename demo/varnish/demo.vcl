@@ -29,13 +29,19 @@ sub vcl_recv {
     }
   }
   # strata.purge({ tags }) → PURGE with xkey-purge: drops every object carrying one of the tags.
+  # With mode: 'soft' the purger adds xkey-soft: the objects expire but stay for their grace (the
+  # policy's stale-while-revalidate), served stale while one background fetch refreshes them.
   if (req.method == "BAN") {
     ban("obj.status != 0");
     return (synth(200, "Banned"));
   }
   if (req.method == "PURGE") {
     if (req.http.xkey-purge) {
-      set req.http.xkey-purged = xkey.purge(req.http.xkey-purge);
+      if (req.http.xkey-soft) {
+        set req.http.xkey-purged = xkey.softpurge(req.http.xkey-purge);
+      } else {
+        set req.http.xkey-purged = xkey.purge(req.http.xkey-purge);
+      }
       return (synth(200, "Purged"));
     }
     return (hash);
@@ -53,7 +59,11 @@ sub vcl_recv {
 }
 
 sub strata_url_purge {
-  set req.http.xkey-purged = purge.hard();
+  if (req.http.xkey-soft) {
+    set req.http.xkey-purged = purge.soft();
+  } else {
+    set req.http.xkey-purged = purge.hard();
+  }
   return (synth(200, "Purged"));
 }
 
@@ -104,6 +114,10 @@ sub vcl_deliver {
   # RFC 9211: this cache's Cache-Status member goes after the upstream ones.
   if (obj.uncacheable) {
     set resp.http.x-strata-cdn = "varnish; fwd=bypass";
+  } elsif (obj.hits > 0 && obj.ttl < 0s) {
+    # Served in grace (stale-while-revalidate, or after a soft purge) while a fetch refreshes it.
+    # RFC 9211 ttl: negative once stale (truncating ttl - 1 rounds a negative ttl down).
+    set resp.http.x-strata-cdn = "varnish; hit; ttl=" + std.real2integer(std.real(duration=obj.ttl) - 1, -1) + "; detail=stale-while-revalidate";
   } elsif (obj.hits > 0) {
     set resp.http.x-strata-cdn = "varnish; hit";
   } else {

@@ -18,14 +18,20 @@ export function failure(error: unknown): string {
 }
 
 type Kind = 'tag' | 'pattern' | 'key';
+type Mode = 'hard' | 'soft';
 
-/** The `/invalidate` body for one value of a kind. */
+/**
+ * The `/invalidate` body for one value of a kind. `soft` marks what it names stale (served while
+ * one refresh runs) instead of dropping it; a pattern purge is always hard, so it goes without.
+ */
 export function invalidateBody(
   kind: Kind,
   value: string,
-): { tags: string[] } | { pattern: string } | { keys: string[] } {
+  mode: Mode = 'hard',
+): ({ tags: string[] } | { pattern: string } | { keys: string[] }) & { mode?: 'soft' } {
   if (kind === 'pattern') return { pattern: value };
-  return kind === 'key' ? { keys: [value] } : { tags: [value] };
+  const soft = mode === 'soft' ? { mode } : {};
+  return kind === 'key' ? { keys: [value], ...soft } : { tags: [value], ...soft };
 }
 
 function purgeText(answer: PurgeAnswer): string {
@@ -45,6 +51,12 @@ export function createInvalidateForm(call: AdminCall): HTMLFormElement {
     h('option', { value: 'pattern' }, 'Pattern'),
     h('option', { value: 'key' }, 'Key'),
   );
+  const mode = h(
+    'select',
+    { id: 'invalidate-mode', name: 'mode', 'data-testid': 'invalidate-mode' },
+    h('option', { value: 'hard' }, 'Hard: drop'),
+    h('option', { value: 'soft' }, 'Soft: mark stale'),
+  );
   const value = h('input', {
     id: 'invalidate-value',
     name: 'value',
@@ -60,11 +72,12 @@ export function createInvalidateForm(call: AdminCall): HTMLFormElement {
     { class: 'inline-form', 'data-testid': 'invalidate-form' },
     h('div', { class: 'form-field' }, h('label', { for: 'invalidate-kind' }, 'Invalidate by'), kind),
     h('div', { class: 'form-field grow' }, h('label', { for: 'invalidate-value' }, 'Value'), value),
+    h('div', { class: 'form-field' }, h('label', { for: 'invalidate-mode' }, 'Mode'), mode),
     h('button', { type: 'submit', class: 'button button-primary', 'data-testid': 'invalidate-submit' }, 'Invalidate'),
     h(
       'p',
       { id: 'invalidate-hint', class: 'hint muted' },
-      'A tag such as users or user:1; a pattern, a glob over server-cache keys such as */api/v1/users*; or a key, a path or URL such as /api/v1/users/1.',
+      'A tag such as users or user:1; a pattern, a glob over server-cache keys such as */api/v1/users*; or a key, a path or URL such as /api/v1/users/1. Soft keeps serving the old answer for its stale-while-revalidate window while one refresh runs (a pattern is always hard); after a write you must read back, use hard.',
     ),
   );
   const placeholders: Record<Kind, string> = { tag: 'user:1', pattern: '*/api/v1/users*', key: '/api/v1/users/1' };
@@ -80,7 +93,8 @@ export function createInvalidateForm(call: AdminCall): HTMLFormElement {
     }
     result.textContent = 'Sending…';
     try {
-      result.textContent = purgeText(await call<PurgeAnswer>('/invalidate', invalidateBody(kind.value as Kind, text)));
+      const body = invalidateBody(kind.value as Kind, text, mode.value as Mode);
+      result.textContent = purgeText(await call<PurgeAnswer>('/invalidate', body));
     } catch (error) {
       result.textContent = failure(error);
     }

@@ -148,3 +148,25 @@ describe('readPurgeEvent', () => {
     });
   });
 });
+
+describe('the purge mode on the event', () => {
+  it('reads `soft` and writes it on; an absent or unknown mode reads as hard (no field)', () => {
+    const soft = readPurgeEvent('2-0', { v: 1, tags: ['a'], keys: [], mode: 'soft', at: 5 });
+    expect(soft.mode).toBe('soft');
+    expect(encodePurgeEvent(soft)).toBe('id: 2-0\ndata: {"v":1,"tags":["a"],"keys":[],"at":5,"mode":"soft"}\n\n');
+    for (const mode of [undefined, 'hard', 'gentle', 1]) {
+      expect(readPurgeEvent('3-0', { v: 1, tags: ['a'], keys: [], mode, at: 5 })).not.toHaveProperty('mode');
+    }
+  });
+
+  it('a reset is never soft, nor is an event this version cannot read', () => {
+    expect(readPurgeEvent('4-0', { v: 1, tags: [], keys: [], all: true, mode: 'soft', at: 5 })).not.toHaveProperty(
+      'mode',
+    );
+    expect(readPurgeEvent('5-0', { v: 1, tags: 'a', mode: 'soft', at: 5 })).toMatchObject({
+      all: true,
+      reason: 'unreadable',
+    });
+    expect(readPurgeEvent('5-0', { v: 1, tags: 'a', mode: 'soft', at: 5 })).not.toHaveProperty('mode');
+  });
+});

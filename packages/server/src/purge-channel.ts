@@ -54,7 +54,7 @@ export class PurgeChannel {
     this.#o = options;
     this.#outbox = new Outbox(
       {
-        bump: (tags) => options.store.bump(tags),
+        bump: (tags, softAt) => softBump(options.store, tags, softAt),
         clear: () => options.store.clear(),
         publish: (event) => options.bus.publish(event),
       },
@@ -90,7 +90,10 @@ export class PurgeChannel {
     const from = this.#o.store.shared ? undefined : '0-0';
     this.#subscription ??= this.#o.bus.subscribe(from, (event) => {
       if (!this.#o.store.shared) {
-        const work = event.all ? this.#o.store.clear() : this.#o.store.bump([...event.tags, ...event.keys.map(urlTag)]);
+        const tags = [...event.tags, ...event.keys.map(urlTag)];
+        const work = event.all
+          ? this.#o.store.clear()
+          : softBump(this.#o.store, tags, event.mode === 'soft' ? event.at : undefined);
         this.#o.track(work.catch(() => {}));
       }
       this.#o.onEvent?.(event);
@@ -195,6 +198,11 @@ export class PurgeChannel {
   #delivered(delivery: { id: string; queued: boolean }, event: PurgeBody['event']): PurgeResult {
     return { ...delivery, tags: event.tags, keys: event.keys };
   }
+}
+
+/** A soft bump where the purge is soft and the store keeps soft marks; a hard bump otherwise. */
+function softBump(store: ResilientStore, tags: string[], softAt: number | undefined): Promise<unknown> {
+  return softAt !== undefined && store.softBump ? store.softBump(tags, softAt) : store.bump(tags);
 }
 
 function patternsOf(request: NormalizedPurge): string[] {

@@ -93,6 +93,16 @@ describe('admin API endpoints', () => {
     expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
   });
 
+  it('POST /invalidate with mode soft marks the entries stale instead of dropping them', async () => {
+    const strata = make({ admin: { token: TOKEN } });
+    const app = origin();
+    await strata.handle(get('/api/users'), app);
+    const response = await call(strata, 'POST', '/invalidate', { tags: ['users'], mode: 'soft' });
+    expect(response.status).toBe(202);
+    const stale = await strata.handle(get('/api/users'), app);
+    expect(stale.headers.get('cache-status')).toMatch(/^strata; hit; ttl=-\d+; detail=soft-purge$/);
+  });
+
   it('POST /clear-all requires its confirmation field', async () => {
     const strata = make({ admin: { token: TOKEN } });
     for (const body of [{}, { confirm: true }, { confirm: 'yes' }]) {
@@ -175,6 +185,7 @@ describe('admin API bad requests', () => {
       [{ pattern: '' }, 400, 'E_BAD_REQUEST'],
       [{ table: 'a;b' }, 400, 'E_TABLE_INVALID'],
       [{ keys: ['ftp://x/a'] }, 400, 'E_URL_INVALID'],
+      [{ tags: ['ok'], mode: 'gentle' }, 400, 'E_BAD_REQUEST'],
       [{}, 400, 'E_BAD_REQUEST'],
       [{ tags: ['x'.repeat(70_000)] }, 413, 'E_BODY_TOO_LARGE'],
     ];

@@ -109,6 +109,12 @@ describe('fastlyPurger — contract of the request shape (local recording server
     expect(recorded.map((r) => r.headers['fastly-soft-purge'])).toEqual(['1', '1']);
   });
 
+  it('a soft purge (`mode: soft`) sends Fastly-Soft-Purge: 1 without the option; a hard one does not', async () => {
+    await purger().purge({ tags: ['a'], urls: ['https://www.example.com/a'], soft: true });
+    await purger().purge({ tags: ['a'], urls: [] });
+    expect(recorded.map((r) => r.headers['fastly-soft-purge'])).toEqual(['1', '1', undefined]);
+  });
+
   it('purges each URL with POST /purge/{host}{path}, the query kept inside the path parameter', async () => {
     await purger().purge({
       tags: [],
@@ -176,6 +182,15 @@ describe('cloudflarePurger — contract of the request shape (local recording se
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(request?.headers['content-type']).toBe('application/json');
     expect(json(request)).toEqual({ tags: ['user:1', 'users'] });
+  });
+
+  it('has no soft purge: a soft request is the same hard purge', async () => {
+    reply = () => ({ body: ok });
+    await purger().purge({ tags: ['users'], urls: ['https://www.example.com/u'], soft: true });
+    await purger().purge({ tags: ['users'], urls: ['https://www.example.com/u'] });
+    const [soft, hard] = [recorded.slice(0, 2), recorded.slice(2)];
+    expect(soft.map((r) => [r.path, json(r)])).toEqual(hard.map((r) => [r.path, json(r)]));
+    expect(soft.map((r) => json(r))).toEqual([{ tags: ['users'] }, { files: ['https://www.example.com/u'] }]);
   });
 
   it(`batches tags at the documented ${CLOUDFLARE_MAX_TAGS_PER_REQUEST} per request: limit + 1 makes 2 requests`, async () => {

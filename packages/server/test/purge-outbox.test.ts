@@ -219,3 +219,34 @@ describe('PurgeChannel outbox', () => {
     channel.close();
   });
 });
+
+describe('Outbox with soft purges', () => {
+  it('bumps a soft purge soft, and catches up the store with the earliest soft purge of a tag; any hard one makes it hard', async () => {
+    const { bus } = parts();
+    const bumps: [string[], number | undefined][] = [];
+    let storeDown = false;
+    const outbox = new Outbox({
+      bump: async (tags, softAt) => {
+        if (storeDown) throw new Error('store unreachable');
+        bumps.push([tags, softAt]);
+      },
+      publish: bus.publish,
+    });
+    await outbox.deliver(['now'], { ...event('now', 3), mode: 'soft' });
+    expect(bumps).toEqual([[['now'], 3]]);
+    bumps.length = 0;
+    storeDown = true;
+    await outbox.deliver(['a'], { ...event('a', 5), mode: 'soft' });
+    await outbox.deliver(['a', 'b'], { tags: ['a', 'b'], keys: [], at: 6, mode: 'soft' });
+    await outbox.deliver(['b'], event('b', 7));
+    expect(outbox.storeBehind).toBe(true);
+    storeDown = false;
+    await outbox.flush();
+    expect(outbox.size).toBe(0);
+    expect(bumps).toEqual([
+      [['b'], undefined],
+      [['a'], 5],
+    ]);
+    outbox.close();
+  });
+});

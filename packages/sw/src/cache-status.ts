@@ -14,6 +14,8 @@ export type Forward = 'uri-miss' | 'stale' | 'bypass';
 export type Detail =
   | 'stale-while-revalidate'
   | 'stale-if-error'
+  /** Marked stale by a soft purge, served while one revalidation runs. */
+  | 'soft-purge'
   | 'no-user'
   | 'navigation-fallback'
   /** A file of the deploy, stored when the worker was installed (`installPrecache`). */

@@ -49,7 +49,7 @@ export const credentialDigest = (request: Request): Promise<string> => headerDig
 // Fetch §2.2.3: a null body status cannot be given a body, not even an empty stream.
 const NULL_BODY = [101, 103, 204, 205, 304];
 
-function copy(response: Response, edit: (headers: Headers) => void, body = response.body): Response {
+export function copy(response: Response, edit: (headers: Headers) => void, body = response.body): Response {
   const headers = new Headers(response.headers);
   edit(headers);
   const init = { status: response.status, statusText: response.statusText, headers };
@@ -92,7 +92,8 @@ export function stamp(response: Response, meta: EntryMeta, vary: readonly string
 }
 
 /**
- * Whether a stored entry answers `request`, and when it was stored. Variants are selected here,
+ * Whether a stored entry answers `request`, when it was stored, and when a soft purge marked it
+ * stale (`<stored-at>~<soft>`, `Evictor.purge`). Variants are selected here,
  * not by Cache Storage's Vary matching (the stored request keeps no headers to match): the entry
  * must be of `partition`, stored for the same credential digest, and the request's values of the
  * stored Vary's fields must hash to the entry's variant (RFC 9111 §4.1).
@@ -102,13 +103,13 @@ export async function storedAtFor(
   request: Request,
   partition: string,
   credential: string,
-): Promise<number | undefined> {
-  const [at, owner, stored, variant] = (cached.headers.get(META) ?? '').split(' ');
-  const storedAt = Number(at);
+): Promise<[storedAt: number, soft: number | undefined] | undefined> {
+  const [at = '', owner, stored, variant] = (cached.headers.get(META) ?? '').split(' ');
+  const [storedAt = 0, soft] = at.split('~').map(Number);
   // A field missing (no metadata, an older format) compares unequal: the entry is not served.
   if (!(storedAt > 0) || owner !== partition || stored !== credential) return undefined;
   const names = varyNames(cached.headers.get('vary'));
-  return variant === (names.length === 0 ? NONE : await headerDigest(request, names)) ? storedAt : undefined;
+  return variant === (names.length === 0 ? NONE : await headerDigest(request, names)) ? [storedAt, soft] : undefined;
 }
 
 /**

@@ -111,7 +111,7 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     afterWrite: () => void expiration.run(),
     onError: (error) => log('a response was not stored', error),
   });
-  const evictor = new Evictor({ caches, index, epochs, writer, stats, origin: location.origin });
+  const evictor = new Evictor({ caches, index, epochs, writer, stats, origin: location.origin, now });
   const expiration = new Expiration(index, {
     maxEntries,
     now,
@@ -153,7 +153,11 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     const id = message.id === undefined ? {} : { id: message.id };
     switch (message.type) {
       case MSG_PURGE:
-        return { type: REPLY_PURGED, ...id, evicted: await evictor.purge(message.tags, message.keys) };
+        return {
+          type: REPLY_PURGED,
+          ...id,
+          evicted: await evictor.purge(message.tags, message.keys, message.mode === 'soft'),
+        };
       case MSG_RESET:
         return { type: REPLY_PURGED, ...id, evicted: await evictor.reset() };
       case MSG_SET_USER:

@@ -1,4 +1,4 @@
-import { canonicalUrl } from './entry.js';
+import { canonicalUrl, copy, META } from './entry.js';
 import { cacheName, type Epochs, EVERYTHING_TAGGED, pathName, tagName } from './epochs.js';
 import type { Stats } from './stats.js';
 import type { EntryRecord, TagIndex } from './tag-index.js';
@@ -12,6 +12,8 @@ export interface EvictorDeps {
   stats: Pick<Stats, 'bump'>;
   /** Base for keys given as paths. */
   origin: string;
+  /** The strategy's clock (ms), which soft purges stamp entries with. */
+  now: () => number;
 }
 
 /**
@@ -31,8 +33,11 @@ export class Evictor {
     await this.#deps.writer.settled();
   }
 
-  /** Evicts every entry carrying one of `tags` or stored under one of `keys`, in every partition. */
-  async purge(tags: readonly string[], keys: readonly string[]): Promise<number> {
+  /**
+   * Evicts every entry carrying one of `tags` or stored under one of `keys`, in every partition;
+   * `soft`: marks them stale instead (`soften`).
+   */
+  async purge(tags: readonly string[], keys: readonly string[], soft = false): Promise<number> {
     const { index, origin } = this.#deps;
     const urls: string[] = [];
     const paths: string[] = [];
@@ -47,7 +52,27 @@ export class Evictor {
     }
     await this.#settle(names);
     const found = await Promise.all([index.find('tags', tags), index.find('url', urls), index.find('path', paths)]);
-    return this.evict(found.flat());
+    return soft ? this.#soften(found.flat()) : this.evict(found.flat());
+  }
+
+  /**
+   * A soft purge: each entry stays, its stored-at stamped `<stored-at>~<now>` (an earlier mark
+   * kept), so the strategy serves it stale from now for at most its stale-while-revalidate window
+   * while one revalidation runs, and as a miss after. Returns how many entries were marked.
+   */
+  async #soften(records: readonly EntryRecord[]): Promise<number> {
+    const { caches, now } = this.#deps;
+    const marked: EntryRecord[] = [];
+    for (const record of records) {
+      // CacheStorage.match looks in that cache only if it exists: it never creates one.
+      const entry = await caches.match(record.key, { cacheName: record.cache, ignoreVary: true });
+      if (!entry) continue;
+      // `<stored-at>~<now>`; a second mark goes after the first, which `storedAtFor` keeps.
+      const mark = (headers: Headers) => headers.set(META, `${headers.get(META)}`.replace(' ', `~${now()} `));
+      await (await caches.open(record.cache)).put(record.key, copy(entry, mark));
+      marked.push(record);
+    }
+    return this.#count(marked);
   }
 
   /** Evicts every tagged entry (the purge stream's `reset`). */

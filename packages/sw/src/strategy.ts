@@ -110,22 +110,31 @@ export class StrataStrategy implements RouteHandlerObject {
     };
     // ignoreVary: the stored request has no headers to match; `storedAtFor` selects the variant.
     const cached = await caches.match(key, { cacheName: cache, ignoreVary: true });
-    const storedAt = cached && (await storedAtFor(cached, request, partition, credential));
-    if (!cached || storedAt === undefined) return head ? handler.fetch(request) : this.#fetch(lookup);
+    const stamp = cached && (await storedAtFor(cached, request, partition, credential));
+    if (!cached || !stamp) return head ? handler.fetch(request) : this.#fetch(lookup);
 
+    const [storedAt, soft] = stamp;
     const age = now() - storedAt;
-    const state = freshness(age, windows);
-    const ttl = ttlLeft(age, windows);
+    // Soft-purged: aged as if its freshness had ended at the purge, so it is stale for at most
+    // the stale-while-revalidate window from then, and a miss after (no stale-if-error).
+    const aged = soft ? Math.max(age, windows.ttl * 1000 + now() - soft) : age;
+    const state = freshness(aged, windows);
+    const ttl = ttlLeft(aged, windows);
     if (state === 'fresh') {
       this.#count(lookup, 'hit');
       return serve(cached, cacheStatusMember({ hit: true, ttl }), age, head);
     }
     // HEAD responses are never stored, so a stale HEAD goes to the network without revalidating.
     if (head) return handler.fetch(request);
-    if (state === 'stale') return this.#fetch(lookup, cached, age);
+    if (state === 'stale') return this.#fetch(lookup, soft ? undefined : cached, age);
     this.#count(lookup, 'stale');
     this.#revalidate(lookup);
-    return serve(cached, cacheStatusMember({ fwd: 'stale', ttl, detail: 'stale-while-revalidate' }), age, false);
+    return serve(
+      cached,
+      cacheStatusMember({ fwd: 'stale', ttl, detail: soft ? 'soft-purge' : 'stale-while-revalidate' }),
+      age,
+      false,
+    );
   }
 
   /** To the network; the response stored, or the stale copy when the network fails within stale-if-error. */

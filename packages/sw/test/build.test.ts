@@ -7,9 +7,11 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 
 /**
  * The default worker's gzipped size must stay within this budget: what it measured when it first
- * met the 9 KB aim (9,005 B), plus a little. See the package README ("Size") for where the bytes go.
+ * met the 9 KB aim (9,005 B), plus a little, plus the 150 B soft purges cost (marking entries stale
+ * instead of deleting them, and serving them by the mark). See the package README ("Size") for
+ * where the bytes go.
  */
-export const SIZE_BUDGET = 9100;
+export const SIZE_BUDGET = 9240;
 
 describe('buildServiceWorker', () => {
   it('bundles the default worker: one IIFE, manifest inlined, no validator, no dev code, within budget', async () => {

@@ -32,7 +32,7 @@ describe('stored entries', () => {
     expect(stored.headers.get(META)).not.toContain('t0ken');
     expect(credential).toMatch(/^[0-9a-f]{64}$/);
     expect(stored.headers.get('vary')).toBe('accept-encoding, accept-language');
-    expect(await storedAtFor(stored, alice, 'user:alice', credential)).toBe(1234);
+    expect(await storedAtFor(stored, alice, 'user:alice', credential)).toEqual([1234, undefined]);
     expect(await storedAtFor(stored, alice, 'user:bob', credential)).toBeUndefined(); // never another partition's entry
     // Another credential, or none, never gets it.
     const bare = new Request('https://x/me', { headers: { 'accept-language': 'fr' } });
@@ -51,7 +51,10 @@ describe('stored entries', () => {
       { storedAt: 5, partition: 'public', credential: NONE, variant: NONE, tags: [] },
       [],
     );
-    expect(await storedAtFor(plain, bare, 'public', NONE)).toBe(5);
+    expect(await storedAtFor(plain, bare, 'public', NONE)).toEqual([5, undefined]);
+    // A soft purge's mark after the stored-at; of two marks, the first counts.
+    const soft = new Response('x', { headers: { [META]: '5~9~12 public - - t' } });
+    expect(await storedAtFor(soft, bare, 'public', NONE)).toEqual([5, 9]);
   });
 
   it('serves with the metadata stripped, Age replaced (upstream + resident), the member appended', async () => {

@@ -65,6 +65,30 @@ describe('@strata/client with the real @strata/server purge stream', () => {
     }
   });
 
+  it('a soft purge made on the server reaches the worker as soft: the entry stays, served stale once', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.evaluate(async () => {
+        const g = globalThis as unknown as ClientPage;
+        g.seen = [];
+        g.strata = await g.StrataClient.registerStrata({ swUrl: '/sw.js', events: '/strata/events' });
+        g.strata.on('purge', (event) => g.seen.push({ type: 'purge', ...event }));
+      });
+      await expect.poll(async () => (await strata.stats()).sse.open).toBe(1);
+      await get(page, '/api/swr/soft1');
+      await waitForEntries(page, '/api/swr/soft1', 1);
+      const purge = await strata.purge({ tags: ['item:soft1'], mode: 'soft' });
+      await page.waitForFunction((id) => (globalThis as unknown as ClientPage).seen.some((e) => e.id === id), purge.id);
+      expect(await entries(page, '/api/swr/soft1')).toBe(1);
+      const stale = await get(page, '/api/swr/soft1');
+      expect(stale.headers['cache-status']).toMatch(/strata-sw; fwd=stale; ttl=-\d+; detail=soft-purge$/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('a private purge reaches its owner’s browser, whose stream carries her token, and evicts there; another user’s browser never hears of it', async () => {
     const contexts: BrowserContext[] = [];
     /** A browser signed in as `user`: the stream sends her bearer token, her /api/me is stored. */

@@ -41,7 +41,16 @@ export interface PurgeEvent {
   reason?: string;
   /** When it was published (ms since the epoch). */
   at: number;
+  /**
+   * `soft`: the named entries turn stale instead of going — served for at most their
+   * stale-while-revalidate window while one refresh runs. Absent: a hard purge. A reader that
+   * does not know the field applies the event as a hard purge, which is always safe.
+   */
+  mode?: PurgeMode;
 }
+
+/** How a purge treats what it names: `hard` drops it, `soft` marks it stale. */
+export type PurgeMode = 'hard' | 'soft';
 
 const isStrings = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
@@ -73,5 +82,8 @@ export function readPurgeEvent(id: string, data: unknown, at = 0): PurgeEvent {
   if (!known || !tags || !keys) Object.assign(event, { all: true, reason: 'unreadable' });
   else if (raw.all === true)
     Object.assign(event, { all: true, reason: typeof raw.reason === 'string' ? raw.reason : 'clear-all' });
+  // Anything but a known `soft` reads as hard (an unknown mode must not keep purged entries), and
+  // a reset is never soft.
+  else if (raw.mode === 'soft') event.mode = 'soft';
   return event;
 }

@@ -13,7 +13,7 @@ export {
   type CacheStatusParams,
   cacheStatusMember,
 } from './cache-status.js';
-export { EVENT_FORMAT, type PurgeEvent, type ResetReason, readPurgeEvent } from './event.js';
+export { EVENT_FORMAT, type PurgeEvent, type PurgeMode, type ResetReason, readPurgeEvent } from './event.js';
 export {
   type ErrorReply,
   type LoggedOutReply,

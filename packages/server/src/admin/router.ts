@@ -36,6 +36,7 @@ const invalidateBody = z
     pattern: z.string().min(1).max(1_024).optional(),
     table: z.string().min(1).max(200).optional(),
     partition: z.string().min(1).max(200).optional(),
+    mode: z.enum(['hard', 'soft']).optional(),
   })
   .refine((b) => b.tags?.length || b.keys?.length || b.pattern || b.table, {
     message: 'name something to invalidate: tags, keys, pattern or table',
@@ -93,7 +94,7 @@ export function adminApi(backend: AdminBackend, options: AdminOptions): (request
       run: async (_m, request) => {
         const body = await readJson(request, invalidateBody, limit);
         const purge: PurgeRequest = {};
-        for (const key of ['tags', 'keys', 'pattern', 'table', 'partition'] as const) {
+        for (const key of ['tags', 'keys', 'pattern', 'table', 'partition', 'mode'] as const) {
           if (body[key] !== undefined) Object.assign(purge, { [key]: body[key] });
         }
         return json(202, await backend.invalidate(purge));

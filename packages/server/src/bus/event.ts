@@ -25,15 +25,19 @@ export function checkEvent(input: NewPurgeEvent): void {
     throw new StrataError('E_EVENT_INVALID', 'purge event: reason must be a string');
   if (input.pattern !== undefined && typeof input.pattern !== 'string')
     throw new StrataError('E_EVENT_INVALID', 'purge event: pattern must be a string');
+  if (input.mode !== undefined && input.mode !== 'hard' && input.mode !== 'soft')
+    throw new StrataError('E_EVENT_INVALID', "purge event: mode must be 'hard' or 'soft'");
 }
 
 /** The wire form of an event in the log: everything but its id, in this version's format. */
 export function wireOf(input: NewPurgeEvent): Omit<PurgeEvent, 'id'> {
-  const { tags, keys, partition, pattern, all, reason, at } = input;
+  const { tags, keys, partition, pattern, all, reason, at, mode } = input;
   const wire: Omit<PurgeEvent, 'id'> = { v: EVENT_FORMAT, tags, keys, at };
   if (partition !== undefined) wire.partition = partition;
   if (pattern !== undefined) wire.pattern = pattern;
   if (all) Object.assign(wire, { all, reason: reason ?? 'clear-all' });
+  // Hard is the default and travels as no field: older readers then apply every event as before.
+  else if (mode === 'soft') wire.mode = mode;
   return wire;
 }
 

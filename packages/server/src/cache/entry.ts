@@ -94,6 +94,40 @@ export class EntryReader {
   }
 
   read(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
+    const entry = this.#decode(value);
+    if (!entry) return undefined;
+    const recorded = entry.tags;
+    const current =
+      Object.keys(recorded).length === tags.length && tags.every((tag, i) => recorded[tag] === (versions[i] ?? 0));
+    if (!current) {
+      this.#counters.invalidatedReads++;
+      return undefined;
+    }
+    return entry;
+  }
+
+  /**
+   * An entry `read` turned away that soft purges may have left servable: it carries exactly
+   * `tags`, none at a version above the current one. `behind` are the indexes of the tags it is
+   * behind on (never empty). Undefined for anything else.
+   */
+  superseded(
+    value: Uint8Array | undefined,
+    tags: readonly string[],
+    versions: readonly number[],
+  ): { entry: Entry; behind: number[] } | undefined {
+    const entry = this.#decode(value);
+    if (!entry || Object.keys(entry.tags).length !== tags.length) return undefined;
+    const behind: number[] = [];
+    for (const [i, tag] of tags.entries()) {
+      const lag = (versions[i] ?? 0) - (entry.tags[tag] ?? Number.NaN);
+      if (lag > 0) behind.push(i);
+      else if (lag !== 0) return undefined;
+    }
+    return behind.length > 0 ? { entry, behind } : undefined;
+  }
+
+  #decode(value: Uint8Array | undefined): Entry | undefined {
     if (!value) return undefined;
     let entry = this.#decoded.get(value);
     if (!entry) {
@@ -105,13 +139,6 @@ export class EntryReader {
       }
       if (!entry) return undefined; // another build's format: a miss, and the load overwrites it
       this.#decoded.set(value, entry);
-    }
-    const recorded = entry.tags;
-    const current =
-      Object.keys(recorded).length === tags.length && tags.every((tag, i) => recorded[tag] === (versions[i] ?? 0));
-    if (!current) {
-      this.#counters.invalidatedReads++;
-      return undefined;
     }
     return entry;
   }

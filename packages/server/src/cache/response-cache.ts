@@ -101,7 +101,7 @@ export class ResponseCache {
         return this.#fromEntry(request, entry, route, 'stale', {
           hit: true,
           ttl: entry.ttl - age,
-          detail: 'stale-while-revalidate',
+          detail: read.soft ? 'soft-purge' : 'stale-while-revalidate',
         });
       }
     }

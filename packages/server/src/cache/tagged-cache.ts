@@ -24,12 +24,13 @@ export interface TaggedCacheOptions {
 /**
  * What a read found. `bypass`: the store is not to be trusted for it (purges naming it could not reach it);
  * `unavailable`: the read failed. Otherwise the entry, if one is current, and the tag versions
- * read with it, which any load or write for this read must carry.
+ * read with it, which any load or write for this read must carry. `soft`: a soft purge made the
+ * entry stale (`TaggedCache.softened`): it is never fresh, and serves only its stale-while-revalidate window.
  */
 export type TaggedRead =
   | { kind: 'bypass' }
   | { kind: 'unavailable' }
-  | { kind: 'read'; entry: Entry | undefined; versions: readonly number[] };
+  | { kind: 'read'; entry: Entry | undefined; versions: readonly number[]; soft?: true };
 
 /**
  * Where an entry stands at `age` seconds: fresh; servable while one refresh runs
@@ -75,9 +76,40 @@ export class TaggedCache<L> {
       return { kind: 'unavailable' };
     }
     const entry = this.#reader.read(read.value, tags, read.versions);
+    const soft = entry ? undefined : await this.#softened(read.value, tags, read.versions);
     // Asked again: a purge may have started waiting during the read, and the entry may be newer than it.
-    if (this.#o.bypass(tags, entry?.storedAt)) return { kind: 'bypass' };
+    if (this.#o.bypass(tags, (entry ?? soft)?.storedAt)) return { kind: 'bypass' };
+    if (soft) return { kind: 'read', entry: soft, versions: read.versions, soft: true };
     return { kind: 'read', entry, versions: read.versions };
+  }
+
+  /**
+   * An entry only soft purges made old: every bump of every tag it is behind on since it was
+   * stored was soft. It is stale from the earliest of those purges (or from now, if
+   * that purge's clock runs ahead of this one's), keeps its stale-while-revalidate window from
+   * there, and has no stale-if-error window: once that window has passed it is a miss. An entry
+   * without stale-while-revalidate is therefore a miss at once, as after a hard purge.
+   */
+  async #softened(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]) {
+    const found = this.#o.store.softMarks && this.#reader.superseded(value, tags, versions);
+    if (!found || found.entry.swr <= 0) return undefined;
+    let marks: number[] | undefined;
+    try {
+      marks = await this.#o.store.softMarks?.(
+        found.behind.map((i) => tags[i] as string),
+        found.behind.map((i) => found.entry.tags[tags[i] as string] ?? 0),
+        found.behind.map((i) => versions[i] ?? 0),
+      );
+    } catch {
+      return undefined;
+    }
+    if (marks?.length !== found.behind.length || marks.some((mark) => !(mark > 0))) return undefined;
+    const { entry } = found;
+    const agedAtPurge = entry.age + Math.max(0, (Math.min(...marks) - entry.storedAt) / 1000);
+    const age = this.age(entry);
+    // Never fresh again, even by a clock behind the purging instance's.
+    const ttl = Math.min(entry.ttl, agedAtPurge, age - 0.001);
+    return ttl + entry.swr > age ? { ...entry, ttl, sie: 0 } : undefined;
   }
 
   /** Seconds since the origin produced the entry: its upstream Age plus the time it spent here. */

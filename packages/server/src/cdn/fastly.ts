@@ -15,7 +15,10 @@ export interface FastlyPurgerOptions {
   serviceId: string;
   /** API token with the `purge_select` scope (and `purge_all` for `all`). Never appears in errors. */
   token: string;
-  /** Soft purge: objects are marked stale (served while revalidating) rather than dropped. */
+  /**
+   * Every purge soft: objects are marked stale (served while revalidating) rather than dropped.
+   * Without it, only purges made with `mode: 'soft'` are.
+   */
   soft?: boolean;
   /** Default `https://api.fastly.com`. */
   apiBase?: string;
@@ -65,7 +68,6 @@ export function fastlyPurger(options: FastlyPurgerOptions): Purger {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const doFetch = options.fetch ?? fetch;
   const secrets = [options.token];
-  const soft: Record<string, string> = options.soft ? { 'Fastly-Soft-Purge': '1' } : {};
 
   async function post(operation: string, path: string, headers: Record<string, string>, body?: string) {
     let response: Response;
@@ -108,6 +110,7 @@ export function fastlyPurger(options: FastlyPurgerOptions): Purger {
         if (problem) throw invalidPurge(name, problem);
       }
       const urls = [...new Set(request.urls)].map((url) => cachedUrl(url, name));
+      const soft: Record<string, string> = options.soft || request.soft ? { 'Fastly-Soft-Purge': '1' } : {};
       const batches = chunks(tags, FASTLY_MAX_KEYS_PER_REQUEST);
       for (const [i, keys] of batches.entries()) {
         const body = JSON.stringify({ surrogate_keys: keys });

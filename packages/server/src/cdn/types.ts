@@ -6,6 +6,11 @@ export interface CdnPurge {
   urls: string[];
   /** Drop everything (clear-all), where the CDN supports it; `tags` and `urls` are then not sent. */
   all?: boolean;
+  /**
+   * Mark stale rather than drop, where the CDN can (Varnish `xkey.softpurge`, Fastly
+   * `Fastly-Soft-Purge`); a CDN without soft purges (Cloudflare) drops them.
+   */
+  soft?: boolean;
 }
 
 /** The result of one purge at one CDN. */

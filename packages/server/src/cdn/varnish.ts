@@ -9,7 +9,10 @@ export interface VarnishPurgerOptions {
   url: string;
   /** Request header carrying the space-separated tags. Default `xkey-purge`. */
   header?: string;
-  /** Soft purge (`xkey.softpurge`, `purge.soft()`): objects expire but stay for grace. */
+  /**
+   * Every purge soft (`xkey.softpurge`, `purge.soft()`): objects expire but stay for grace. Without
+   * it, only purges made with `mode: 'soft'` are.
+   */
   soft?: boolean;
   /** Header, sent as `1`, that asks the VCL for a soft purge. Default `xkey-soft`. */
   softHeader?: string;
@@ -103,7 +106,7 @@ export function varnishPurger(options: VarnishPurgerOptions): Purger {
   const countHeader = (options.countHeader ?? 'xkey-purged').toLowerCase();
   const maxHeaderBytes = options.maxHeaderBytes ?? 4096;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const soft: OutgoingHttpHeaders = options.soft ? { [softHeader]: '1' } : {};
+  const softHeaders: OutgoingHttpHeaders = { [softHeader]: '1' };
   const basePath = `${target.pathname}${target.search}`;
 
   /** Sends one request; resolves to the count the VCL reported, if any. */
@@ -147,6 +150,7 @@ export function varnishPurger(options: VarnishPurgerOptions): Purger {
         return new URL(url);
       });
 
+      const soft = options.soft || request.soft ? softHeaders : {};
       const counts: (number | undefined)[] = [];
       const groups = splitTags(tags, maxHeaderBytes);
       for (const [i, group] of groups.entries()) {

@@ -30,13 +30,15 @@ function deferred(): Deferred {
 /**
  * Purges merged into one request: tags and keys joined
  * (deduplicated by the check), the globs kept apart, in order; `cdnKeys` joined when one of them
- * keeps keys from the CDN.
+ * keeps keys from the CDN; soft when all of them are.
  */
 export function mergeBatch(requests: readonly NormalizedPurge[]): { request: NormalizedPurge; patterns: string[] } {
   const merged: PurgeRequest = {
     tags: requests.flatMap((r) => r.tags),
     keys: requests.flatMap((r) => r.keys),
   };
+  // Soft only when every purge asked for it: one hard purge among them needs the whole event hard.
+  if (requests.length > 0 && requests.every((r) => r.mode === 'soft')) merged.mode = 'soft';
   // `run` merges one partition's purges at a time; given several, the request names none.
   const partitions = new Set(requests.map((r) => r.partition));
   const only = [...partitions][0];

@@ -1,4 +1,5 @@
 import { assertTag, StrataError } from '@strata/policy';
+import type { PurgeMode } from '@strata/policy/protocol';
 import type { NewPurgeEvent } from '../bus/types.js';
 import { urlTag } from '../cache/key.js';
 import type { CdnPurge } from '../cdn/types.js';
@@ -18,6 +19,12 @@ export interface PurgeRequest {
   table?: string;
   /** For purges of private content: only this partition's browsers are told. */
   partition?: string;
+  /**
+   * `hard` (the default) drops what the purge names; `soft` marks it stale: each layer serves it
+   * for at most its stale-while-revalidate window while one refresh runs. A pattern purge is
+   * always hard (its entries are deleted when it is made).
+   */
+  mode?: PurgeMode;
 }
 
 /**
@@ -88,6 +95,9 @@ export function normalizePurge(request: PurgeRequest): NormalizedPurge {
   if (request.partition !== undefined && (typeof request.partition !== 'string' || request.partition.length === 0)) {
     throw new StrataError('E_PURGE_INVALID', 'partition must be a non-empty string');
   }
+  if (request.mode !== undefined && request.mode !== 'hard' && request.mode !== 'soft') {
+    throw new StrataError('E_PURGE_INVALID', "mode must be 'hard' or 'soft'");
+  }
   if (tags.length === 0 && keys.length === 0 && request.pattern === undefined) {
     throw new StrataError('E_PURGE_INVALID', 'a purge needs tags, keys, a pattern or a table');
   }
@@ -98,6 +108,7 @@ export function normalizePurge(request: PurgeRequest): NormalizedPurge {
  * The body of a purge's event. `patternKeys` are the URLs a pattern matched in the store (the
  * only part that needs I/O, done by the caller). The store bumps each tag and the tag of each
  * key; the CDNs are sent the tags and the absolute URLs (a bare path means nothing to them).
+ * A soft request makes a soft event and a soft CDN purge, unless it carries a pattern.
  */
 export function purgeBody(request: NormalizedPurge, patternKeys: readonly string[], at: number): PurgeBody {
   const tags = [...new Set(request.tags)];
@@ -105,6 +116,9 @@ export function purgeBody(request: NormalizedPurge, patternKeys: readonly string
   const event: NewPurgeEvent = { tags, keys, at };
   if (request.partition !== undefined) event.partition = request.partition;
   if (request.pattern !== undefined) event.pattern = request.pattern;
+  // What a pattern matched is already deleted: the whole purge is hard, at every layer alike.
+  const soft = request.mode === 'soft' && request.pattern === undefined && patternKeys.length === 0;
+  if (soft) event.mode = 'soft';
   return {
     event,
     bumps: [...tags, ...keys.map(urlTag)],
@@ -112,6 +126,7 @@ export function purgeBody(request: NormalizedPurge, patternKeys: readonly string
       tags,
       urls: [...new Set([...(request.cdnKeys ?? request.keys), ...patternKeys])].filter((k) => k.startsWith('http')),
       all: false,
+      ...(soft ? { soft } : {}),
     },
   };
 }

@@ -2,7 +2,8 @@ import type { NewPurgeEvent } from '../bus/types.js';
 
 /** Where a purge has to go: the store (its tag bumps, or a clear) and the log (its event). */
 export interface OutboxTargets {
-  bump(tags: string[]): Promise<unknown>;
+  /** Bumps `tags`; with `softAt`, as a soft purge made at that time (`Store.softBump`). */
+  bump(tags: string[], softAt?: number): Promise<unknown>;
   /** Drops every entry of the store (a clear-all). Without it, a clear-all only goes to the log. */
   clear?(): Promise<unknown>;
   publish(event: NewPurgeEvent): Promise<string>;
@@ -42,6 +43,9 @@ interface Pending {
   /** Whether the outbox counts what its store work names (it is in the queue). */
   tracked: boolean;
 }
+
+/** When a soft purge was made (its event's `at`), or undefined for a hard one. */
+const softAt = (pending: Pending): number | undefined => (pending.event.mode === 'soft' ? pending.event.at : undefined);
 
 /** The outcome of delivering one purge: the log's id, or `queued:<n>` when it waits. */
 export interface Delivery {
@@ -168,7 +172,7 @@ export class Outbox {
       pending.clear = false;
     }
     if (pending.bumps) {
-      await this.#targets.bump(pending.bumps);
+      await this.#targets.bump(pending.bumps, softAt(pending));
       pending.bumps = undefined;
     }
     pending.everything = false;
@@ -176,14 +180,28 @@ export class Outbox {
 
   /**
    * The store work of every waiting purge at once — one clear if any asks for it, one bump of
-   * all their tags — so the store catches up in a round trip or two however long the queue.
+   * all their tags — so the store catches up in a round trip or two however long the queue. A
+   * tag only soft purges name is bumped soft, as of the earliest of them; any hard purge of a tag
+   * makes its bump hard.
    */
   async #catchUpStore(): Promise<void> {
     if (this.#behind === 0) return;
     const behind = this.#queue.filter(hasStoreWork);
     if (behind.some((p) => p.clear)) await this.#targets.clear?.();
-    const tags = [...new Set(behind.flatMap((p) => p.bumps ?? []))];
-    for (let i = 0; i < tags.length; i += BUMP_BATCH) await this.#targets.bump(tags.slice(i, i + BUMP_BATCH));
+    const hard = new Set(behind.flatMap((p) => (softAt(p) === undefined ? (p.bumps ?? []) : [])));
+    const soft = new Map<string, number>();
+    for (const p of behind) {
+      const at = softAt(p);
+      if (at === undefined) continue;
+      for (const tag of p.bumps ?? []) if (!hard.has(tag)) soft.set(tag, Math.min(at, soft.get(tag) ?? at));
+    }
+    await this.#bumpInBatches([...hard]);
+    for (const at of new Set(soft.values())) {
+      await this.#bumpInBatches(
+        [...soft].filter(([, when]) => when === at).map(([tag]) => tag),
+        at,
+      );
+    }
     for (const pending of behind) {
       if (!pending.tracked) continue; // dropped by an overflow meanwhile: counted no more
       if (pending.bumps) this.#count(pending.bumps, -1);
@@ -194,6 +212,10 @@ export class Outbox {
       pending.everything = false;
     }
     this.#behindSince = this.#behind === 0 ? undefined : this.#queue.find(hasStoreWork)?.at;
+  }
+
+  async #bumpInBatches(tags: string[], at?: number): Promise<void> {
+    for (let i = 0; i < tags.length; i += BUMP_BATCH) await this.#targets.bump(tags.slice(i, i + BUMP_BATCH), at);
   }
 
   async #drain(): Promise<void> {

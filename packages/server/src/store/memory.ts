@@ -50,6 +50,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     now,
   });
   const version = (tag: string) => tags.version(tag);
+  const bump = (bumped: readonly string[], softAt?: number) => {
+    const until = now() + grace * 1000;
+    const versions = bumped.map((tag) => tags.keep(tag, until, true, softAt));
+    tags.sweep();
+    return versions;
+  };
   const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
 
   return {
@@ -68,10 +74,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return wanted.map(version);
     },
     async bump(bumped) {
-      const until = now() + grace * 1000;
-      const versions = bumped.map((tag) => tags.keep(tag, until, true));
-      tags.sweep();
-      return versions;
+      return bump(bumped);
+    },
+    async softBump(bumped, at) {
+      return bump(bumped, at);
+    },
+    async softMarks(wanted, from, to) {
+      return wanted.map((tag, i) => tags.softMark(tag, from[i] ?? 0, to[i] ?? 0));
     },
     async delete(keys) {
       let deleted = 0;

@@ -3,12 +3,23 @@ import type { RedisClientType, RedisClusterType } from 'redis';
 import { positiveOption } from '../options.js';
 import { isCluster, type RedisConnectionOptions, redisSource } from '../redis/connection.js';
 import { globPrefix, globToRedisMatch, matchKeys } from './glob.js';
+import { nextRun, type SoftRun, softSince } from './tag-counters.js';
 import { type Store, type StoreRead, TAG_GRACE_SECONDS } from './types.js';
 
 type RedisClient = RedisClientType;
 
 /** Deletes a lease only while it still holds the caller's token. */
 const UNLEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/** A soft-purge record as `softBump` writes it; undefined for anything else. */
+function readRun(value: string | null | undefined): SoftRun | undefined {
+  const fields = String(value ?? '')
+    .split(':')
+    .map(Number);
+  if (fields.length !== 4 || !fields.every(Number.isSafeInteger)) return undefined;
+  const [from, fromAt, version, at] = fields as [number, number, number, number];
+  return { from, fromAt, version, at };
+}
 
 export type RedisStoreOptions = RedisConnectionOptions & {
   /**
@@ -49,6 +60,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   const scanBase = `${prefix}:e:`.replace(/[\\*?[\]^-]/g, '\\$&');
   const tagKey = (tag: string) => `${prefix}:t:${tag}`;
   const leaseKey = (name: string) => `${prefix}:l:${name}`;
+  /** `<from>:<fromAt>:<version>:<at>`: the run of soft purges that made that version of the tag (`SoftRun`). */
+  const softKey = (tag: string) => `${prefix}:s:${tag}`;
   let connecting: Promise<RedisClient> | undefined;
 
   const client = (): Promise<RedisClient> => {
@@ -133,6 +146,34 @@ export function redisStore(options: RedisStoreOptions): Store {
           const [version] = await Promise.all([c.incr(tagKey(tag)), c.pExpire(tagKey(tag), graceMs, 'NX')]);
           return version;
         }),
+      );
+    },
+    async softBump(tags, at) {
+      const c = await client();
+      return Promise.all(
+        tags.map(async (tag) => {
+          const previous = readRun(await c.get(softKey(tag)));
+          const [version, , left] = await Promise.all([
+            c.incr(tagKey(tag)),
+            c.pExpire(tagKey(tag), graceMs, 'NX'),
+            c.pTTL(tagKey(tag)),
+          ]);
+          // Two keys, so a cluster may hold them in two slots: not atomic, and need not be. The
+          // record names the version it made, and a run goes on only from the version just
+          // before: a bump landing in between leaves the record naming an older version (read
+          // as hard) or starts a new run. Either errs on the side of a miss.
+          const run = nextRun(previous, version, Math.round(at));
+          await c.set(softKey(tag), `${run.from}:${run.fromAt}:${run.version}:${run.at}`, {
+            PX: Math.max(graceMs, Number(left)),
+          });
+          return version;
+        }),
+      );
+    },
+    async softMarks(tags, from, to) {
+      const c = await client();
+      return Promise.all(
+        tags.map(async (tag, i) => softSince(readRun(await c.get(softKey(tag))), from[i] ?? 0, to[i] ?? 0)),
       );
     },
     async lease(name, ttlMs) {

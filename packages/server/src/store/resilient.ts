@@ -38,7 +38,18 @@ export interface ResilientStore extends Store {
   health(): StoreHealth;
 }
 
-const METHODS = ['read', 'write', 'versions', 'bump', 'delete', 'clear', 'lease', 'unlease'] as const;
+const METHODS = [
+  'read',
+  'write',
+  'versions',
+  'bump',
+  'softBump',
+  'softMarks',
+  'delete',
+  'clear',
+  'lease',
+  'unlease',
+] as const;
 
 /**
  * `size()` feeds monitoring and `keys()` serves pattern purges: both scan the whole store (a

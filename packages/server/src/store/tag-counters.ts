@@ -10,6 +10,31 @@ interface Counter {
   version: number;
   /** When no entry written with this tag can still be alive (ms). */
   expiresAt: number;
+  /** The soft purges that made `version` (see `SoftRun`); a later hard bump leaves it naming an older version. */
+  soft?: SoftRun;
+}
+
+/**
+ * A run of soft purges of one tag: every bump from version `from` to `version` was soft, the
+ * first at `fromAt` (ms), the last at `at`.
+ */
+export interface SoftRun {
+  from: number;
+  fromAt: number;
+  version: number;
+  at: number;
+}
+
+/** The run after a soft bump at `at` to `version`: `previous` goes on when it made the version just before. */
+export function nextRun(previous: SoftRun | undefined, version: number, at: number): SoftRun {
+  const goesOn = previous !== undefined && previous.version === version - 1;
+  return goesOn ? { ...previous, version, at } : { from: version - 1, fromAt: at, version, at };
+}
+
+/** When the soft purges from version `from` to `to` began (see `Store.softMarks`), or 0. */
+export function softSince(run: SoftRun | undefined, from: number, to: number): number {
+  if (!run || run.version !== to || from < run.from || from >= to) return 0;
+  return from === to - 1 ? run.at : run.fromAt;
 }
 
 /**
@@ -58,18 +83,28 @@ export class TagCounters {
     return counter.version;
   }
 
-  /** Keeps a counter alive until `until` (ms) at least, bumping it first if asked; returns its version. */
-  keep(tag: string, until: number, bump: boolean): number {
+  /**
+   * Keeps a counter alive until `until` (ms) at least, bumping it first if asked (`softAt`: a soft
+   * purge at that time made the new version); returns its version.
+   */
+  keep(tag: string, until: number, bump: boolean, softAt?: number): number {
     const alive = this.#live(tag);
     if (alive) this.#remove(tag);
-    const next = {
+    const next: Counter = {
       version: (alive?.version ?? this.#floor) + (bump ? 1 : 0),
       expiresAt: Math.max(alive?.expiresAt ?? 0, until),
     };
+    const soft = bump && softAt !== undefined ? nextRun(alive?.soft, next.version, softAt) : alive?.soft;
+    if (soft) next.soft = soft;
     this.#counters.set(tag, next);
     this.#chars += tag.length;
     this.#bound();
     return next.version;
+  }
+
+  /** When the soft purges of `tag` from version `from` to `to` began (ms), or 0 (a hard bump among them, or forgotten). */
+  softMark(tag: string, from: number, to: number): number {
+    return softSince(this.#live(tag)?.soft, from, to);
   }
 
   /** Drops expired counters once the map has doubled since the last sweep: amortized O(1). */

@@ -88,6 +88,16 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
   // has found the log's end would otherwise be missed. Replayed purges only cost L2 reads.
   let subscription: Subscription | undefined = bus.subscribe('0-0', apply);
 
+  /** Runs a version change in the L2 with the tags forgotten before and after it. */
+  const forgetAround = async <T>(tags: readonly string[], change: () => Promise<T>): Promise<T> => {
+    mirror.invalidate(tags);
+    try {
+      return await change();
+    } finally {
+      // A read that got the old versions between the two forgets them again.
+      mirror.invalidate(tags);
+    }
+  };
   const tiered: TieredStore = {
     level: l2.level,
     shared: l2.shared,
@@ -119,15 +129,7 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
       values.set(key, value, { ttl: Math.min(ttlMs, Math.max(1, ttlSeconds * 1000)) });
     },
     versions: (tags) => l2.versions(tags),
-    async bump(tags) {
-      mirror.invalidate(tags);
-      try {
-        return await l2.bump(tags);
-      } finally {
-        // A read that got the old versions between the two forgets them again.
-        mirror.invalidate(tags);
-      }
-    },
+    bump: (tags) => forgetAround(tags, () => l2.bump(tags)),
     async delete(keys) {
       for (const key of keys) values.delete(key);
       return l2.delete(keys);
@@ -168,6 +170,9 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
       await l2.close();
     },
   };
+  const { softBump } = l2;
+  // A soft purge moves the versions as a hard one does (the L2 then serves the entry stale).
+  if (softBump) tiered.softBump = (tags, at) => forgetAround(tags, () => softBump.call(l2, tags, at));
   // Whatever else the shared store offers, and this tier has nothing to add to, passes through.
   for (const [name, value] of Object.entries(l2)) {
     if (!(name in tiered) && typeof value === 'function') (tiered as unknown as Record<string, unknown>)[name] = value;

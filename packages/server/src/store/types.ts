@@ -32,6 +32,21 @@ export interface Store {
   versions(tags: readonly string[]): Promise<number[]>;
   /** Increments each tag's version, atomically per tag; returns the new versions. */
   bump(tags: readonly string[]): Promise<number[]>;
+  /**
+   * A soft purge: increments each tag's version as `bump` does, and records that the new version
+   * came from a soft purge at `at` (ms since the epoch), and since which version every bump of the
+   * tag has been soft, from when. Entries behind only soft bumps stay readable as stale (see
+   * `softMarks`). A store without it gets `bump`: a soft purge then acts as a hard one.
+   */
+  softBump?(tags: readonly string[], at: number): Promise<number[]>;
+  /**
+   * For each tag, when the soft purges that took it from version `from[i]` to `to[i]` began (ms):
+   * the time of the first of them, or of an earlier one where the store keeps only the start of a
+   * run of soft purges (an earlier time is the safe side: a shorter stale window). 0 when a hard
+   * bump is among them or the record is gone. Only asked for tags an entry is behind on, so it
+   * costs a round trip only on reads a purge has already made misses.
+   */
+  softMarks?(tags: readonly string[], from: readonly number[], to: readonly number[]): Promise<number[]>;
   /** Deletes entries; resolves to how many existed. */
   delete(keys: readonly string[]): Promise<number>;
   /** Entry keys matching a glob (`*`, `?`), at most `limit` of them. */

@@ -143,6 +143,29 @@ export function storeContract(name: string, create: StoreFactory): void {
       });
     });
 
+    describe('soft purges (softBump, softMarks)', () => {
+      it('a soft bump counts like a bump and records when it made the version', async () => {
+        const store = open();
+        expect(await store.bump(['t'])).toEqual([1]);
+        expect(await store.softBump?.(['t', 'u'], 1_000)).toEqual([2, 1]);
+        expect(await store.versions(['t', 'u'])).toEqual([2, 1]);
+        expect(await store.softMarks?.(['t', 'u'], [1, 0], [2, 1])).toEqual([1_000, 1_000]);
+        // Versions a soft bump did not make, or a range that starts before the soft run: no mark.
+        expect(await store.softMarks?.(['t', 't', 'never'], [0, 2, 0], [2, 3, 1])).toEqual([0, 0, 0]);
+      });
+
+      it('soft bumps in a row make a run dated from its first; a hard bump ends it', async () => {
+        const store = open();
+        await store.softBump?.(['t'], 1_000);
+        await store.softBump?.(['t'], 2_000);
+        expect(await store.softMarks?.(['t', 't'], [0, 1], [2, 2])).toEqual([1_000, 2_000]);
+        await store.bump(['t']);
+        expect(await store.softMarks?.(['t', 't'], [0, 2], [3, 3])).toEqual([0, 0]);
+        await store.softBump?.(['t'], 4_000);
+        expect(await store.softMarks?.(['t', 't'], [3, 2], [4, 4])).toEqual([4_000, 0]);
+      });
+    });
+
     describe('concurrency', () => {
       it('200 concurrent bumps of one tag end at exactly 200, each seeing a distinct version', async () => {
         const store = open();

@@ -119,7 +119,9 @@ sub vcl_backend_response {
 
 sub vcl_deliver {
   unset resp.http.xkey;
-  if (obj.hits > 0) {
+  if (obj.hits > 0 && obj.ttl < 0s) {
+    set resp.http.x-cache = "STALE";
+  } elsif (obj.hits > 0) {
     set resp.http.x-cache = "HIT";
   } else {
     set resp.http.x-cache = "MISS";

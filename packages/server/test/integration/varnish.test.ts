@@ -262,12 +262,42 @@ describe('withRetry around varnishPurger (loopback servers standing in for a fai
   });
 });
 
+/** An instance whose purges reach the test's Varnish (a CDN policy on every path). */
+const strataWithVarnish = () =>
+  createStrata({
+    manifest: defineManifest({ version: 1, routes: [{ match: '/*', policy: cdnCache(300) }] }),
+    cdn: [varnishPurger({ url: varnish().url })],
+  });
+
 describe('strata.purge reaching a real Varnish', () => {
+  it('strata.purge({ mode: soft }) soft-purges in Varnish: the object is served stale once while Varnish refetches it', async () => {
+    const strata = strataWithVarnish();
+    try {
+      await cache('/through-strata/soft', ['product:soft']);
+      const before = originHits('/through-strata/soft');
+      await strata.purge({ tags: ['product:soft'], mode: 'soft' });
+      await expect.poll(async () => (await strata.stats()).cdn.length).toBe(1);
+      expect((await strata.stats()).cdn[0]).toMatchObject({ purger: 'varnish', ok: true, purged: 1 });
+      // Still in Varnish, expired: the old object at once (grace), and one fetch in the background.
+      const stale = await get('/through-strata/soft');
+      expect(stale.body).toBe(`/through-strata/soft #${before}`);
+      expect(stale.headers.get('x-cache')).toBe('STALE');
+      await expect.poll(() => originHits('/through-strata/soft'), { timeout: 5_000, interval: 20 }).toBe(before + 1);
+      await expect
+        .poll(async () => (await get('/through-strata/soft')).body)
+        .toBe(`/through-strata/soft #${before + 1}`);
+      expect(originHits('/through-strata/soft')).toBe(before + 1);
+      // A hard purge of the same tag drops it: the next request is a miss.
+      await strata.purge({ tags: ['product:soft'] });
+      await expect.poll(async () => (await strata.stats()).cdn.length).toBe(2);
+      expect(await isCached('/through-strata/soft')).toBe(false);
+    } finally {
+      await strata.close();
+    }
+  });
+
   it('an object Varnish cached with its xkey is gone after strata.purge of that tag; others stay', async () => {
-    const strata = createStrata({
-      manifest: defineManifest({ version: 1, routes: [{ match: '/*', policy: cdnCache(300) }] }),
-      cdn: [varnishPurger({ url: varnish().url })],
-    });
+    const strata = strataWithVarnish();
     try {
       await cache('/through-strata/a', ['product:a']);
       await cache('/through-strata/b', ['product:b']);

@@ -248,3 +248,52 @@ describe('the Strata service worker in Chromium: purges, partitions, messages', 
     });
   });
 });
+
+describe('soft purge in the Strata service worker in Chromium', () => {
+  const softPurge = (page: Parameters<Parameters<typeof session>[0]>[0], tag: string) =>
+    ask(page, { type: 'strata:purge', tags: [tag], keys: [], mode: 'soft' });
+
+  it('serves the entry stale with a Cache-Status that says so while one revalidation runs, then fresh', async () => {
+    await session(async (page) => {
+      const path = unique('/api/swr/');
+      const route = server().api(path);
+      await fill(page, path);
+      expect((await get(page, path)).headers['cache-status']).toMatch(/strata-sw; hit/);
+      expect(await softPurge(page, `item:${path.split('/').pop()}`)).toMatchObject({ evicted: 1 });
+      expect(await hasEntry(page, path)).toBe(true);
+
+      route.version = 2;
+      const held = route.hold();
+      const stale = await get(page, path);
+      expect(stale.body?.version).toBe(1);
+      expect(stale.headers['cache-status']).toMatch(/strata-sw; fwd=stale; ttl=-\d+; detail=soft-purge$/);
+      await held.arrived; // the one revalidation is at the origin
+      const again = await get(page, path);
+      expect(again.body?.version).toBe(1);
+      expect(again.headers['cache-status']).toMatch(/detail=soft-purge$/);
+      expect(route.hits).toBe(2); // the fill, and one revalidation for both stale answers
+      held.release();
+      await waitForStat(page, '/api/swr/:id', 'revalidated', 1);
+      const fresh = await get(page, path);
+      expect(fresh.body?.version).toBe(2);
+      expect(fresh.headers['cache-status']).toMatch(/strata-sw; hit; ttl=\d+$/);
+      expect(route.hits).toBe(2);
+    });
+  });
+
+  /** A soft purge of an entry of `prefix`, the clock `seconds` on, and the next read: a miss. */
+  const missAfterSoftPurge = (prefix: string, seconds: number) =>
+    session(async (page) => {
+      const path = unique(prefix);
+      const route = server().api(path);
+      await fill(page, path);
+      await softPurge(page, `item:${path.split('/').pop()}`);
+      if (seconds > 0) await advance(page, seconds);
+      expect((await get(page, path)).headers['cache-status']).toMatch(/strata-sw; fwd=uri-miss/);
+      expect(route.hits).toBe(2);
+    });
+
+  it('after the stale-while-revalidate window from the purge it is a miss', () => missAfterSoftPurge('/api/swr/', 121));
+
+  it('a route without stale-while-revalidate treats a soft purge as hard', () => missAfterSoftPurge('/api/fresh/', 0));
+});
