@@ -14,9 +14,13 @@ afterEach(async () => {
 let namespaces = 0;
 
 /** One instance on the test's Redis: its store and purge log, in namespace `ns`. */
-function instance(ns: string, options: Partial<StrataOptions> = {}): { strata: Strata; bus: Bus } {
+function instance(
+  ns: string,
+  options: Partial<StrataOptions> = {},
+  wrap: (bus: Bus) => Bus = (bus) => bus,
+): { strata: Strata; bus: Bus } {
   const { url } = redis();
-  const bus = redisBus({ url, stream: `${ns}:purges`, blockMs: 200 });
+  const bus = wrap(redisBus({ url, stream: `${ns}:purges`, blockMs: 200 }));
   const strata = createStrata({
     manifest,
     store: redisStore({ url, prefix: ns }),
@@ -129,6 +133,23 @@ describe('the two-tier cache on a real Redis', () => {
     const response = await b.strata.handle(get('/api/users/1'), app);
     expect(response.headers.get('x-cache')).toBe('HIT'); // A stored the new answer after its miss
     expect(await response.text()).toBe(`body ${app.calls}`);
+  });
+
+  it('a soft purge through A: A serves stale as soon as purge() resolves, not its L1 copy as fresh', async () => {
+    // A's log delivers late, so its own event cannot be what makes the L1 forget.
+    const late = (bus: Bus): Bus =>
+      Object.assign(Object.create(bus) as Bus, {
+        subscribe: (from: string | undefined, listener: Parameters<Bus['subscribe']>[1]) =>
+          bus.subscribe(from, (event) => setTimeout(() => listener(event), event.tags.includes('users') ? 500 : 0)),
+      });
+    const a = instance(`l1-soft-${++namespaces}`, {}, late);
+    const app = origin();
+    await warm(a.strata, '/api/users', app);
+    await a.strata.purge({ tags: ['users'], mode: 'soft' });
+    const response = await a.strata.handle(get('/api/users'), app);
+    expect(response.headers.get('x-cache')).toBe('STALE');
+    expect(response.headers.get('cache-status')).toMatch(/detail=soft-purge$/);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the late delivery lands before close
   });
 
   it('a pattern purge through A drops B’s whole L1, entries Redis no longer holds included', async () => {
