@@ -23,7 +23,7 @@ import { type BatchedPurgeResult, PurgeChannel, type PurgeRequest, type PurgeRes
 import { Stats, type StatsSnapshot } from './stats.js';
 import { memoryStore } from './store/memory.js';
 import { type ResilienceOptions, resilientStore, type StoreHealth } from './store/resilient.js';
-import { type L1Options, type TierStats, tieredStore } from './store/tiered.js';
+import { type L1Options, l1Limits, type TierStats, tieredStore } from './store/tiered.js';
 import type { Store } from './store/types.js';
 import { Warmer, type WarmJobStatus } from './warm.js';
 
@@ -159,6 +159,7 @@ export function createStrata(options: StrataOptions): Strata {
   const now = options.now ?? Date.now;
   const shared = resilientStore(options.store ?? memoryStore({ now }), { now, ...options.resilience });
   const bus = options.bus ?? memoryBus();
+  if (options.l1) l1Limits(options.l1); // a bad bound is an error even where no L1 is built
   const tiered =
     shared.shared && bus.shared && options.l1 !== false ? tieredStore(shared, { ...options.l1, bus }) : undefined;
   const store = tiered ?? shared;

@@ -23,6 +23,8 @@ describe('limits given as options are checked when the instance is created', () 
       /events.maxBufferedBytes must be a positive whole number/,
     );
     expect(code(() => memoryStore({ scanStepsPerTurn: 0 }))).toMatch(/^E_CONFIG_INVALID: scanStepsPerTurn/);
+    // Checked even where no L1 is built (a memory store has none).
+    expect(code(() => createStrata({ manifest, l1: { maxEntries: 0 } }))).toMatch(/^E_CONFIG_INVALID: l1.maxEntries/);
   });
 
   it('takes valid ones, and Infinity as "no origin timeout"', async () => {

@@ -38,6 +38,15 @@ export interface TieredStoreOptions extends L1Options {
   bus: Bus;
 }
 
+/** The L1's bounds from its options, with the defaults; throws `E_CONFIG_INVALID` on a bad one. */
+export function l1Limits(options: L1Options): { maxEntries: number; maxBytes: number; ttlMs: number } {
+  return {
+    maxEntries: positiveOption('l1.maxEntries', options.maxEntries, true) ?? 10_000,
+    maxBytes: positiveOption('l1.maxBytes', options.maxBytes, true) ?? 64 * 1024 * 1024,
+    ttlMs: (positiveOption('l1.ttlSeconds', options.ttlSeconds, false) ?? 60) * 1000,
+  };
+}
+
 /**
  * Two tiers: a bounded in-process L1 in front of a shared store (the L2, Redis), kept exact by
  * the ordered purge log. The L1 holds values and a mirror of tag versions (`TagMirror`); a read
@@ -48,9 +57,7 @@ export interface TieredStoreOptions extends L1Options {
  * invalid before `purge()` resolves. The consistency bounds are in docs/architecture.md.
  */
 export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): TieredStore {
-  const maxEntries = positiveOption('l1.maxEntries', options.maxEntries, true) ?? 10_000;
-  const maxBytes = positiveOption('l1.maxBytes', options.maxBytes, true) ?? 64 * 1024 * 1024;
-  const ttlMs = (positiveOption('l1.ttlSeconds', options.ttlSeconds, false) ?? 60) * 1000;
+  const { maxEntries, maxBytes, ttlMs } = l1Limits(options);
   const { bus } = options;
   const values = new LRUCache<string, Uint8Array>({
     max: maxEntries,
