@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
-import { internalsOf } from '../internals.js';
 import type { Strata } from '../strata.js';
+import { fastAnswer, writeAnswer } from './fast.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
 export interface ToRequestOptions {
@@ -143,33 +143,18 @@ export function nodeListener(
         return failResponse(res, error);
       });
   };
+  // Fresh hits (public and private routes) are written straight from the stored entry: no
+  // Request, Response or stream objects on the path that carries most of the traffic.
+  const fixedOrigin = options.origin;
   return (req, res) => {
-    // Fresh hits of public routes are written straight from the stored entry: no Request,
-    // Response or stream objects on the path that carries most of the traffic.
-    const method = req.method;
-    const target = req.url;
-    if ((method !== 'GET' && method !== 'HEAD') || !target?.startsWith('/')) return full(req, res);
-    let url: URL;
+    let origin: string;
     try {
-      url = new URL(
-        `${options.origin ? new URL(options.origin).origin : originOf(req, options.trustProxy ?? false)}${target}`,
-      );
+      origin = fixedOrigin ?? originOf(req, options.trustProxy ?? false);
     } catch {
       return full(req, res);
     }
-    const header = (name: string) => {
-      const value = req.headers[name];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    };
-    const fast = internalsOf(strata);
-    if (!fast) return full(req, res);
-    fast.answerFromCache(method, url, header).then(
-      (answer) => {
-        if (!answer) return full(req, res);
-        res.writeHead(answer.status, Object.fromEntries(answer.headers));
-        res.end(answer.body ?? undefined);
-      },
-      () => full(req, res),
-    );
+    void fastAnswer(strata, req, origin, req.url ?? '/')
+      .then((answer) => (answer ? writeAnswer(res, answer) : full(req, res)))
+      .catch((error: unknown) => failResponse(res, error));
   };
 }

@@ -40,7 +40,16 @@ export function cacheKey(
   vary: readonly string[],
   partition?: string,
 ): string {
-  const base = `GET ${normalizeUrl(url)}`;
+  return variantKey(`GET ${normalizeUrl(url)}`, headers, vary, partition);
+}
+
+/** `cacheKey` from its URL part (`GET <normalized url>`), computed once per URL by the fast path. */
+export function variantKey(
+  base: string,
+  headers: { get(name: string): string | null },
+  vary: readonly string[],
+  partition?: string,
+): string {
   if (vary.length === 0 && partition === undefined) return base;
   const variant = JSON.stringify([partition ?? null, ...vary.map((name) => [name, normalizeField(headers.get(name))])]);
   return `${base} #${createHash('sha256').update(variant).digest('base64url').slice(0, 22)}`;
