@@ -1,6 +1,7 @@
 /**
  * Requests per second of one cached route: Strata (memory store, served from cache) against
- * bare node:http answering a constant body, and against the same route cached with BentoCache.
+ * bare node:http answering a constant body, against the same route cached with BentoCache, and
+ * against the route made private (10 users, one entry each per URL).
  * Each server runs in its own process; autocannon drives it over loopback.
  */
 import autocannon from 'autocannon';
