@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
 import type { Strata } from '../strata.js';
-import { fastAnswer, writeAnswer } from './fast.js';
+import { fastAnswer, rawHeader, writeAnswer } from './fast.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
 export interface ToRequestOptions {
@@ -31,7 +31,9 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 }
 
 function originOf(req: IncomingMessage, trustProxy: boolean): string {
-  const forwardedProto = trustProxy ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
+  // Read from the raw lines: Node's header object would be built for these three fields alone.
+  const header = (name: string) => rawHeader(req, name) ?? undefined;
+  const forwardedProto = trustProxy ? firstValue(header('x-forwarded-proto'))?.toLowerCase() : undefined;
   const scheme =
     forwardedProto === 'http' || forwardedProto === 'https'
       ? forwardedProto
@@ -39,9 +41,9 @@ function originOf(req: IncomingMessage, trustProxy: boolean): string {
         ? 'https'
         : 'http';
   const host =
-    (trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ??
-    firstValue(req.headers.host) ??
-    firstValue(req.headers[':authority']) ??
+    (trustProxy ? firstValue(header('x-forwarded-host')) : undefined) ??
+    firstValue(header('host')) ??
+    firstValue(header(':authority')) ??
     'localhost';
   if (!HOST.test(host)) throw new BadRequestError('E_BAD_REQUEST', `invalid host ${JSON.stringify(host)}`);
   return `${scheme}://${host}`;

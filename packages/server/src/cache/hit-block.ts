@@ -6,12 +6,6 @@ export interface HitHeaders {
   headers: Map<string, string>;
 }
 
-/** Who a block was built for: the route's policy (its headers) and a private answer's partition. */
-export interface BlockOwner {
-  policy: object;
-  partition: string | undefined;
-}
-
 interface Built {
   age: number;
   ttl: number;
@@ -19,7 +13,9 @@ interface Built {
 }
 
 interface Blocks {
-  owner: BlockOwner;
+  /** Who the block was built for: the route's policy (its headers) and a private answer's partition. */
+  policy: object;
+  partition: string | undefined;
   full?: Built;
   notModified?: Built;
 }
@@ -39,15 +35,16 @@ export class HitBlocks {
    */
   fields(
     entry: Entry,
-    owner: BlockOwner,
+    policy: object,
+    partition: string | undefined,
     notModified: boolean,
     age: number,
     ttl: number,
     build: () => HitHeaders,
   ): string[] {
     let blocks = this.#blocks.get(entry);
-    if (!blocks || blocks.owner.policy !== owner.policy || blocks.owner.partition !== owner.partition) {
-      blocks = { owner };
+    if (!blocks || blocks.policy !== policy || blocks.partition !== partition) {
+      blocks = { policy, partition };
       this.#blocks.set(entry, blocks);
     }
     const built = notModified ? blocks.notModified : blocks.full;

@@ -243,8 +243,8 @@ export class ResponseCache {
     this.#o.stats.record(lookup.match.route.match, 'hit');
     const notModified = ifNoneMatchMatches(ifNoneMatch, entry.etag);
     const ttl = Math.floor(entry.ttl - age);
-    const owner = { policy: lookup.match.policy, partition: lookup.partition };
-    const fields = this.#blocks.fields(entry, owner, notModified, Math.floor(age), ttl, () => {
+    const { policy } = lookup.match;
+    const fields = this.#blocks.fields(entry, policy, lookup.partition, notModified, Math.floor(age), ttl, () => {
       const answer = this.#headers(entry, age, notModified, 'hit', { hit: true, ttl });
       finish(answer);
       return answer;
