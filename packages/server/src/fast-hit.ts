@@ -27,6 +27,8 @@ export interface FastHitDeps {
 
 /** What a URL means to the server cache, worked out once per method and URL. */
 interface Place {
+  /** The URL as a Request built from it would give it (`Request.url`), for `partition`. */
+  url: string;
   match: RouteMatch;
   /** The URL part of the key: `GET <normalized url>`. */
   base: string;
@@ -59,7 +61,7 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     if (canonicalPath(url) === undefined) return null;
     const match = matchRoute(manifest, url, method);
     if (!match || !storesAt(match.policy, 'server')) return null;
-    return { match, base: `GET ${normalizeUrl(url)}`, tags: [...match.tags, urlTag(url)] };
+    return { url: url.href, match, base: `GET ${normalizeUrl(url)}`, tags: [...match.tags, urlTag(url)] };
   }
 
   function place(method: string, href: string): Place | null {
@@ -76,13 +78,13 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
     const found = place(method, href);
     if (!found) return undefined;
-    const { match, base, tags } = found;
+    const { url, match, base, tags } = found;
     const headers = { get: header };
     let partition: string | undefined;
     let named: string | undefined;
     if (match.policy.scope === 'private') {
       // No partition: never stored, so nothing to hit; the full path answers (and asks again).
-      partition = await deps.partition?.({ method, url: href, headers });
+      partition = await deps.partition?.({ method, url, headers });
       if (partition === undefined) return undefined;
       named = await partitionName(partition);
     }

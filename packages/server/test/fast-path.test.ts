@@ -96,11 +96,25 @@ describe('answerFromCache (the adapters’ fast path)', () => {
     expect(asBob).toBeUndefined();
     const asNobody = await internalsOf(strata)?.answerFromCache('GET', 'http://app.test/api/me', () => null);
     expect(asNobody).toBeUndefined();
+    // `partition` sees the URL a Request would carry, however the target was written.
+    const seen: string[] = [];
+    const recording = make({
+      now: time.now,
+      partition: (request) => {
+        seen.push(request.url);
+        return 'alice';
+      },
+    });
+    await recording.handle(get('/api/me'), app);
+    const raw = await internalsOf(recording)?.answerFromCache('GET', 'http://App.Test/api/./me', () => null);
+    expect(raw).toBeDefined();
+    expect(seen).toEqual(['http://app.test/api/me', 'http://app.test/api/me']);
+
     // And bob's own request, through the full path, is a miss that stores bob's entry apart.
     const bobs = await strata.handle(get('/api/me', { authorization: 'Bearer bob' }), app);
     expect(bobs.headers.get('x-cache')).toBe('MISS');
     expect(bobs.headers.get('strata-partition')).not.toBe(fields.get('strata-partition'));
-    expect(app.calls).toBe(2);
+    expect(app.calls).toBe(3);
   });
 
   it('respects purges like the full path', async () => {
