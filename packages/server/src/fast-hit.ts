@@ -37,6 +37,7 @@ interface Place {
 }
 
 const MAX_PLACES = 10_000;
+const NONE: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * The fast path adapters try first. Route matching, URL normalization and the URL tag depend on
@@ -74,32 +75,48 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     return found;
   }
 
-  return async (method, href, header) => {
-    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
-    const found = place(method, href);
-    if (!found) return undefined;
-    const { url, match, base, tags } = found;
-    const headers = { get: header };
-    let partition: string | undefined;
-    let named: string | undefined;
-    if (match.policy.scope === 'private') {
-      // No partition: never stored, so nothing to hit; the full path answers (and asks again).
-      partition = await deps.partition?.({ method, url, headers });
-      if (partition === undefined) return undefined;
-      named = await partitionName(partition);
+  /** Adds the route's headers, and a private answer's partition, to a hit being built. */
+  function finish(answer: HitHeaders, match: RouteMatch, named: string | undefined): void {
+    const view = {
+      status: answer.status,
+      headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
+    };
+    // A stored answer's own Cache-Control was reported (if at all) by the miss that stored it.
+    for (const [name, value] of Object.entries(policyHeaders(view, { ...context, match }))) {
+      answer.headers.set(name, value);
     }
-    const key = variantKey(base, headers, match.policy.vary ?? [], partition);
+    if (named !== undefined) answer.headers.set(PARTITION_HEADER, named);
+  }
+
+  function hit(
+    method: string,
+    header: (name: string) => string | null,
+    found: Place,
+    partition?: string,
+    named?: string,
+  ): Promise<StoredAnswer | undefined> {
+    const { match, base, tags } = found;
+    const key = variantKey(base, { get: header }, match.policy.vary ?? [], partition);
     const lookup = { match, key, tags, partition, negativeTtl };
-    return cache.freshAnswer(method, header('if-none-match'), lookup, (answer: HitHeaders) => {
-      const view = {
-        status: answer.status,
-        headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
-      };
-      // A stored answer's own Cache-Control was reported (if at all) by the miss that stored it.
-      for (const [name, value] of Object.entries(policyHeaders(view, { ...context, match }))) {
-        answer.headers.set(name, value);
-      }
-      if (named !== undefined) answer.headers.set(PARTITION_HEADER, named);
-    });
+    return cache.freshAnswer(method, header('if-none-match'), lookup, (answer) => finish(answer, match, named));
+  }
+
+  async function privateHit(
+    method: string,
+    header: (name: string) => string | null,
+    found: Place,
+  ): Promise<StoredAnswer | undefined> {
+    // No partition: never stored, so nothing to hit; the full path answers (and asks again).
+    const partition = await deps.partition?.({ method, url: found.url, headers: { get: header } });
+    if (partition === undefined) return undefined;
+    return hit(method, header, found, partition, await partitionName(partition));
+  }
+
+  // Not async: a public hit goes from the store read to the adapter without another promise.
+  return (method, href, header) => {
+    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return NONE;
+    const found = place(method, href);
+    if (!found) return NONE;
+    return found.match.policy.scope === 'private' ? privateHit(method, header, found) : hit(method, header, found);
   };
 }

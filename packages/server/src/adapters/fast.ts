@@ -44,7 +44,7 @@ function canonicalOrigin(origin: string): string | null {
  * HEAD, a target that is not a path, an origin that is not one, a miss, or any failure.
  * `origin` and `target` are what the adapter's `toRequest` call would use.
  */
-export async function fastAnswer(
+export function fastAnswer(
   strata: Strata,
   req: IncomingMessage,
   origin: string,
@@ -52,15 +52,19 @@ export async function fastAnswer(
 ): Promise<StoredAnswer | undefined> {
   const fast = internalsOf(strata);
   const method = req.method;
-  if (!fast || (method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return undefined;
+  if (!fast || (method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return NONE;
   const base = canonicalOrigin(origin);
-  if (base === null) return undefined;
+  if (base === null) return NONE;
   try {
-    return await fast.answerFromCache(method, `${base}${target}`, (name) => rawHeader(req, name));
+    // e.g. `partition` threw: the full path asks it again and reports
+    return fast.answerFromCache(method, `${base}${target}`, (name) => rawHeader(req, name)).catch(none);
   } catch {
-    return undefined; // e.g. `partition` threw: the full path asks it again and reports
+    return NONE;
   }
 }
+
+const NONE: Promise<undefined> = Promise.resolve(undefined);
+const none = () => undefined;
 
 /** Writes a fresh hit: its header block as is (fields already set on `res` are kept), then the body in one write. */
 export function writeAnswer(res: ServerResponse, answer: StoredAnswer): void {

@@ -66,6 +66,36 @@ describe('the request origin through the node adapter', () => {
     expect(calls).toBe(2);
   });
 
+  it('a partition that throws on the fast path leaves the request to the full path, which answers 500', async () => {
+    const failing = strataFor({
+      partition: (request) => {
+        if (request.headers.get('authorization') === 'boom') throw new Error('session store down');
+        return request.headers.get('authorization') ?? undefined;
+      },
+    });
+    const reported: unknown[] = [];
+    const inner = createServer(
+      nodeListener(failing, () => new Response('mine'), { onError: (error) => reported.push(error) }),
+    );
+    inner.listen(0, '127.0.0.1');
+    await once(inner, 'listening');
+    const innerPort = (inner.address() as AddressInfo).port;
+    try {
+      const ask = (authorization: string) =>
+        fetch(`http://127.0.0.1:${innerPort}/api/me`, { headers: { authorization } });
+      expect((await ask('alice')).headers.get('x-cache')).toBe('MISS');
+      expect((await ask('alice')).headers.get('x-cache')).toBe('HIT');
+      const boom = await ask('boom');
+      expect(boom.status).toBe(500);
+      expect(await boom.text()).not.toContain('mine');
+      expect(reported).toHaveLength(1);
+    } finally {
+      inner.closeAllConnections();
+      inner.close();
+      await failing.close();
+    }
+  });
+
   it('answers 400 to a Host that is not one, on every path', async () => {
     for (const host of ['bad host', 'a@b.test']) {
       const response = await send('/api/users/8', { host: 'x.test', 'x-forwarded-host': host });
