@@ -54,7 +54,8 @@ const bench: BenchModule = {
         const version = Number((await raw.get(`bench:t:${tag}`)) ?? 0);
         const entry = encodeEntry({
           status: 200,
-          headers: [],
+          fields: [],
+          etag: null,
           body: BODY,
           storedAt: Date.now(),
           age: 0,

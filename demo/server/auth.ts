@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { PartitionRequest } from '@strata/server';
 
 /** The two demo accounts: rows 1 and 2 of the users table. */
 export const ACCOUNTS = [
@@ -20,7 +21,7 @@ export function demoAuth(secret: string) {
       return `${account.username}.${sign(account.username)}`;
     },
     /** The account a request's `Authorization: Bearer …` names, if the token is valid. */
-    accountOf(request: Request): Account | undefined {
+    accountOf(request: Pick<PartitionRequest, 'headers'>): Account | undefined {
       const header = request.headers.get('authorization');
       const match = header ? /^Bearer ([a-z]+)\.([\w-]+)$/i.exec(header.trim()) : null;
       if (!match) return undefined;

@@ -119,7 +119,8 @@ export class DataCache {
     const value = await fn();
     await this.#core.write(storeKey, tags, versions, {
       status: 200,
-      headers: [],
+      fields: [],
+      etag: null,
       body: codec.encode(value),
       age: 0,
       ttl: options.ttl ?? this.#o.defaultTtl,

@@ -7,14 +7,15 @@ import {
   matchRoute,
   PARTITION_HEADER,
   type Policy,
-  partitionHash,
   storesAt,
 } from '@strata/policy';
 import { cacheKey, urlTag } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
 import { type HeaderContext, NO_STORE, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
-import type { Next, ResponseCache, StoredAnswer } from './cache/response-cache.js';
+import type { Next, ResponseCache } from './cache/response-cache.js';
+import { type AnswerFromCache, fastHits } from './fast-hit.js';
 import type { StrataLogger } from './logger.js';
+import { type PartitionOf, partitionName } from './partition.js';
 
 const storesAtServer = (policy: Policy | undefined): boolean => policy !== undefined && storesAt(policy, 'server');
 
@@ -23,7 +24,7 @@ export interface HandlerDeps {
   cache: ResponseCache;
   enabled: boolean;
   headers: Omit<HeaderContext, 'match'>;
-  partition: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  partition: PartitionOf | undefined;
   /** Told once per route when a handler's Cache-Control replaces the policy's. */
   logger: StrataLogger;
   /** Invalidates a write's target URLs at every level, as one purge event. */
@@ -43,7 +44,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** `strata.handle`: policy headers on every managed response, the server cache around `next`. */
 export interface Handlers {
   handle(request: Request, next: Next): Promise<Response>;
-  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
+  answerFromCache: AnswerFromCache;
 }
 
 export function createHandler(deps: HandlerDeps): Handlers {
@@ -97,42 +98,6 @@ export function createHandler(deps: HandlerDeps): Handlers {
     return response;
   }
 
-  /**
-   * The fast path adapters may try first: a fresh server-cache hit of a public route, answered
-   * from plain request data without building Request/Response objects. Undefined means "take
-   * the full path" (`handle`), which answers every other case.
-   */
-  async function answerFromCache(
-    method: string,
-    url: URL,
-    header: (name: string) => string | null,
-  ): Promise<StoredAnswer | undefined> {
-    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
-    const match = matchRoute(manifest, url, method);
-    // Private routes need `partition(request)`, which takes a Request: the full path handles them.
-    if (!match || !storesAt(match.policy, 'server') || match.policy.scope === 'private') return undefined;
-    const view = { get: header };
-    const key = cacheKey(url, view, match.policy.vary ?? []);
-    const tags = [...match.tags, urlTag(url)];
-    const answer = await cache.freshAnswer(method, header('if-none-match'), {
-      match,
-      key,
-      tags,
-      partition: undefined,
-      negativeTtl,
-    });
-    if (!answer) return undefined;
-    const response = {
-      status: answer.status,
-      headers: { has: (n: string) => answer.headers.has(n), get: (n: string) => answer.headers.get(n) ?? null },
-    };
-    // A stored answer's own Cache-Control was reported (if at all) by the miss that stored it.
-    for (const [name, value] of Object.entries(policyHeaders(response, { ...context, match }))) {
-      answer.headers.set(name, value);
-    }
-    return answer;
-  }
-
   async function handle(request: Request, next: Next): Promise<Response> {
     const url = new URL(request.url); // parsed once for matching, the key and the URL tag
     // A path with an invalid escape, %00 or bytes that are not UTF-8 has no canonical form (RFC 3986
@@ -152,7 +117,7 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const { policy } = match;
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
     // A private answer names its partition, hashed: a service worker refuses to store it under another user.
-    const named = partition === undefined ? {} : { [PARTITION_HEADER]: await partitionHash(partition) };
+    const named = partition === undefined ? {} : { [PARTITION_HEADER]: await partitionName(partition) };
     const serverLevel = enabled && storesAt(policy, 'server');
     // A private policy without a partition is never stored: there is no one to key it to.
     if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
@@ -169,5 +134,6 @@ export function createHandler(deps: HandlerDeps): Handlers {
     return response;
   }
 
+  const answerFromCache = fastHits({ manifest, cache, enabled, context, negativeTtl, partition: deps.partition });
   return { handle, answerFromCache };
 }

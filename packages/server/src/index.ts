@@ -13,6 +13,7 @@ export { type VarnishPurgerOptions, varnishPurger } from './cdn/varnish.js';
 export { configFromEnv, type EnvConfig } from './config.js';
 export type { CachedOptions, Codec } from './data-cache.js';
 export type { StrataLogger } from './logger.js';
+export type { PartitionRequest } from './partition.js';
 export type { BatchedPurgeResult, PurgeRequest, PurgeResult } from './purge-channel.js';
 export type { Counters, Outcome, StatsSnapshot } from './stats.js';
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './store/memory.js';

@@ -1,13 +1,14 @@
-import type { StoredAnswer } from './cache/response-cache.js';
+import type { AnswerFromCache } from './fast-hit.js';
 import type { Strata } from './strata.js';
 
 /** What adapters and the SQL query cache reach in a Strata instance; not part of the app API. */
 export interface StrataInternals {
   /**
-   * A fresh server-cache hit of a public route as plain data, without building a Request or
-   * Response. Undefined means "use `handle`", which answers every case.
+   * A fresh server-cache hit (public or private route) as plain data, from the method, the
+   * absolute URL and a header reader, without building a Request or Response. Undefined means
+   * "use `handle`", which answers every case.
    */
-  answerFromCache(method: string, url: URL, header: (name: string) => string | null): Promise<StoredAnswer | undefined>;
+  answerFromCache: AnswerFromCache;
   /** Lets the SQL query cache report in the admin API's `/query-stats`. */
   useQueryStats(provider: () => unknown): void;
 }

@@ -18,6 +18,7 @@ import { attachInternals } from './internals.js';
 import { LazyMetrics } from './lazy-metrics.js';
 import { consoleLogger, type StrataLogger } from './logger.js';
 import { positiveOption } from './options.js';
+import type { PartitionRequest } from './partition.js';
 import { privateNames } from './private-tags.js';
 import { type BatchedPurgeResult, PurgeChannel, type PurgeRequest, type PurgeResult } from './purge-channel.js';
 import { Stats, type StatsSnapshot } from './stats.js';
@@ -53,8 +54,13 @@ export interface StrataOptions {
    * authorization (401/403 otherwise); `public: true` opens it anyway. Without `admin`, it is open.
    */
   metrics?: { public?: boolean };
-  /** The user a request belongs to, for `private` policies. A private route without one is never stored. */
-  partition?: (request: Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * The user a request belongs to, for `private` policies. A private route without one is never
+   * stored. It receives a `Request`, or on the adapters' fast path (node, Express, Fastify) a view
+   * with only `method`, `url` and `headers.get`: read nothing else. It may be called twice for one
+   * request (the fast path, then the full path on a miss), so keep it cheap and free of side effects.
+   */
+  partition?(request: PartitionRequest): string | undefined | Promise<string | undefined>;
   /** Timeout and circuit breaker around the store. */
   resilience?: ResilienceOptions;
   /**

@@ -1,5 +1,6 @@
 import { memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
+import { pairs } from '../src/cache/entry.js';
 import { internalsOf } from '../src/internals.js';
 import { chaos } from './helpers/chaos.js';
 import { clock, get, origin, strataPerTest } from './origin.js';
@@ -17,7 +18,7 @@ async function both(
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const fast = internalsOf(strata);
   if (!fast) throw new Error('createStrata attaches the fast path');
-  const answer = await fast.answerFromCache(method, url, (name) => lower[name] ?? null);
+  const answer = await fast.answerFromCache(method, url.href, (name) => lower[name] ?? null);
   const response = await strata.handle(new Request(url, { method, headers }), origin());
   return { answer, response };
 }
@@ -31,7 +32,7 @@ async function expectSame(
   const { answer, response } = await both(strata, method, path, headers);
   expect(answer, `${method} ${path} should be answered by the fast path`).toBeDefined();
   expect(answer?.status).toBe(response.status);
-  expect(Object.fromEntries(answer?.headers ?? [])).toEqual(Object.fromEntries(response.headers));
+  expect(Object.fromEntries(pairs(answer?.fields ?? []))).toEqual(Object.fromEntries(response.headers));
   const body = new Uint8Array(await response.arrayBuffer());
   expect(answer?.body ?? new Uint8Array()).toEqual(body);
 }
@@ -63,8 +64,6 @@ describe('answerFromCache (the adapters’ fast path)', () => {
     const strata = make({ now: time.now, store, partition: () => 'alice' });
     const app = origin();
     expect((await both(strata, 'GET', '/api/users/9')).answer).toBeUndefined(); // a miss
-    await strata.handle(get('/api/me'), app);
-    expect((await both(strata, 'GET', '/api/me')).answer).toBeUndefined(); // private: needs partition(request)
     expect((await both(strata, 'GET', '/api/lang', { 'Accept-Language': 'de' })).answer).toBeUndefined();
     await strata.handle(get('/api/users'), app);
     time.advance(70);
@@ -73,6 +72,49 @@ describe('answerFromCache (the adapters’ fast path)', () => {
     await strata.handle(get('/api/users/2'), app);
     store.fail();
     expect((await both(strata, 'GET', '/api/users/2')).answer).toBeUndefined(); // store in trouble
+  });
+
+  it('answers private hits exactly as handle() does, in the partition that stored them only', async () => {
+    const time = clock();
+    // The partition comes from the credential, read through the minimal view both paths give it.
+    const partition = (request: { headers: { get(name: string): string | null } }) =>
+      request.headers.get('authorization')?.replace(/^Bearer /, '') || undefined;
+    const strata = make({ now: time.now, partition });
+    const app = origin();
+    await strata.handle(get('/api/me', { authorization: 'Bearer alice' }), app);
+    time.advance(2);
+    await expectSame(strata, 'GET', '/api/me', { Authorization: 'Bearer alice' });
+    await expectSame(strata, 'HEAD', '/api/me', { Authorization: 'Bearer alice' });
+    const { answer } = await both(strata, 'GET', '/api/me', { Authorization: 'Bearer alice' });
+    const fields = new Map(pairs(answer?.fields ?? []));
+    expect(fields.get('strata-partition')).toMatch(/^[0-9a-f]{64}$/);
+    expect(fields.get('vary')?.toLowerCase()).toContain('authorization');
+    // Another user's credential, or none, never gets alice's entry.
+    const asBob = await internalsOf(strata)?.answerFromCache('GET', 'http://app.test/api/me', (name) =>
+      name === 'authorization' ? 'Bearer bob' : null,
+    );
+    expect(asBob).toBeUndefined();
+    const asNobody = await internalsOf(strata)?.answerFromCache('GET', 'http://app.test/api/me', () => null);
+    expect(asNobody).toBeUndefined();
+    // `partition` sees the URL a Request would carry, however the target was written.
+    const seen: string[] = [];
+    const recording = make({
+      now: time.now,
+      partition: (request) => {
+        seen.push(request.url);
+        return 'alice';
+      },
+    });
+    await recording.handle(get('/api/me'), app);
+    const raw = await internalsOf(recording)?.answerFromCache('GET', 'http://App.Test/api/./me', () => null);
+    expect(raw).toBeDefined();
+    expect(seen).toEqual(['http://app.test/api/me', 'http://app.test/api/me']);
+
+    // And bob's own request, through the full path, is a miss that stores bob's entry apart.
+    const bobs = await strata.handle(get('/api/me', { authorization: 'Bearer bob' }), app);
+    expect(bobs.headers.get('x-cache')).toBe('MISS');
+    expect(bobs.headers.get('strata-partition')).not.toBe(fields.get('strata-partition'));
+    expect(app.calls).toBe(3);
   });
 
   it('respects purges like the full path', async () => {

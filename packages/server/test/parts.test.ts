@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../src/cache/body.js';
@@ -14,7 +15,8 @@ describe('entry codec', () => {
       fc.property(
         fc.record({
           status: fc.integer({ min: 100, max: 599 }),
-          headers: fc.array(fc.tuple(fc.string(), fc.string())),
+          fields: fc.array(fc.tuple(fc.string(), fc.string())).map((pairs) => pairs.flat()),
+          etag: fc.option(fc.string(), { nil: null }),
           body: fc.uint8Array({ maxLength: 2048 }),
           storedAt: fc.nat(),
           age: fc.nat(),
@@ -33,7 +35,8 @@ describe('entry codec', () => {
   it('refuses truncated or foreign bytes with E_ENTRY_CORRUPT', () => {
     const bytes = encodeEntry({
       status: 200,
-      headers: [],
+      fields: [],
+      etag: null,
       body: new Uint8Array(3),
       storedAt: 0,
       age: 0,
@@ -55,8 +58,26 @@ describe('entry codec', () => {
       out.set(json, 4);
       return out;
     };
-    const fields = { status: 200, headers: [], storedAt: 0, age: 0, ttl: 1, swr: 0, sie: 0, tags: {} };
+    const fields = {
+      status: 200,
+      fields: ['etag', '"e"'],
+      etag: '"e"',
+      storedAt: 0,
+      age: 0,
+      ttl: 1,
+      swr: 0,
+      sie: 0,
+      tags: {},
+    };
     expect(decodeEntry(frame({ v: ENTRY_FORMAT, ...fields }))).toEqual({ ...fields, body: new Uint8Array(0) });
+    // Format 1, as the previous build wrote it (fields as pairs, no etag apart): a miss, not garbage.
+    const { fields: _, etag: __, ...common } = fields;
+    expect(ENTRY_FORMAT).toBe(2);
+    expect(decodeEntry(frame({ v: 1, ...common, headers: [['etag', '"e"']] }))).toBeUndefined();
+    // This format with a field list that is not name/value pairs is corrupt.
+    expect(() => decodeEntry(frame({ ...fields, v: ENTRY_FORMAT, fields: ['etag'] }))).toThrow(
+      expect.objectContaining({ code: 'E_ENTRY_CORRUPT' }),
+    );
     expect(decodeEntry(frame({ v: ENTRY_FORMAT + 1, ...fields }))).toBeUndefined();
     expect(decodeEntry(frame({ v: ENTRY_FORMAT + 1, layout: 'unknown' }))).toBeUndefined();
     for (const bad of [frame(fields), frame({ v: '1', ...fields }), frame([1])]) {
@@ -89,6 +110,11 @@ describe('keys', () => {
     expect(cacheKey('http://a.test/x', new Headers(), [], 'alice')).not.toBe(
       cacheKey('http://a.test/x', new Headers(), [], 'bob'),
     );
+    // A partition without Vary keys as it always did (the hash is memoized, not changed), so
+    // entries stored before stay reachable.
+    const alice = createHash('sha256').update('["alice"]').digest('base64url').slice(0, 22);
+    expect(cacheKey('http://a.test/x', new Headers(), [], 'alice')).toBe(`GET http://a.test/x #${alice}`);
+    expect(cacheKey('http://a.test/x', new Headers(), [], 'alice')).toBe(`GET http://a.test/x #${alice}`);
   });
 
   it('gives one URL tag per path and query, whatever the host or query order', () => {

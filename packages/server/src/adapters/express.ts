@@ -1,7 +1,8 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { StrataError } from '@strata/policy';
-import type { RequestHandler } from 'express';
+import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import type { Strata } from '../strata.js';
+import { fastAnswer, writeAnswer } from './fast.js';
 import { toRequest } from './node.js';
 import {
   deferred,
@@ -25,45 +26,54 @@ export interface StrataExpressOptions {
  */
 export function strataExpress(strata: Strata, options: StrataExpressOptions = {}): RequestHandler {
   return (req, res, next) => {
-    let request: Request;
-    try {
-      const origin = options.origin ?? `${req.protocol}://${req.host ?? 'localhost'}`;
-      request = toRequest(req, { origin, url: req.originalUrl, response: res });
-    } catch {
-      next(); // not representable as a Request: Express answers as it would without Strata
-      return;
-    }
-    let capture: Capture | undefined;
-    let answered = false;
-    const runChain = (inner: Request): Promise<Response> => {
-      // After Strata's answer went out (a background refresh of a stale entry) the chain cannot run
-      // again on this request: the refresh fails, is counted, and a later miss refreshes the entry.
-      if (answered || capture) {
-        return Promise.reject(
-          new StrataError('E_ADAPTER_CHAIN', '@strata/server/express: the chain runs at most once, before the answer'),
-        );
-      }
-      capture = captureResponse(res, syncRequest(req, inner));
-      next();
-      return capture.response;
-    };
-    strata
-      .handle(request, runChain)
-      .then(
-        async (response) => {
-          // A refresh that started beside a stale answer finishes its headers before the answer goes out.
-          if (capture) await capture.committed;
-          answered = true;
-          await pipeResponse(res, response, capture?.io);
-        },
-        async (error: unknown) => {
-          answered = true;
-          if (!capture) return next(error); // the chain has not run: Express's error handling answers
-          await failResponse(res, error, capture.io);
-        },
-      )
-      .catch((error: unknown) => failResponse(res, error, capture?.io));
+    const origin = options.origin ?? `${req.protocol}://${req.host ?? 'localhost'}`;
+    // A fresh hit is written from the stored entry without building a Request; the rest of the
+    // chain does not run, as on the full path.
+    void fastAnswer(strata, req, origin, req.originalUrl)
+      .then((answer) => (answer ? writeAnswer(res, answer) : full(strata, req, res, next, origin)))
+      .catch((error: unknown) => failResponse(res, error));
   };
+}
+
+/** `strata.handle` around the rest of the chain: every request that is not a fresh hit. */
+function full(strata: Strata, req: ExpressRequest, res: ExpressResponse, next: NextFunction, origin: string): void {
+  let request: Request;
+  try {
+    request = toRequest(req, { origin, url: req.originalUrl, response: res });
+  } catch {
+    next(); // not representable as a Request: Express answers as it would without Strata
+    return;
+  }
+  let capture: Capture | undefined;
+  let answered = false;
+  const runChain = (inner: Request): Promise<Response> => {
+    // After Strata's answer went out (a background refresh of a stale entry) the chain cannot run
+    // again on this request: the refresh fails, is counted, and a later miss refreshes the entry.
+    if (answered || capture) {
+      return Promise.reject(
+        new StrataError('E_ADAPTER_CHAIN', '@strata/server/express: the chain runs at most once, before the answer'),
+      );
+    }
+    capture = captureResponse(res, syncRequest(req, inner));
+    next();
+    return capture.response;
+  };
+  strata
+    .handle(request, runChain)
+    .then(
+      async (response) => {
+        // A refresh that started beside a stale answer finishes its headers before the answer goes out.
+        if (capture) await capture.committed;
+        answered = true;
+        await pipeResponse(res, response, capture?.io);
+      },
+      async (error: unknown) => {
+        answered = true;
+        if (!capture) return next(error); // the chain has not run: Express's error handling answers
+        await failResponse(res, error, capture.io);
+      },
+    )
+    .catch((error: unknown) => failResponse(res, error, capture?.io));
 }
 
 interface Capture {

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import { StrataError } from '@strata/policy';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { StoredAnswer } from '../cache/response-cache.js';
 import type { Strata } from '../strata.js';
+import { fastAnswer } from './fast.js';
 import { toRequest } from './node.js';
 import { type Deferred, deferred, headersFromNode, lazyWebStream, NULL_BODY_STATUSES, syncRequest } from './shared.js';
 
@@ -36,9 +38,12 @@ export const strataFastify: FastifyPluginAsync<StrataFastifyOptions> = Object.as
     const pending = new WeakMap<FastifyRequest, Pending>();
 
     app.addHook('onRequest', async (request, reply) => {
+      const origin = opts.origin ?? `${request.protocol}://${request.host}`;
+      // A fresh hit is sent from the stored entry without building a Request; the route never runs.
+      const hit = await fastAnswer(strata, request.raw, origin, request.url);
+      if (hit) return reply.send(applyAnswer(reply, hit));
       let web: Request;
       try {
-        const origin = opts.origin ?? `${request.protocol}://${request.host}`;
         web = toRequest(request.raw, { origin, url: request.url, response: reply.raw });
       } catch {
         return; // not representable as a Request: Fastify answers as it would without Strata
@@ -131,6 +136,20 @@ function captureReply(
   return { response: new Response(body, { status, headers }), fields: own.map(([name]) => name) };
 }
 
+/** An empty payload: Fastify's automatic HEAD routes cannot take a null one. */
+const empty = () =>
+  new ReadableStream<Uint8Array>({
+    start: (controller) => controller.close(),
+  });
+
+/** Puts a fresh hit on the reply (fields set by earlier hooks stay) and returns the payload to send. */
+function applyAnswer(reply: FastifyReply, answer: StoredAnswer): Buffer | ReadableStream<Uint8Array> {
+  reply.code(answer.status);
+  const { fields, body } = answer;
+  for (let i = 0; i + 1 < fields.length; i += 2) reply.header(fields[i] as string, fields[i + 1]);
+  return body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : empty();
+}
+
 /**
  * Puts a Web Response on the reply and returns the payload to send. The fields named in `drop`
  * (what the route set, already inside Strata's answer) are removed first; fields set by earlier
@@ -147,10 +166,5 @@ function applyResponse(reply: FastifyReply, response: Response, drop: readonly s
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header('set-cookie', cookies);
-  return (
-    response.body ??
-    new ReadableStream<Uint8Array>({
-      start: (controller) => controller.close(),
-    })
-  );
+  return response.body ?? empty();
 }

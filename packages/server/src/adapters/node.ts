@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
-import { internalsOf } from '../internals.js';
 import type { Strata } from '../strata.js';
+import { fastAnswer, rawHeader, writeAnswer } from './fast.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
 export interface ToRequestOptions {
@@ -31,7 +31,9 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 }
 
 function originOf(req: IncomingMessage, trustProxy: boolean): string {
-  const forwardedProto = trustProxy ? firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
+  // Read from the raw lines: Node's header object would be built for these three fields alone.
+  const header = (name: string) => rawHeader(req, name) ?? undefined;
+  const forwardedProto = trustProxy ? firstValue(header('x-forwarded-proto'))?.toLowerCase() : undefined;
   const scheme =
     forwardedProto === 'http' || forwardedProto === 'https'
       ? forwardedProto
@@ -39,9 +41,9 @@ function originOf(req: IncomingMessage, trustProxy: boolean): string {
         ? 'https'
         : 'http';
   const host =
-    (trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ??
-    firstValue(req.headers.host) ??
-    firstValue(req.headers[':authority']) ??
+    (trustProxy ? firstValue(header('x-forwarded-host')) : undefined) ??
+    firstValue(header('host')) ??
+    firstValue(header(':authority')) ??
     'localhost';
   if (!HOST.test(host)) throw new BadRequestError('E_BAD_REQUEST', `invalid host ${JSON.stringify(host)}`);
   return `${scheme}://${host}`;
@@ -143,33 +145,18 @@ export function nodeListener(
         return failResponse(res, error);
       });
   };
+  // Fresh hits (public and private routes) are written straight from the stored entry: no
+  // Request, Response or stream objects on the path that carries most of the traffic.
+  const fixedOrigin = options.origin;
   return (req, res) => {
-    // Fresh hits of public routes are written straight from the stored entry: no Request,
-    // Response or stream objects on the path that carries most of the traffic.
-    const method = req.method;
-    const target = req.url;
-    if ((method !== 'GET' && method !== 'HEAD') || !target?.startsWith('/')) return full(req, res);
-    let url: URL;
+    let origin: string;
     try {
-      url = new URL(
-        `${options.origin ? new URL(options.origin).origin : originOf(req, options.trustProxy ?? false)}${target}`,
-      );
+      origin = fixedOrigin ?? originOf(req, options.trustProxy ?? false);
     } catch {
       return full(req, res);
     }
-    const header = (name: string) => {
-      const value = req.headers[name];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    };
-    const fast = internalsOf(strata);
-    if (!fast) return full(req, res);
-    fast.answerFromCache(method, url, header).then(
-      (answer) => {
-        if (!answer) return full(req, res);
-        res.writeHead(answer.status, Object.fromEntries(answer.headers));
-        res.end(answer.body ?? undefined);
-      },
-      () => full(req, res),
-    );
+    void fastAnswer(strata, req, origin, req.url ?? '/')
+      .then((answer) => (answer ? writeAnswer(res, answer) : full(req, res)))
+      .catch((error: unknown) => failResponse(res, error));
   };
 }

@@ -1,5 +1,5 @@
 import { StrataError } from '@strata/policy';
-import { decodeEntry } from '../cache/entry.js';
+import { decodeEntry, pairs } from '../cache/entry.js';
 import type { DataCache } from '../data-cache.js';
 import type { PurgeChannel } from '../purge-channel.js';
 import type { Stats } from '../stats.js';
@@ -85,7 +85,7 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
       return {
         key,
         status: entry.status,
-        headers: Object.fromEntries(entry.headers),
+        headers: Object.fromEntries(pairs(entry.fields)),
         bytes: entry.body.byteLength,
         storedAt: new Date(entry.storedAt).toISOString(),
         age: Math.floor(age),

@@ -3,7 +3,14 @@ import { StrataError } from '@strata/policy';
 /** A stored response, with what the cache needs to judge it. */
 export interface Entry {
   status: number;
-  headers: [name: string, value: string][];
+  /**
+   * The stored header fields as one flat list, `[name, value, name, value, …]`, names lower-case:
+   * the layout `ServerResponse.writeHead` takes, so a hit's header block is this list plus the
+   * few fields that change per request. `etag` is among them and also below.
+   */
+  fields: string[];
+  /** The entry's validator (every stored response has one), for If-None-Match without a search. */
+  etag: string | null;
   body: Uint8Array;
   /** When it was stored (ms since epoch). Ages are measured from here, not from `Date`. */
   storedAt: number;
@@ -23,7 +30,8 @@ export interface Entry {
  * (a rolling deploy on one Redis): each treats the other's entries as misses and overwrites them,
  * so neither serves what it cannot read.
  */
-export const ENTRY_FORMAT = 1;
+export const ENTRY_FORMAT = 2;
+// Format 1 kept the fields as `[name, value]` pairs and no separate `etag`.
 
 type Header = Omit<Entry, 'body'> & { v: typeof ENTRY_FORMAT };
 
@@ -57,7 +65,7 @@ export function decodeEntry(bytes: Uint8Array): Entry | undefined {
     const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header | null;
     if (typeof header?.v !== 'number') throw new StrataError('E_ENTRY_CORRUPT', 'no format version');
     if (header.v !== ENTRY_FORMAT) return undefined;
-    if (typeof header.status !== 'number' || !Array.isArray(header.headers)) {
+    if (typeof header.status !== 'number' || !Array.isArray(header.fields) || header.fields.length % 2 !== 0) {
       throw new StrataError('E_ENTRY_CORRUPT', 'unknown layout');
     }
     const { v: _, ...rest } = header;
@@ -67,6 +75,13 @@ export function decodeEntry(bytes: Uint8Array): Entry | undefined {
       cause: error,
     });
   }
+}
+
+/** A flat field list (`Entry.fields`) as `[name, value]` pairs. */
+export function pairs(fields: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) out.push([fields[i] as string, fields[i + 1] as string]);
+  return out;
 }
 
 /** Seconds the entry must stay in the store: fresh, then the longest stale window. */

@@ -40,11 +40,38 @@ export function cacheKey(
   vary: readonly string[],
   partition?: string,
 ): string {
-  const base = `GET ${normalizeUrl(url)}`;
-  if (vary.length === 0 && partition === undefined) return base;
-  const variant = JSON.stringify([partition ?? null, ...vary.map((name) => [name, normalizeField(headers.get(name))])]);
-  return `${base} #${createHash('sha256').update(variant).digest('base64url').slice(0, 22)}`;
+  return variantKey(`GET ${normalizeUrl(url)}`, headers, vary, partition);
 }
+
+/** `cacheKey` from its URL part (`GET <normalized url>`), computed once per URL by the fast path. */
+export function variantKey(
+  base: string,
+  headers: { get(name: string): string | null },
+  vary: readonly string[],
+  partition?: string,
+): string {
+  if (vary.length === 0) return partition === undefined ? base : `${base} #${partitionVariant(partition)}`;
+  const variant = JSON.stringify([partition ?? null, ...vary.map((name) => [name, normalizeField(headers.get(name))])]);
+  return `${base} #${variantHash(variant)}`;
+}
+
+const variantHash = (variant: string) => createHash('sha256').update(variant).digest('base64url').slice(0, 22);
+
+/**
+ * The key suffix of a partition on a route without Vary, hashed once per partition: a small memo
+ * (partition ids, never header values), cleared whole when full, which keeps it O(1).
+ */
+function partitionVariant(partition: string): string {
+  let hash = partitionVariants.get(partition);
+  if (hash === undefined) {
+    hash = variantHash(JSON.stringify([partition]));
+    if (partitionVariants.size >= 10_000) partitionVariants.clear();
+    partitionVariants.set(partition, hash);
+  }
+  return hash;
+}
+
+const partitionVariants = new Map<string, string>();
 
 /**
  * The implicit tag every entry of one URL carries, so a URL is invalidated in O(1) in all its

@@ -5,7 +5,8 @@ import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
 import { readBody } from './body.js';
 import { etagFor, ifNoneMatchMatches, NOT_MODIFIED_FIELDS, UNSTORED_FIELDS } from './conditional.js';
-import type { Entry } from './entry.js';
+import { type Entry, pairs } from './entry.js';
+import { HitBlocks as Blocks, type HitBlocks, type HitHeaders } from './hit-block.js';
 import { mutable } from './policy-headers.js';
 import type { SharedFlightSettings } from './shared-flight.js';
 import { isOriginTimeout } from './single-flight.js';
@@ -45,10 +46,13 @@ export interface ResponseCacheOptions {
 /** What a load gave: an entry (`shared`: the one another instance's load stored), or a response not kept. */
 type Fetched = { entry: Entry; stored: boolean; shared?: boolean } | { response: Response };
 
-/** A response served from the cache, as plain data. Header names are lower-case. */
+/**
+ * A response served from the cache, as plain data: `fields` is the flat `[name, value, …]` list
+ * `ServerResponse.writeHead` takes, names lower-case. Shared between hits: never written to.
+ */
 export interface StoredAnswer {
   status: number;
-  headers: Map<string, string>;
+  fields: readonly string[];
   body: Uint8Array | null;
 }
 
@@ -71,6 +75,7 @@ function originRequest(request: Request): Request {
 export class ResponseCache {
   readonly #o: ResponseCacheOptions;
   readonly #core: TaggedCache<Fetched>;
+  readonly #blocks: HitBlocks = new Blocks();
 
   constructor(options: ResponseCacheOptions) {
     this.#o = options;
@@ -167,21 +172,22 @@ export class ResponseCache {
     // A 404 or 410 may turn into a 200 at any moment: its whole stored life fits in negativeTtl.
     const negative = response.status >= 400 ? lookup.negativeTtl : undefined;
     const { ttl, swr, sie } = boundWindows(windowsFor(policy, 'server'), { negative });
-    const headers: [string, string][] = [];
+    const fields: string[] = [];
     response.headers.forEach((value, name) => {
-      if (!UNSTORED_FIELDS.has(name)) headers.push([name, value]);
+      if (!UNSTORED_FIELDS.has(name)) fields.push(name, value);
     });
-    if (!response.headers.has('etag'))
-      headers.push(['etag', etagFor(body.bytes, response.headers.get('content-encoding'))]);
+    const etag = response.headers.get('etag') ?? etagFor(body.bytes, response.headers.get('content-encoding'));
+    if (!response.headers.has('etag')) fields.push('etag', etag);
     // Hits go out with a length (not chunked), and HEAD answers carry the GET's length.
     if (!response.headers.has('content-length') && response.status !== 204) {
-      headers.push(['content-length', String(body.bytes.byteLength)]);
+      fields.push('content-length', String(body.bytes.byteLength));
     }
     // RFC 9110 §6.6.1: an origin with a clock sends Date; add it where the handler did not.
-    if (!response.headers.has('date')) headers.push(['date', new Date(this.#o.now()).toUTCString()]);
+    if (!response.headers.has('date')) fields.push('date', new Date(this.#o.now()).toUTCString());
     return this.#core.write(lookup.key, lookup.tags, versions, {
       status: response.status,
-      headers,
+      fields,
+      etag,
       body: body.bytes,
       age: Math.max(0, Number.parseInt(response.headers.get('age') ?? '0', 10) || 0),
       ttl,
@@ -220,51 +226,57 @@ export class ResponseCache {
   /**
    * A fresh hit as plain data, without Request or Response objects: what an adapter can write
    * straight to the socket. Anything else (a miss, stale, a store in trouble) is undefined, and
-   * the request takes the full path, which counts it.
+   * the request takes the full path, which counts it. `finish` adds the route's headers; the
+   * result is kept per entry and second (`HitBlocks`), so most hits build no headers at all.
    */
-  async freshAnswer(method: string, ifNoneMatch: string | null, lookup: Lookup): Promise<StoredAnswer | undefined> {
+  async freshAnswer(
+    method: string,
+    ifNoneMatch: string | null,
+    lookup: Lookup,
+    finish: (answer: HitHeaders) => void,
+  ): Promise<StoredAnswer | undefined> {
     const read = await this.#core.read(lookup.key, lookup.tags);
     const entry = read.kind === 'read' ? read.entry : undefined;
     if (!entry) return undefined;
     const age = this.#core.age(entry);
     if (freshness(entry, age) !== 'fresh') return undefined;
-    return this.#answer(method, ifNoneMatch, entry, lookup.match.route.match, 'hit', {
-      hit: true,
-      ttl: entry.ttl - age,
+    this.#o.stats.record(lookup.match.route.match, 'hit');
+    const notModified = ifNoneMatchMatches(ifNoneMatch, entry.etag);
+    const ttl = Math.floor(entry.ttl - age);
+    const { policy } = lookup.match;
+    const fields = this.#blocks.fields(entry, policy, lookup.partition, notModified, Math.floor(age), ttl, () => {
+      const answer = this.#headers(entry, age, notModified, 'hit', { hit: true, ttl });
+      finish(answer);
+      return answer;
     });
+    const body = notModified || method === 'HEAD' || entry.status === 204 ? null : entry.body;
+    return { status: notModified ? 304 : entry.status, fields, body };
   }
 
-  #answer(
-    method: string,
-    ifNoneMatch: string | null,
+  /** The status and headers of an answer from `entry`: a 304 when `notModified`. */
+  #headers(
     entry: Entry,
-    route: string,
+    age: number,
+    notModified: boolean,
     outcome: Outcome | undefined,
     status: CacheStatusParams,
-  ): StoredAnswer {
-    if (outcome) this.#o.stats.record(route, outcome);
-    let headers = new Map(entry.headers);
+  ): HitHeaders {
+    let headers = new Map(pairs(entry.fields));
     const served = outcome !== undefined;
     // RFC 9111 §5.1: a response from the cache carries its Age, replacing any upstream value.
-    if (served) headers.set('age', String(Math.floor(this.#core.age(entry))));
-    const xcache = !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE';
-    let code = entry.status;
-    // The stored bytes are never written to, so answers can share them without a copy.
-    let body: Uint8Array | null = method === 'HEAD' || entry.status === 204 ? null : entry.body;
-    if (ifNoneMatchMatches(ifNoneMatch, headers.get('etag') ?? null)) {
+    if (served) headers.set('age', String(Math.floor(age)));
+    if (notModified) {
       const kept = new Map<string, string>();
       for (const name of [...NOT_MODIFIED_FIELDS, 'age', 'cache-status']) {
         const value = headers.get(name);
         if (value !== undefined) kept.set(name, value);
       }
       headers = kept;
-      code = 304;
-      body = null;
     }
-    headers.set('x-cache', xcache);
+    headers.set('x-cache', !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE');
     headers.set('x-cache-level', this.#o.store.level);
     appendCacheStatus(headers, status);
-    return { status: code, headers, body };
+    return { status: notModified ? 304 : entry.status, headers };
   }
 
   #fromEntry(
@@ -274,8 +286,12 @@ export class ResponseCache {
     outcome: Outcome | undefined,
     status: CacheStatusParams,
   ): Response {
-    const answer = this.#answer(request.method, request.headers.get('if-none-match'), entry, route, outcome, status);
-    return new Response(answer.body, { status: answer.status, headers: [...answer.headers] });
+    if (outcome) this.#o.stats.record(route, outcome);
+    const notModified = ifNoneMatchMatches(request.headers.get('if-none-match'), entry.etag);
+    const answer = this.#headers(entry, this.#core.age(entry), notModified, outcome, status);
+    // The stored bytes are never written to, so answers can share them without a copy.
+    const body = notModified || request.method === 'HEAD' || entry.status === 204 ? null : entry.body;
+    return new Response(body, { status: answer.status, headers: [...answer.headers] });
   }
 
   #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {

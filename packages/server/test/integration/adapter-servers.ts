@@ -16,6 +16,7 @@ import { Hono } from 'hono';
  * The same small app written natively for each framework, so one suite can drive every adapter:
  *   GET  /items?case=…  JSON `{ case, version }`; fails (500 or throw) while `origin.failure` says so
  *   GET  /feed?case=…   the same, under a stale-while-revalidate policy
+ *   GET  /mine?case=…   the same, under a private policy (partitioned by the test's `partition`)
  *   GET  /binary        BINARY, written in several chunks
  *   GET  /cookies       two Set-Cookie fields
  *   GET  /boom          the handler fails (throw, or Express `next(err)`)
@@ -95,7 +96,8 @@ const node: Harness = {
       const url = new URL(request.url);
       switch (url.pathname) {
         case '/items':
-        case '/feed': {
+        case '/feed':
+        case '/mine': {
           const body = origin.items(url.pathname, url.searchParams.get('case') ?? '');
           return body ? Response.json(body) : new Response('origin down', { status: 500 });
         }
@@ -139,7 +141,7 @@ const expressHarness: Harness = {
       next();
     });
     app.use(strataExpress(strata));
-    app.get(['/items', '/feed'], async (req, res) => {
+    app.get(['/items', '/feed', '/mine'], async (req, res) => {
       // A throw here rejects the handler's promise, which Express 5 passes to next(err).
       const body = origin.items(req.path, String(req.query.case ?? ''));
       if (body) res.json(body);
@@ -182,7 +184,7 @@ const fastifyHarness: Harness = {
       reply.header('x-request-id', origin.requestId());
     });
     await app.register(strataFastify, { strata });
-    for (const path of ['/items', '/feed']) {
+    for (const path of ['/items', '/feed', '/mine']) {
       app.get<{ Querystring: { case?: string } }>(path, async (request, reply) => {
         const body = origin.items(path, request.query.case ?? '');
         return body ?? reply.code(500).type('text/plain').send('origin down');
@@ -221,7 +223,7 @@ const honoHarness: Harness = {
       await next();
     });
     app.use('*', strataHono(strata));
-    app.on('GET', ['/items', '/feed'], (c) => {
+    app.on('GET', ['/items', '/feed', '/mine'], (c) => {
       const body = origin.items(c.req.path, c.req.query('case') ?? '');
       return body ? c.json(body) : c.text('origin down', 500);
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { defineManifest, serverCache } from '@strata/policy';
-import { createStrata, type Strata } from '@strata/server';
+import { createStrata, type PartitionRequest, type Strata } from '@strata/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BINARY, HARNESSES, Origin, type Running } from './adapter-servers.js';
 
@@ -11,6 +11,7 @@ const manifest = defineManifest({
   routes: [
     { match: '/items', policy: serverCache(60, { tags: ['items'], staleIfError: 300 }) },
     { match: '/feed', policy: serverCache(60, { staleWhileRevalidate: 30 }) },
+    { match: '/mine', policy: serverCache(60, { scope: 'private' }) },
     { match: '/binary', policy: serverCache(60) },
     { match: '/cookies', policy: serverCache(60) },
     { match: '/boom', policy: serverCache(60) },
@@ -29,6 +30,8 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   const origin = new Origin();
   let strata: Strata;
   let server: Running;
+  // The user is the bearer token; what `partition` was given tells which path answered.
+  const partition = vi.fn((request: PartitionRequest) => request.headers.get('authorization')?.slice(7) || undefined);
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.base}${path}`, { headers });
   /** Gets `path` twice, reading each body: the miss that stores it, then the hit. */
   const missThenHit = async (path: string) => {
@@ -48,7 +51,7 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
   };
 
   beforeAll(async () => {
-    strata = createStrata({ manifest, now: () => clock });
+    strata = createStrata({ manifest, now: () => clock, partition });
     server = await harness.start(strata, origin);
   });
 
@@ -78,6 +81,30 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
     expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
     expect(await res.text()).toBe(body);
     expect(origin.count('items:hit')).toBe(1);
+  });
+
+  it('a private hit answers only its own partition, named and varied, on the fast path where the adapter has one', async () => {
+    const as = (user?: string) => get('/mine?case=private', user ? { authorization: `Bearer ${user}` } : {});
+    const first = await as('alice');
+    expect([first.headers.get('x-cache'), await first.json()]).toEqual(['MISS', { case: 'private', version: 1 }]);
+    partition.mockClear();
+    const hit = await as('alice');
+    expect([hit.headers.get('x-cache'), await hit.json()]).toEqual(['HIT', { case: 'private', version: 1 }]);
+    expect(hit.headers.get('strata-partition')).toBe(createHash('sha256').update('alice').digest('hex'));
+    expect(hit.headers.get('vary')?.toLowerCase()).toContain('authorization');
+    expect(hit.headers.get('cache-control')).toMatch(/private/);
+    // node, Express and Fastify answer the hit from a request view, Hono from its Request.
+    expect(partition.mock.calls.at(-1)?.[0] instanceof Request).toBe(harness.name === 'hono');
+
+    // Another user's credential, or none, never gets alice's entry.
+    const bob = await as('bob');
+    expect([bob.headers.get('x-cache'), await bob.json()]).toEqual(['MISS', { case: 'private', version: 2 }]);
+    const nobody = await as();
+    // No partition: passed to the origin, never stored (no X-Cache at all).
+    expect([nobody.headers.get('x-cache'), await nobody.json()]).toEqual([null, { case: 'private', version: 3 }]);
+    const bobAgain = await as('bob');
+    expect([bobAgain.headers.get('x-cache'), await bobAgain.json()]).toEqual(['HIT', { case: 'private', version: 2 }]);
+    expect(origin.count('mine:private')).toBe(3);
   });
 
   it('a hit answers If-None-Match with the ETag by 304, no body', async () => {
