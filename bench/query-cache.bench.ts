@@ -8,8 +8,8 @@
  * compared with the ceiling: what perfect row-level invalidation without expiry would let through.
  */
 import { defineManifest, serverCache } from '@strata/policy';
-import { createStrata, memoryStore, type Store } from '@strata/server';
-import { redisStore } from '@strata/server/redis';
+import { type Bus, createStrata, memoryStore, type Store } from '@strata/server';
+import { redisBus, redisStore } from '@strata/server/redis';
 import { postgresDriver, type QueryCache, queryCache, type SqlDriver } from '@strata/server/sql';
 import pg from 'pg';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
@@ -342,17 +342,25 @@ const bench: BenchModule = {
         log(`  ${spec.name}, A: PostgreSQL directly, ${count.toLocaleString('en-US')} ops`);
         done1.results.push(await execute(`${spec.prefix}no query cache`, baseline, baseline, ops, schema, log));
 
-        const variants: { label: string; store: () => Store }[] = [
+        // The Redis variant is the deployment as shipped: Redis store and purge log, so the
+        // in-process L1 answers hot results (two tiers).
+        const variants: { label: string; store: () => Store; bus?: () => Bus }[] = [
           { label: `${spec.prefix}query cache, memory store`, store: () => memoryStore() },
           {
             label: `${spec.prefix}query cache, redis store`,
             store: () => redisStore({ url: redis.url, prefix: `qcbench${w}` }),
+            bus: () => redisBus({ url: redis.url, stream: `qcbench${w}:purges` }),
           },
         ];
         for (const variant of variants) {
           log(`  ${variant.label}, ${count.toLocaleString('en-US')} ops`);
           const db = counting(driver);
-          const strata = createStrata({ manifest, store: variant.store(), resilience: { timeoutMs: 10_000 } });
+          const strata = createStrata({
+            manifest,
+            store: variant.store(),
+            ...(variant.bus ? { bus: variant.bus() } : {}),
+            resilience: { timeoutMs: 10_000 },
+          });
           try {
             const qc = await queryCache(strata, db, { tables });
             const result = await execute(variant.label, qc, db, ops, schema, log);
@@ -418,7 +426,6 @@ const bench: BenchModule = {
     const today = done[0] as WorkloadResult;
     const uniform = done[1] as WorkloadResult;
     const memoryOf = (d: WorkloadResult) => d.results[1] as RunResult;
-    const memoryHits = done.map((d) => d.hits[0] as WorkloadResult['hits'][number]);
     const aims = [
       {
         aim: 'no stale read: a read issued after a write answered sees that write',
@@ -455,8 +462,8 @@ const bench: BenchModule = {
           .join(', '),
       },
       {
-        aim: 'a hit (memory store) ≤ 0.5× the same point read on PostgreSQL; the Redis store as it is',
-        met: memoryHits.every((h) => h.hitMs <= 0.5 * h.directMs),
+        aim: 'a hit ≤ 0.5× the same point read on PostgreSQL (memory store; Redis store with the in-process L1)',
+        met: done.every((d) => d.hits.every((h) => h.hitMs <= 0.5 * h.directMs)),
         measured: done.flatMap((d) => d.hits.map((h) => `${h.label} ${(h.hitMs / h.directMs).toFixed(2)}×`)).join(', '),
       },
     ];
