@@ -6,12 +6,11 @@ import { describe, expect, it } from 'vitest';
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /**
- * The default worker's gzipped size must stay within this budget: what it measured when it first
- * met the 9 KB aim (9,005 B), plus a little, plus the 150 B soft purges cost (marking entries stale
- * instead of deleting them, and serving them by the mark). See the package README ("Size") for
- * where the bytes go.
+ * The default worker's gzipped size must stay within this budget: the 9 KB aim (9,216 B). It
+ * measured 9,185 B when soft purges (150 B) had been paid for by inlining only the part of the
+ * manifest the worker reads. See the package README ("Size") for where the bytes go.
  */
-export const SIZE_BUDGET = 9240;
+export const SIZE_BUDGET = 9216;
 
 describe('buildServiceWorker', () => {
   it('bundles the default worker: one IIFE, manifest inlined, no validator, no dev code, within budget', async () => {
@@ -20,6 +19,7 @@ describe('buildServiceWorker', () => {
     expect(sw.code).toMatch(/^\(function\(\)\{/);
     expect(sw.code).not.toMatch(/\bimport\s*[({"']|\bexport\s*[{*]/); // a classic script, not a module
     expect(sw.code).toContain('/api/v1/users/:id'); // the manifest is inlined
+    expect(sw.code).not.toMatch(/negativeTtl|credentialHeaders|immutable/); // but not what only other levels read
     expect(sw.manifest.routes).toHaveLength(5);
     expect(sw.code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/);
     expect(sw.code).not.toMatch(/node:|process\.env|Router is responding|\[strata\]/);
