@@ -55,14 +55,20 @@ export function canonicalText(text: string, partial = false): string | undefined
       i += whole.length - 1;
     }
   }
-  if (!partial) {
-    try {
-      decodeURIComponent(out);
-    } catch {
-      return undefined;
-    }
+  return partial || decoded(out) !== undefined ? out : undefined;
+}
+
+/**
+ * `text` decoded, or undefined when its escapes are not UTF-8. The result is what the caller
+ * tests: a bare `decodeURIComponent(text)` statement, kept only for its throw, is dropped by
+ * bundlers that take the function for one without effects (rolldown does, in the worker's build).
+ */
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 /**

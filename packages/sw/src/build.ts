@@ -91,6 +91,20 @@ export async function loadManifest(file: string, root = process.cwd()): Promise<
   return parseManifest(value);
 }
 
+/**
+ * The manifest as the default entry inlines it: what `installStrata` reads. The `defaults`
+ * (`maxUnpurgeableAge`, `credentialHeaders`, `negativeTtl`) and the policies' `cdnTtl`, `serverTtl`
+ * and `immutable` shape the headers of the other levels, which the worker never writes. An entry of
+ * your own gets the whole manifest from `virtual:strata/manifest`.
+ */
+function browserManifest(manifest: Manifest): Pick<Manifest, 'version' | 'routes'> {
+  const routes = manifest.routes.map(({ policy: { cdnTtl, serverTtl, immutable, ...policy }, ...route }) => ({
+    ...route,
+    policy,
+  }));
+  return { version: manifest.version, routes };
+}
+
 function virtualModules(manifest: Manifest, options: EntryOptions, precache: Precache | undefined): Plugin {
   const precaches = precache !== undefined && precache.entries.length > 0;
   const ids: Record<string, string> = {
@@ -98,7 +112,6 @@ function virtualModules(manifest: Manifest, options: EntryOptions, precache: Pre
     [PRECACHE_MODULE]: `export default ${JSON.stringify(precache ?? { id: '', entries: [] })};`,
     [ENTRY_MODULE]: [
       `import { installPrecache, installStrata } from ${JSON.stringify(RUNTIME)};`,
-      `import manifest from ${JSON.stringify(MANIFEST_MODULE)};`,
       // Before installStrata: the precache's fetch listener answers first.
       ...(precaches
         ? [
@@ -106,7 +119,7 @@ function virtualModules(manifest: Manifest, options: EntryOptions, precache: Pre
             `installPrecache(precache, ${JSON.stringify({ cachePrefix: options.cachePrefix })});`,
           ]
         : []),
-      `installStrata(manifest, ${JSON.stringify(options)});`,
+      `installStrata(${JSON.stringify(browserManifest(manifest))}, ${JSON.stringify(options)});`,
     ].join('\n'),
   };
   return {

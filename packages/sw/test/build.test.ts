@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { isManifestError } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
 import { describe, expect, it } from 'vitest';
@@ -6,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /**
- * The default worker's gzipped size must stay within this budget: what it measured when it first
- * met the 9 KB aim (9,005 B), plus a little, plus the 150 B soft purges cost (marking entries stale
- * instead of deleting them, and serving them by the mark). See the package README ("Size") for
- * where the bytes go.
+ * The default worker's gzipped size must stay within this budget: the 9 KB aim (9,216 B). It
+ * measured 9,201 B once soft purges (150 B) had been paid for by inlining only the part of the
+ * manifest the worker reads, and the canonical path's UTF-8 check was back in the bundle (16 B).
+ * See the package README ("Size") for where the bytes go.
  */
-export const SIZE_BUDGET = 9240;
+export const SIZE_BUDGET = 9216;
 
 describe('buildServiceWorker', () => {
   it('bundles the default worker: one IIFE, manifest inlined, no validator, no dev code, within budget', async () => {
@@ -20,10 +21,23 @@ describe('buildServiceWorker', () => {
     expect(sw.code).toMatch(/^\(function\(\)\{/);
     expect(sw.code).not.toMatch(/\bimport\s*[({"']|\bexport\s*[{*]/); // a classic script, not a module
     expect(sw.code).toContain('/api/v1/users/:id'); // the manifest is inlined
+    expect(sw.code).not.toMatch(/negativeTtl|credentialHeaders|immutable/); // but not what only other levels read
     expect(sw.manifest.routes).toHaveLength(5);
     expect(sw.code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/);
     expect(sw.code).not.toMatch(/node:|process\.env|Router is responding|\[strata\]/);
     expect(sw.gzipBytes).toBeLessThanOrEqual(SIZE_BUDGET);
+  }, 60_000);
+
+  it("bundles matching whole: a path whose escapes are not UTF-8 matches no route, as the manifest's own matchRoute says", async () => {
+    const sw = await buildServiceWorker({ manifest: fixture('default.manifest.ts'), sw: fixture('match.sw.ts') });
+    const scope: { match?: (path: string) => number | undefined } = {};
+    runInNewContext(sw.code, { globalThis: scope, URL, TextEncoder });
+    const match = scope.match as (path: string) => number | undefined;
+    expect(match('/api/v1/users/%C3%BCrgen')).toBe(1);
+    expect(match('/static/app.js')).toBe(0);
+    // The UTF-8 check is a decodeURIComponent kept for its throw, which a bundler can drop.
+    expect(match('/api/v1/users/%FF')).toBeUndefined();
+    expect(match('/static/%C3')).toBeUndefined();
   }, 60_000);
 
   it('keeps dev logs in development mode', async () => {

@@ -3,13 +3,20 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from '../../../sw/test/browser/fixtures/manifest.js';
 import {
+  applyUpdate,
   type ClientPage,
+  countLoads,
   entries,
   get,
   type PageGlobals,
+  seenOf,
+  startClient,
   startClientApp,
+  switchTabs,
   type TestServer,
+  updateWorker,
   waitForEntries,
+  waitForEvent,
 } from './helpers.js';
 
 // The purge stream in these tests is a stand-in for @strata/server's (see the sw suite's test
@@ -42,55 +49,6 @@ async function openApp(context: BrowserContext, updates: 'auto' | 'prompt' = 'au
   await page.goto(server.url);
   await startClient(page, updates);
   return page;
-}
-
-/** Registers the client on an open page, recording every client event in `seen`. */
-async function startClient(page: Page, updates: 'auto' | 'prompt' = 'auto'): Promise<void> {
-  await page.evaluate(async (updates) => {
-    const g = globalThis as unknown as ClientPage;
-    g.seen = [];
-    g.strata = await g.StrataClient.registerStrata({
-      swUrl: '/sw.js',
-      events: '/strata/events',
-      reconnect: { initialDelay: 50, maxDelay: 400 },
-      updates,
-    });
-    for (const type of ['purge', 'reset', 'offline', 'update', 'waiting'] as const) {
-      g.strata.on(type, (event) => g.seen.push({ type, ...event }));
-    }
-  }, updates);
-}
-
-/** How many `type` events the page's client has emitted. */
-const seenOf = (page: Page, type: string): Promise<number> =>
-  page.evaluate((t) => (globalThis as unknown as ClientPage).seen.filter((e) => e.type === t).length, type);
-
-/** How many times each page has loaded since now (reloads), kept up to date. */
-function countLoads(pages: Page[]): number[] {
-  const loads = pages.map(() => 0);
-  for (const [i, page] of pages.entries()) {
-    page.on('load', () => {
-      loads[i] = (loads[i] ?? 0) + 1;
-    });
-  }
-  return loads;
-}
-
-/** Has the browser check /sw.js for a new worker now. */
-async function updateWorker(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const { navigator } = globalThis as unknown as PageGlobals;
-    await (await navigator.serviceWorker.getRegistration())?.update();
-  });
-}
-
-/** Resolves when the page's client has emitted `type` (with this id, if given). */
-async function waitForEvent(page: Page, type: string, id?: string): Promise<void> {
-  await page.waitForFunction(
-    ([t, i]) => (globalThis as unknown as ClientPage).seen.some((e) => e.type === t && (i === undefined || e.id === i)),
-    [type, id] as const,
-    { polling: 25 },
-  );
 }
 
 const isLeader = (page: Page): Promise<boolean> =>
@@ -321,9 +279,7 @@ describe('@strata/client in Chromium', () => {
         for (const page of pages) expect(await seenOf(page, 'waiting')).toBe(1);
         expect(loads).toEqual([0, 0]); // nothing switches until asked
 
-        const reloaded = pages.map((page) => page.waitForEvent('load'));
-        expect(await pages[1]?.evaluate(() => (globalThis as unknown as ClientPage).strata.applyUpdate())).toBe(true);
-        await Promise.all(reloaded);
+        expect(await switchTabs(pages, pages[1] as Page)).toBe(true);
         for (const page of pages) {
           await startClient(page, 'prompt');
           await page.evaluate(() => (globalThis as unknown as ClientPage).strata.stats()); // the new worker answers
@@ -334,7 +290,7 @@ describe('@strata/client in Chromium', () => {
           });
           expect(waiting).toBe(false);
           expect(await seenOf(page, 'waiting')).toBe(0);
-          expect(await page.evaluate(() => (globalThis as unknown as ClientPage).strata.applyUpdate())).toBe(false);
+          expect(await applyUpdate(page)).toBe(false);
         }
         expect(loads).toEqual([1, 1]); // one reload each, and no loop
       } finally {

@@ -4,7 +4,7 @@ import { buildServiceWorker } from '@strata/sw/vite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import manifest from './fixtures/manifest.js';
-import { controlledPage, entries, get, launchChromium, waitForEntries } from './helpers/browser.js';
+import { controlledPage, entries, get, launchChromium, waitForActivated, waitForEntries } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -50,15 +50,8 @@ async function deploy(page: Page, code: string): Promise<void> {
     );
     await (await navigator.serviceWorker.getRegistration())?.update();
     await changed; // skipWaiting: the new worker takes over this page without a reload
-    // The controller changes when the new worker starts activating; its activate handler (version
-    // drop, reconciliation) is done once it is `activated`.
-    const worker = navigator.serviceWorker.controller;
-    await new Promise<void>((resolve) => {
-      const check = () => worker?.state === 'activated' && resolve();
-      worker?.addEventListener('statechange', check);
-      check();
-    });
   });
+  await waitForActivated(page);
 }
 
 describe('service worker lifecycle in Chromium', () => {

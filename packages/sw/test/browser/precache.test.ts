@@ -1,75 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { buildServiceWorker, strata } from '@strata/sw/vite';
-import type { Browser, Page } from 'playwright-core';
-import { build, type Rolldown } from 'vite';
+import { buildServiceWorker } from '@strata/sw/vite';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, registerWorker } from './helpers/browser.js';
+import { deploy, type Files, host, loadRoute, deployManifest as manifest, precacheNames } from './helpers/deploy.js';
 import type { PageGlobals } from './helpers/page.js';
-
-const root = fileURLToPath(new URL('./fixtures/deploy/', import.meta.url));
-const manifest = fileURLToPath(new URL('../fixtures/default.manifest.ts', import.meta.url));
-
-type Files = Map<string, string | Uint8Array>;
-
-/** `vite build` of the fixture app with the strata() plugin (precache on by default), in memory. */
-async function deploy(name: string): Promise<Files> {
-  const result = (await build({
-    root,
-    configFile: false,
-    logLevel: 'silent',
-    define: { __DEPLOY__: JSON.stringify(name) },
-    plugins: [strata({ manifest })],
-    build: {
-      write: false,
-      rolldownOptions: { input: { index: `${root}index.html`, about: `${root}about.html` } },
-    },
-  })) as Rolldown.RolldownOutput;
-  return new Map(result.output.map((file) => [`/${file.fileName}`, file.type === 'chunk' ? file.code : file.source]));
-}
-
-const TYPES: Record<string, string> = { js: 'text/javascript', html: 'text/html', css: 'text/css' };
-
-/** Serves one deploy at a time, as a static host would; `offline` drops every connection. */
-function host(): {
-  server: Server;
-  url: string;
-  files: Files;
-  offline: boolean;
-  /** The Cookie header of the first request for each path. */
-  cookies: Map<string, string | undefined>;
-  listen(): Promise<void>;
-} {
-  const state = {
-    files: new Map() as Files,
-    offline: false,
-    url: '',
-    cookies: new Map<string, string | undefined>(),
-    server: createServer((req, res) => {
-      if (state.offline) return void req.socket.destroy();
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (!state.cookies.has(path)) state.cookies.set(path, req.headers.cookie);
-      const body = state.files.get(path === '/' ? '/index.html' : path);
-      if (body === undefined) return void res.writeHead(404).end('not found');
-      const type = TYPES[path.split('.').pop() ?? ''] ?? 'text/html';
-      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
-      res.end(body);
-    }),
-    async listen() {
-      await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', resolve));
-      state.url = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}`;
-    },
-  };
-  return state;
-}
-
-const precacheNames = (page: Page): Promise<string[]> =>
-  page.evaluate(async () => {
-    const { caches } = globalThis as unknown as PageGlobals;
-    return (await caches.keys()).filter((name) => /-precache:./.test(name));
-  });
 
 describe('precache from the Vite plugin, in Chromium', () => {
   let browser: Browser;
@@ -83,8 +18,7 @@ describe('precache from the Vite plugin, in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    site.server.closeAllConnections();
-    await new Promise((resolve) => site.server.close(resolve));
+    await site.close();
   });
 
   it('adds the deploy files, not more than 2 KB gzipped, to the worker', async () => {
@@ -164,8 +98,7 @@ describe('precache from the Vite plugin, in Chromium', () => {
         { polling: 50 },
       );
       // The old page lazily loads a route of its own build: its chunk comes from A's precache.
-      const route = await old.evaluate(() => (globalThis as unknown as { loadRoute(): Promise<string> }).loadRoute());
-      expect(route).toBe('lazy route of deploy A');
+      expect(await loadRoute(old)).toBe('lazy route of deploy A');
       expect(await precacheNames(fresh)).toContain(first);
       // The old page goes; the next navigation finds no client of A and drops its files.
       await old.close();
@@ -178,10 +111,7 @@ describe('precache from the Vite plugin, in Chromium', () => {
         first,
         { polling: 50 },
       );
-      const route2 = await fresh.evaluate(() =>
-        (globalThis as unknown as { loadRoute(): Promise<string> }).loadRoute(),
-      );
-      expect(route2).toBe('lazy route of deploy B');
+      expect(await loadRoute(fresh)).toBe('lazy route of deploy B');
     } finally {
       await context.close();
     }

@@ -40,6 +40,19 @@ export async function registerWorker(page: Page, script = '/sw.js'): Promise<voi
   }, script);
 }
 
+/**
+ * Resolves once the worker controlling the page is `activated`. The controller changes when a new
+ * worker starts activating; its activate handler (version drop, reconciliation, the precache's
+ * retiring of older deploys) is done only then, and a fetch may reach it before.
+ */
+export async function waitForActivated(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => (globalThis as unknown as PageGlobals).navigator.serviceWorker.controller?.state === 'activated',
+    undefined,
+    { polling: 25 },
+  );
+}
+
 /** Posts a message to the controlling worker and resolves with its reply on the MessageChannel. */
 export function ask<T = Record<string, unknown>>(page: Page, message: unknown): Promise<T> {
   return page.evaluate(
