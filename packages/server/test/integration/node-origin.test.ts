@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeListener } from '@strata/server/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useListening } from '../helpers/use-listening.js';
 import { strataFor } from '../origin.js';
 
 /**
@@ -23,22 +24,12 @@ describe('the request origin through the node adapter', () => {
       { trustProxy: true },
     ),
   );
-  let port = 0;
-
-  beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    server.close();
-    await strata.close();
-  });
+  const port = useListening(server, strata);
 
   /** A raw GET with exactly these header lines (an array value sends the field several times). */
   const send = (path: string, headers: OutgoingHttpHeaders) =>
     new Promise<{ status: number; cache: unknown; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: port(), path, method: 'GET', headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

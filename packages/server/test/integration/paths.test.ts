@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { matchRoute } from '@strata/policy';
 import { nodeListener } from '@strata/server/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useListening } from '../helpers/use-listening.js';
 import { manifest, strataFor } from '../origin.js';
 
 /**
@@ -24,22 +23,12 @@ describe('request targets through the node adapter', () => {
       { onError: (error) => reported.push(error) },
     ),
   );
-  let port = 0;
-
-  beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    server.close();
-    await strata.close();
-  });
+  const port = useListening(server, strata);
 
   /** A raw GET: `path` goes on the request line exactly as written. */
   const send = (path: string) =>
     new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: port(), path, method: 'GET' }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
