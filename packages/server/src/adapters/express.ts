@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { StrataError } from '@strata/policy';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
+import { writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
 import { fastAnswer, writeAnswer } from './fast.js';
 import { toRequest } from './node.js';
@@ -39,7 +40,7 @@ export function strataExpress(strata: Strata, options: StrataExpressOptions = {}
 function full(strata: Strata, req: ExpressRequest, res: ExpressResponse, next: NextFunction, origin: string): void {
   let request: Request;
   try {
-    request = toRequest(req, { origin, url: req.originalUrl, response: res });
+    request = writesHeldBodies(toRequest(req, { origin, url: req.originalUrl, response: res }));
   } catch {
     next(); // not representable as a Request: Express answers as it would without Strata
     return;

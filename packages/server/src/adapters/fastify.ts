@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { StrataError } from '@strata/policy';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredAnswer } from '../cache/response-cache.js';
+import { heldBody, writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
 import { fastAnswer } from './fast.js';
 import { toRequest } from './node.js';
@@ -44,7 +45,7 @@ export const strataFastify: FastifyPluginAsync<StrataFastifyOptions> = Object.as
       if (hit) return reply.send(applyAnswer(reply, hit));
       let web: Request;
       try {
-        web = toRequest(request.raw, { origin, url: request.url, response: reply.raw });
+        web = writesHeldBodies(toRequest(request.raw, { origin, url: request.url, response: reply.raw }));
       } catch {
         return; // not representable as a Request: Fastify answers as it would without Strata
       }
@@ -155,7 +156,11 @@ function applyAnswer(reply: FastifyReply, answer: StoredAnswer): Buffer | Readab
  * (what the route set, already inside Strata's answer) are removed first; fields set by earlier
  * hooks stay. The payload is never null: Fastify's automatic HEAD routes cannot take a null one.
  */
-function applyResponse(reply: FastifyReply, response: Response, drop: readonly string[]): ReadableStream<Uint8Array> {
+function applyResponse(
+  reply: FastifyReply,
+  response: Response,
+  drop: readonly string[],
+): Buffer | ReadableStream<Uint8Array> {
   for (const name of drop) {
     reply.removeHeader(name);
     reply.raw.removeHeader(name);
@@ -166,5 +171,7 @@ function applyResponse(reply: FastifyReply, response: Response, drop: readonly s
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header('set-cookie', cookies);
+  const held = heldBody(response);
+  if (held) return Buffer.from(held.buffer, held.byteOffset, held.byteLength);
   return response.body ?? empty();
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Next } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
+import { writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
 import { fastAnswer, rawHeader, writeAnswer } from './fast.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
@@ -127,7 +128,7 @@ export function nodeListener(
   const full = (req: IncomingMessage, res: ServerResponse) => {
     let request: Request;
     try {
-      request = toRequest(req, { ...options, response: res });
+      request = writesHeldBodies(toRequest(req, { ...options, response: res }));
     } catch {
       // the client's fault (bad Host or target), not the app's: answered, not reported
       void pipeResponse(res, plainResponse(400, 'Bad Request')).catch(() => res.destroy());

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { firstEvent } from '../first-event.js';
+import { heldBody } from '../held-body.js';
 
 // Conversion helpers shared by the adapters. Internal: not a subpath export.
 
@@ -114,6 +115,14 @@ export async function pipeResponse(res: ServerResponse, response: Response, io: 
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   if (response.statusText) res.statusMessage = response.statusText;
 
+  // A body Strata holds in memory goes out in one write with its length, no stream to read.
+  const held = heldBody(response);
+  if (held !== undefined) {
+    headers['content-length'] ??= held.byteLength;
+    io.writeHead(response.status, headers);
+    io.end(res.req?.method === 'HEAD' ? undefined : held);
+    return;
+  }
   if (!body || res.req?.method === 'HEAD' || NULL_BODY_STATUSES.has(response.status)) {
     if (!body && res.req?.method !== 'HEAD' && !NULL_BODY_STATUSES.has(response.status)) {
       headers['content-length'] ??= 0; // an empty body, not an unterminated chunked one

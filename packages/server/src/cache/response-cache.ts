@@ -1,5 +1,6 @@
 import { type RouteMatch, servesStaleOnError } from '@strata/policy';
 import { boundWindows, windowsFor } from '@strata/policy/protocol';
+import { bodyResponse } from '../held-body.js';
 import { jsonError } from '../http.js';
 import type { Outcome, Stats } from '../stats.js';
 import type { ResilientStore } from '../store/resilient.js';
@@ -291,7 +292,7 @@ export class ResponseCache {
     const answer = this.#headers(entry, this.#core.age(entry), notModified, outcome, status);
     // The stored bytes are never written to, so answers can share them without a copy.
     const body = notModified || request.method === 'HEAD' || entry.status === 204 ? null : entry.body;
-    return new Response(body, { status: answer.status, headers: [...answer.headers] });
+    return bodyResponse(request, body, { status: answer.status, headers: [...answer.headers] });
   }
 
   #decorate(response: Response, xcache: string, status: CacheStatusParams): Response {

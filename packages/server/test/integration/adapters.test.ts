@@ -173,10 +173,12 @@ describe.each(HARNESSES)('$name adapter on a real server', (harness) => {
     expect(origin.count('items:head')).toBe(1);
   });
 
-  it('a binary body round-trips byte-exact, on the miss and on the hit', async () => {
+  it('a binary body round-trips byte-exact, with its length, on the miss and on the hit', async () => {
     for (const cache of ['MISS', 'HIT']) {
       const res = await get('/binary');
       expect(res.headers.get('x-cache')).toBe(cache);
+      // Both are written from the bytes the cache holds: one write with a length, never chunked.
+      expect(res.headers.get('content-length'), cache).toBe(String(BINARY.byteLength));
       expect(digest(await res.arrayBuffer()), cache).toBe(digest(BINARY));
     }
     expect(origin.count('binary')).toBe(1);
