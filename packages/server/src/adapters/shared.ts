@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { firstEvent } from '../first-event.js';
 import { heldBody } from '../held-body.js';
 
@@ -56,20 +56,23 @@ export function deferred<T>(): Deferred<T> {
 /**
  * A Web stream over a Node readable that reads nothing until someone pulls: building a Request
  * or Response around it must leave the body to whoever really reads it (a framework's parser).
+ * Chunks come from the readable's own iterator: `Readable.toWeb` would build a second Web stream
+ * per request, and on Node 20 each costs more than the small body it usually carries.
  */
 export function lazyWebStream(readable: Readable): ReadableStream<Uint8Array> {
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let chunks: AsyncIterator<Uint8Array> | undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        reader ??= (Readable.toWeb(readable) as ReadableStream<Uint8Array>).getReader();
-        const { done, value } = await reader.read();
+        chunks ??= readable[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+        const { done, value } = await chunks.next();
         if (done) controller.close();
-        else controller.enqueue(value);
+        else controller.enqueue(typeof value === 'string' ? Buffer.from(value) : value);
       },
-      cancel(reason) {
-        if (reader) return reader.cancel(reason);
-        readable.destroy();
+      async cancel() {
+        // Ending the iteration early destroys the readable, as destroying it before any read does.
+        if (chunks) await chunks.return?.();
+        else readable.destroy();
       },
     },
     { highWaterMark: 0 },
