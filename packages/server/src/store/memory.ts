@@ -61,6 +61,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return {
     level: 'MEMORY',
     shared: false,
+    inProcess: true,
     async read(key, wanted): Promise<StoreRead> {
       return { value: entries.get(key), versions: wanted.map(version) };
     },

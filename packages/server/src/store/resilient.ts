@@ -141,11 +141,10 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
           connectTimeoutMs,
           () => `${store.level} store did not connect within ${connectTimeoutMs} ms`,
         );
-      const result = await deadline(
-        operation(),
-        timeoutMs,
-        () => `${store.level} store did not answer within ${timeoutMs} ms`,
-      );
+      // A store without I/O answers or throws: a timer per operation would only cost it time.
+      const result = store.inProcess
+        ? await operation()
+        : await deadline(operation(), timeoutMs, () => `${store.level} store did not answer within ${timeoutMs} ms`);
       record(true);
       consecutive = 0;
       circuit = 'closed';
@@ -186,7 +185,12 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     }
   }
 
-  const wrapped = { level: store.level, shared: store.shared, close: () => store.close() } as ResilientStore;
+  const wrapped = {
+    level: store.level,
+    shared: store.shared,
+    inProcess: store.inProcess,
+    close: () => store.close(),
+  } as ResilientStore;
   for (const method of METHODS) {
     const original = store[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
     if (!original) continue;

@@ -24,6 +24,12 @@ export interface Store {
   readonly level: string;
   /** Whether other instances read the same data (Redis) or only this process (memory). */
   readonly shared: boolean;
+  /**
+   * Whether every operation runs in this process's memory, without I/O (the memory store): it
+   * cannot hang, so `resilientStore` runs it without a per-operation timeout (failures still
+   * count toward the breaker). Default false.
+   */
+  readonly inProcess?: boolean;
   /** Reads an entry and the current versions of `tags` in one round trip. */
   read(key: string, tags: readonly string[]): Promise<StoreRead>;
   /** Stores an entry for `ttlSeconds`; keeps each tag's counter alive at least that long. */

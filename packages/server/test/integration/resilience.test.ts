@@ -98,6 +98,18 @@ describe('resilientStore', () => {
     expect(resilient.health()).toMatchObject({ operations: 3, failures: 1, timeouts: 1, circuit: 'closed' });
   });
 
+  it('a store that declares itself in-process runs without the per-operation timer; failures still count', async () => {
+    const store = chaos(memoryStore());
+    const resilient = resilientStore(Object.assign(store, { inProcess: true }), { timeoutMs: 50 });
+    closers.push(() => resilient.close());
+    await resilient.write('k', new Uint8Array([1]), 60, []);
+    store.slow(120); // what no in-process store does; it shows that no timer raced the call
+    expect([...((await resilient.read('k', [])).value ?? [])]).toEqual([1]);
+    store.fail();
+    expect(codeOf((await rejection(resilient.read('k', []))).error)).toBe('E_STORE_UNAVAILABLE');
+    expect(resilient.health()).toMatchObject({ operations: 3, failures: 1, timeouts: 0, circuit: 'closed' });
+  });
+
   it('an answer that arrived while the event loop was busy is not a timeout', async () => {
     // The store's answer comes from another process over a socket, as Redis's does.
     const echo = spawn(process.execPath, [
