@@ -7,6 +7,9 @@ import type { ResilientStore } from './resilient.js';
 import { TagMirror } from './tag-mirror.js';
 import type { StoreRead } from './types.js';
 
+/** What `X-Cache-Level` says of an answer from the in-process tier: an in-memory store answered. */
+const L1_LEVEL = 'MEMORY';
+
 /** The in-process tier in front of a shared store. */
 export interface L1Options {
   /** Most entries kept (least recently used out first). Default 10,000. */
@@ -115,7 +118,7 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
         const value = versions && values.get(key);
         if (value) {
           counts.l1Hits++;
-          return { value, versions: versions as number[] };
+          return { value, versions: versions as number[], level: L1_LEVEL };
         }
       }
       counts.l1Misses++;

@@ -2,6 +2,8 @@ import { type Bus, createStrata, type Strata, type StrataOptions } from '@strata
 import { redisBus, redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pairs } from '../../src/cache/entry.js';
+import { internalsOf } from '../../src/internals.js';
 import { useRedisServer } from '../helpers/use-services.js';
 import { get, manifest, origin } from '../origin.js';
 
@@ -94,6 +96,35 @@ describe('the two-tier cache on a real Redis', () => {
     expect(await gets(client)).toBe(before);
     const { tiers } = await strata.stats();
     expect(tiers?.l1.hits).toBeGreaterThanOrEqual(20);
+  });
+
+  it('says which tier answered: `X-Cache-Level: REDIS` from Redis, `MEMORY` from the L1, on both paths', async () => {
+    const ns = `l1-level-${++namespaces}`;
+    // One instant for the whole test: the fast path's header blocks are kept per entry and second.
+    const at = Date.now();
+    const a = instance(ns, { now: () => at });
+    const app = origin();
+    await warm(a.strata, '/api/users/1', app);
+    const full = await a.strata.handle(get('/api/users/1'), app);
+    expect([full.headers.get('x-cache'), full.headers.get('x-cache-level')]).toEqual(['HIT', 'MEMORY']);
+
+    // B has the entry only in Redis: its first hit reads it there, and keeps the same bytes in its L1.
+    const b = instance(ns, { now: () => at });
+    await expect.poll(() => b.bus.stats().connected, { timeout: 10_000 }).toBe(true);
+    const fast = async () => {
+      const answer = await internalsOf(b.strata)?.answerFromCache('GET', 'http://app.test/api/users/1', () => null);
+      const fields = Object.fromEntries(pairs(answer?.fields ?? []));
+      return {
+        xcache: fields['x-cache'],
+        level: fields['x-cache-level'],
+        l1Hits: (await b.strata.stats()).tiers?.l1.hits,
+      };
+    };
+    expect(await fast()).toEqual({ xcache: 'HIT', level: 'REDIS', l1Hits: 0 });
+    expect(await fast()).toEqual({ xcache: 'HIT', level: 'MEMORY', l1Hits: 1 });
+    const onB = await b.strata.handle(get('/api/users/1'), app);
+    expect(onB.headers.get('x-cache-level')).toBe('MEMORY');
+    expect(app.calls).toBe(1);
   });
 
   it('with `l1: false`, every hit reads the entry and its tags from Redis', async () => {
