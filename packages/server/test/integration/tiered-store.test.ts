@@ -136,6 +136,45 @@ describe('the two-tier cache on a real Redis', () => {
     // The entry, `users`, `user:1` and the URL tag: four GETs a hit.
     expect((await gets(client)) - before).toBe(20 * 4);
     expect((await strata.stats()).tiers).toBeUndefined();
+    expect(await (await strata.metrics()).text()).not.toMatch(/strata_tier_reads_total|strata_l1_/);
+  });
+
+  it('exposes the tiers’ numbers on /metrics, as `/stats` reports them', async () => {
+    const { strata } = instance(`l1-metrics-${++namespaces}`);
+    const app = origin();
+    /** The tier lines of a scrape, and the same numbers from the stats. */
+    const scrape = async () => {
+      const text = await (await strata.metrics()).text();
+      const lines = text.split('\n').filter((line) => /^strata_(tier_|l1_)/.test(line));
+      const tiers = (await strata.stats()).tiers;
+      if (!tiers) throw new Error('an instance with an L1 reports its tiers');
+      const expected = [
+        `strata_tier_reads_total{tier="l1",result="hit"} ${tiers.l1.hits}`,
+        `strata_tier_reads_total{tier="l1",result="miss"} ${tiers.l1.misses}`,
+        `strata_tier_reads_total{tier="l2",result="hit"} ${tiers.l2.hits}`,
+        `strata_tier_reads_total{tier="l2",result="miss"} ${tiers.l2.misses}`,
+        `strata_l1_flushes_total ${tiers.flushes}`,
+        `strata_l1_entries ${tiers.l1.entries}`,
+        `strata_l1_bytes ${tiers.l1.bytes}`,
+      ];
+      return { lines, expected, tiers };
+    };
+    await warm(strata, '/api/users/1', app);
+    for (let i = 0; i < 5; i++) await strata.handle(get('/api/users/1'), app);
+    const first = await scrape();
+    expect(first.tiers.l1).toMatchObject({ entries: 1 });
+    expect(first.tiers.l1.hits).toBeGreaterThanOrEqual(6);
+    expect(first.tiers.l2.misses).toBeGreaterThanOrEqual(1);
+    expect(first.lines).toEqual(expect.arrayContaining(first.expected));
+
+    // A second scrape adds only what happened since the first: a pattern purge empties the L1.
+    const flushes = first.tiers.flushes;
+    await strata.purge({ pattern: 'GET http://app.test/api/users/*' });
+    await expect.poll(async () => (await strata.stats()).tiers?.flushes, { timeout: 10_000 }).toBe(flushes + 1);
+    await strata.handle(get('/api/users/1'), app);
+    const second = await scrape();
+    expect(second.tiers.l2.misses).toBeGreaterThan(first.tiers.l2.misses);
+    expect(second.lines).toEqual(expect.arrayContaining(second.expected));
   });
 
   it('with a log of this process only (the default memory bus), there is no L1: it could not hear other instances', async () => {
