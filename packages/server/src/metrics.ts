@@ -133,10 +133,8 @@ function tierMetrics(registry: Registry, tiers: () => TierStats): void {
         ['l2', 'hit', l2.hits],
         ['l2', 'miss', l2.misses],
       ] as const;
-      for (const [tier, result, total] of totals) {
-        const grown = growth(`${tier} ${result}`, total);
-        if (grown > 0) this.inc({ tier, result }, grown);
-      }
+      // Every series from the first scrape on, at 0 until it counts something.
+      for (const [tier, result, total] of totals) this.inc({ tier, result }, growth(`${tier} ${result}`, total));
     },
   });
   new Counter({
