@@ -34,10 +34,12 @@ function instance(
   return { strata, bus };
 }
 
-/** Two instances sharing one namespace, and the origin they both call. */
+const ADMIN_TOKEN = 'an-admin-token-for-tests';
+
+/** Two instances sharing one namespace (A with the admin API), and the origin they both call. */
 function pair(name: string) {
   const ns = `${name}-${++namespaces}`;
-  return { a: instance(ns), b: instance(ns), app: origin(), ns };
+  return { a: instance(ns, { admin: { token: ADMIN_TOKEN } }), b: instance(ns), app: origin(), ns };
 }
 
 /** A client of the test's own, for commands the instances do not make. */
@@ -247,11 +249,7 @@ describe('the two-tier cache on a real Redis', () => {
   });
 
   it('a clear-all through A empties A’s L1 before it resolves, and B’s when the log delivers it', async () => {
-    const ns = `l1-clear-${++namespaces}`;
-    const token = 'an-admin-token-for-tests';
-    const a = instance(ns, { admin: { token } });
-    const b = instance(ns);
-    const app = origin();
+    const { a, b, app } = pair('l1-clear');
     await warm(a.strata, '/api/users/5', app);
     await warm(b.strata, '/api/users/5', app);
     const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
@@ -266,7 +264,7 @@ describe('the two-tier cache on a real Redis', () => {
     const response = await a.strata.admin(
       new Request('http://app.test/api/v1/cache/clear-all', {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ confirm: 'clear-all' }),
       }),
     );
@@ -274,6 +272,32 @@ describe('the two-tier cache on a real Redis', () => {
     expect((await a.strata.stats()).tiers?.l1.entries).toBe(0);
     await cleared;
     expect((await b.strata.stats()).tiers).toMatchObject({ flushes: flushes + 1, l1: { entries: 0 } });
+  });
+
+  it('an entry removed through A’s admin API leaves B’s L1 too, once the log has delivered the removal', async () => {
+    const { a, b, app, ns } = pair('l1-remove');
+    await warm(a.strata, '/api/users/6', app);
+    await warm(b.strata, '/api/users/6', app);
+    const client = await admin();
+    const [stored] = await client.keys(`${ns}:e:*`);
+    const key = stored?.slice(`${ns}:e:`.length) ?? '';
+    expect(key).toMatch(/^GET http:\/\/app\.test\/api\/users\/6/);
+
+    const response = await a.strata.admin(
+      new Request(`http://app.test/api/v1/cache/key/${encodeURIComponent(key)}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      }),
+    );
+    expect(await response.json()).toEqual({ deleted: true });
+    // The log is ordered: once B has a purge made after the removal, it has applied the removal.
+    const after = delivered(b.bus, 'later');
+    await a.strata.purge({ tags: ['later'] });
+    await after;
+    const onB = await b.strata.handle(get('/api/users/6'), app);
+    expect(onB.headers.get('x-cache')).toBe('MISS');
+    expect(await onB.text()).toBe(`body ${app.calls}`);
+    expect(await xCache(a.strata, '/api/users/6', app)).toBe('HIT'); // B stored the new answer
   });
 
   it('a reset of the log (it was lost while the reader was away) flushes the L1', async () => {
