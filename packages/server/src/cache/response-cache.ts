@@ -215,15 +215,8 @@ export class ResponseCache {
   }
 
   #errorFallback(request: Request, entry: Entry, route: string, level: string): Response {
-    const ttl = entry.ttl - this.#core.age(entry);
-    return this.#fromEntry(
-      request,
-      entry,
-      route,
-      'error-fallback',
-      { hit: true, ttl, detail: 'stale-if-error' },
-      level,
-    );
+    const status = { hit: true, ttl: entry.ttl - this.#core.age(entry), detail: 'stale-if-error' };
+    return this.#fromEntry(request, entry, route, 'error-fallback', status, level);
   }
 
   /**

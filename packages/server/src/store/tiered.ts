@@ -55,10 +55,10 @@ export function l1Limits(options: L1Options): { maxEntries: number; maxBytes: nu
  * the ordered purge log. The L1 holds values and a mirror of tag versions (`TagMirror`); a read
  * is answered in process only when every tag it names has a known version and the log is being
  * followed. A purge event makes its tags (and its keys' URL tags) unknown, and drops the entries
- * it says were removed by key; a reset, a clear-all
- * or pattern purge, or losing the log drops the whole L1. This instance's own purges go through
- * `bump`, which forgets the tags before and after the shared store's increment, so its L1 is
- * invalid before `purge()` resolves. The consistency bounds are in docs/architecture.md.
+ * it says were removed by key (`entries`); a reset, a clear-all or pattern purge, or losing the
+ * log drops the whole L1. This instance's own purges go through `bump`, which forgets the tags
+ * before and after the shared store's increment, so its L1 is invalid before `purge()` resolves.
+ * The consistency bounds are in docs/architecture.md.
  */
 export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): TieredStore {
   const { maxEntries, maxBytes, ttlMs } = l1Limits(options);
