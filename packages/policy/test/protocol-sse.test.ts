@@ -67,6 +67,11 @@ describe('encodePurgeEvent', () => {
     const event: PurgeEvent = { ...purge('4-0', []), keys: ['/api/me/1'], pattern: 'GET https://a.test/api/me/*' };
     expect(encodePurgeEvent(event)).toBe('id: 4-0\ndata: {"v":1,"tags":[],"keys":["/api/me/1"],"at":7}\n\n');
   });
+
+  it('leaves the server keys of removed entries out: they are for the servers’ own tiers, and name private URLs', () => {
+    const event: PurgeEvent = { ...purge('5-0', []), entries: ['GET https://a.test/api/me/1 #3f2a'] };
+    expect(encodePurgeEvent(event)).toBe('id: 5-0\ndata: {"v":1,"tags":[],"keys":[],"at":7}\n\n');
+  });
 });
 
 describe('a stream the server writes, read by the page', () => {

@@ -161,6 +161,8 @@ export async function eventStream(request: Request, options: EventStreamOptions)
           if (event.all) handle(event.id, frameOf(event));
           // A private purge names its partition; other users' browsers must not learn its tags.
           else if (event.partition !== undefined && event.partition !== partition) handle(event.id, undefined);
+          // An event naming only what servers keep (entries removed by key) is nothing to a browser.
+          else if (event.tags.length === 0 && event.keys.length === 0) handle(event.id, undefined);
           else
             handle(event.id, event.partition === undefined ? broadcastFrame(event, options.isPrivate) : frameOf(event));
         };

@@ -1,6 +1,7 @@
 import { SERVER_OUTCOMES } from '@strata/policy/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Stats } from './stats.js';
+import type { TierStats } from './store/tiered.js';
 
 export interface MetricsSources {
   stats: Stats;
@@ -8,6 +9,8 @@ export interface MetricsSources {
   sseConnections: () => number;
   storeHealth: () => { failures: number; timeouts: number; circuit: string };
   busLagMs: () => number;
+  /** The two tiers' numbers, where an L1 sits in front of the shared store. */
+  tiers?: (() => TierStats) | undefined;
 }
 
 export interface Metrics {
@@ -104,5 +107,59 @@ export function createMetrics(sources: MetricsSources): Metrics {
       seen.timeouts = Math.max(seen.timeouts, health.timeouts);
     },
   });
+  if (sources.tiers) tierMetrics(registry, sources.tiers);
   return { registry, purgeDelivery };
+}
+
+/** The L1 and L2 numbers `/stats` reports under `tiers`, fed from its totals at each scrape. */
+function tierMetrics(registry: Registry, tiers: () => TierStats): void {
+  const seen = new Map<string, number>();
+  /** What `total` grew by since the last scrape that saw it under `name`. */
+  const growth = (name: string, total: number): number => {
+    const before = seen.get(name) ?? 0;
+    seen.set(name, Math.max(before, total));
+    return Math.max(0, total - before);
+  };
+  new Counter({
+    name: 'strata_tier_reads_total',
+    help: 'Reads of the two-tier store: answered by the in-process L1 (tier="l1", result="hit") or passed on to the shared store (l1 miss), and whether the shared store (l2) found a value.',
+    labelNames: ['tier', 'result'],
+    registers: [registry],
+    collect() {
+      const { l1, l2 } = tiers();
+      const totals = [
+        ['l1', 'hit', l1.hits],
+        ['l1', 'miss', l1.misses],
+        ['l2', 'hit', l2.hits],
+        ['l2', 'miss', l2.misses],
+      ] as const;
+      // Every series from the first scrape on, at 0 until it counts something.
+      for (const [tier, result, total] of totals) this.inc({ tier, result }, growth(`${tier} ${result}`, total));
+    },
+  });
+  new Counter({
+    name: 'strata_l1_flushes_total',
+    help: 'Times the whole in-process L1 was dropped: a reset or a gap in the purge log, a clear-all or pattern purge, the log unreachable.',
+    registers: [registry],
+    collect() {
+      const grown = growth('flushes', tiers().flushes);
+      if (grown > 0) this.inc(grown);
+    },
+  });
+  new Gauge({
+    name: 'strata_l1_entries',
+    help: 'Entries the in-process L1 holds.',
+    registers: [registry],
+    collect() {
+      this.set(tiers().l1.entries);
+    },
+  });
+  new Gauge({
+    name: 'strata_l1_bytes',
+    help: 'Bytes of values the in-process L1 holds.',
+    registers: [registry],
+    collect() {
+      this.set(tiers().l1.bytes);
+    },
+  });
 }

@@ -95,6 +95,7 @@ export class PurgeChannel {
           ? this.#o.store.clear()
           : softBump(this.#o.store, tags, event.mode === 'soft' ? event.at : undefined);
         this.#o.track(work.catch(() => {}));
+        if (event.entries && !event.all) this.#o.track(this.#o.store.delete(event.entries).catch(() => {}));
       }
       this.#o.onEvent?.(event);
     });
@@ -154,6 +155,18 @@ export class PurgeChannel {
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.result;
+  }
+
+  /**
+   * Removes entries by server key: from the store now, and from every instance's own copies (an
+   * L1, an in-process store) through one event in the log, which names them in `entries` and
+   * nothing else. Browsers and CDNs are not told: the entries are the server cache's. Resolves to
+   * how many the store held.
+   */
+  async remove(keys: string[]): Promise<number> {
+    const removed = await this.#o.store.delete(keys);
+    await this.#outbox.deliver(undefined, { tags: [], keys: [], entries: keys, at: this.#o.now() });
+    return removed;
   }
 
   async clearAll(): Promise<PurgeResult> {

@@ -192,6 +192,7 @@ export function createStrata(options: StrataOptions): Strata {
     sseConnections: () => connections.open,
     storeHealth: () => store.health(),
     busLagMs: () => bus.stats().lagMs,
+    tiers: tiered && (() => tiered.tiers()),
   });
   const channel = new PurgeChannel({
     store,

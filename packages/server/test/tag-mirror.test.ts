@@ -30,6 +30,27 @@ describe('the L1 mirror of tag versions', () => {
     expect(mirror.versions(['a'])).toEqual([2]);
   });
 
+  it('an entry removed by key: a read of it in flight is told, reads of other entries and later reads are not', () => {
+    const mirror = new TagMirror(100);
+    const since = mirror.seq; // the read leaves for the shared store
+    mirror.remove(['GET /a']); // the removal arrives before its answer
+    expect(mirror.removedSince('GET /a', since)).toBe(true);
+    expect(mirror.removedSince('GET /b', since)).toBe(false);
+    expect(mirror.removedSince('GET /a', mirror.seq)).toBe(false);
+    // Tag versions are not touched: they did not change.
+    expect(mirror.learn(['a'], [1], since)).toBe(true);
+  });
+
+  it('a removal forgotten to the bound, or a flush, counts as a removal for every read in flight', () => {
+    const mirror = new TagMirror(2);
+    const since = mirror.seq;
+    mirror.remove(['GET /a', 'GET /b', 'GET /c']); // over the bound: the oldest record goes
+    expect(mirror.removedSince('GET /a', since)).toBe(true);
+    const later = mirror.seq;
+    mirror.flush();
+    expect(mirror.removedSince('GET /z', later)).toBe(true);
+  });
+
   it('a flush forgets every version and refuses every read in flight', () => {
     const mirror = new TagMirror(100);
     mirror.learn(['a'], [1], mirror.seq);

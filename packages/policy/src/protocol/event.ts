@@ -35,6 +35,11 @@ export interface PurgeEvent {
    * shared store held, so an instance keeping entries of its own (its L1) drops them all. Servers only.
    */
   pattern?: string;
+  /**
+   * Server cache keys removed one by one from the shared store (the admin API's entry removal):
+   * an instance keeping entries of its own (its L1, an in-process store) drops them. Servers only.
+   */
+  entries?: string[];
   /** Drop everything tagged (whatever `tags` and `keys` say); `reason` says why. */
   all?: boolean;
   /** Why `all` is set: a `ResetReason`, or a reason a newer writer added. */

@@ -18,7 +18,7 @@ export const SSE_POSITION = 'position';
  * each is one field line.
  */
 export function encodePurgeEvent(event: PurgeEvent): string {
-  const { v: _, id, partition: __, pattern: ___, ...fields } = event;
+  const { v: _, id, partition: __, pattern: ___, entries: ____, ...fields } = event;
   if (event.all) return sseEvent('reset', id, { v: EVENT_FORMAT, ...fields, tags: [], keys: [] });
   return sseEvent(undefined, id, { v: EVENT_FORMAT, ...fields });
 }

@@ -98,9 +98,8 @@ export function adminBackend(deps: BackendDeps): AdminBackend {
         tags: tags.filter((tag) => !tag.startsWith('url:')),
       };
     },
-    async remove(key) {
-      return (await store.delete([key])) > 0;
-    },
+    // Every instance's own copy goes too (its L1): the removal travels the purge log.
+    remove: async (key) => (await channel.remove([key])) > 0,
     tags: () => tagCounts(store),
     async report() {
       const snapshot = await deps.snapshot();

@@ -97,9 +97,11 @@ export function decode([id, fields]: [string, unknown]): PurgeEvent {
     // not JSON: read as unreadable
   }
   const event = readPurgeEvent(id, data, Number(id.split('-')[0]));
-  // A field only servers read (the page's reader leaves it out): a pattern purge's own pattern.
-  const pattern = (data as { pattern?: unknown } | undefined)?.pattern;
+  // Fields only servers read (the page's reader leaves them out): a pattern purge's own pattern,
+  // and the server keys of entries removed one by one.
+  const { pattern, entries } = (data ?? {}) as { pattern?: unknown; entries?: unknown };
   if (typeof pattern === 'string' && !event.all) event.pattern = pattern;
+  if (Array.isArray(entries) && entries.every((key) => typeof key === 'string') && !event.all) event.entries = entries;
   return frozen(event);
 }
 

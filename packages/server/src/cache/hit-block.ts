@@ -13,9 +13,14 @@ interface Built {
 }
 
 interface Blocks {
-  /** Who the block was built for: the route's policy (its headers) and a private answer's partition. */
+  /**
+   * Who the block was built for: the route's policy (its headers), a private answer's partition,
+   * and the store tier that answered (`X-Cache-Level`: the same bytes are read from Redis once,
+   * then from the in-process tier).
+   */
   policy: object;
   partition: string | undefined;
+  level: string;
   full?: Built;
   notModified?: Built;
 }
@@ -30,21 +35,23 @@ export class HitBlocks {
   readonly #blocks = new WeakMap<Entry, Blocks>();
 
   /**
-   * The flat field list of a hit on `entry` at `age` seconds with `ttl` seconds left (both whole),
-   * a 304 when `notModified`; `build` makes the headers when no block of this second exists.
+   * The flat field list of a hit on `entry`, read from the tier `level`, at `age` seconds with `ttl`
+   * seconds left (both whole), a 304 when `notModified`; `build` makes the headers when no block
+   * of this second exists.
    */
   fields(
     entry: Entry,
     policy: object,
     partition: string | undefined,
+    level: string,
     notModified: boolean,
     age: number,
     ttl: number,
     build: () => HitHeaders,
   ): string[] {
     let blocks = this.#blocks.get(entry);
-    if (!blocks || blocks.policy !== policy || blocks.partition !== partition) {
-      blocks = { policy, partition };
+    if (!blocks || blocks.policy !== policy || blocks.partition !== partition || blocks.level !== level) {
+      blocks = { policy, partition, level };
       this.#blocks.set(entry, blocks);
     }
     const built = notModified ? blocks.notModified : blocks.full;

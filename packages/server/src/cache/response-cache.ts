@@ -91,12 +91,14 @@ export class ResponseCache {
       if (read.kind === 'unavailable') stats.storeErrors++;
       return this.#bypass(request, route, next, read.kind === 'bypass' ? 'purge-pending' : 'store-unavailable');
     }
-    const { entry, versions } = read;
+    const { entry, versions, level } = read;
 
     if (entry) {
       const age = this.#core.age(entry);
       const state = freshness(entry, age);
-      if (state === 'fresh') return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age });
+      if (state === 'fresh') {
+        return this.#fromEntry(request, entry, route, 'hit', { hit: true, ttl: entry.ttl - age }, level);
+      }
       if (state === 'stale-while-revalidate') {
         this.#core.refresh(
           lookup.key,
@@ -104,11 +106,8 @@ export class ResponseCache {
           () => this.#fetch(request, lookup, versions, next),
           (fetched) => ('response' in fetched ? fetched.response.body?.cancel() : undefined),
         );
-        return this.#fromEntry(request, entry, route, 'stale', {
-          hit: true,
-          ttl: entry.ttl - age,
-          detail: read.soft ? 'soft-purge' : 'stale-while-revalidate',
-        });
+        const detail = read.soft ? 'soft-purge' : 'stale-while-revalidate';
+        return this.#fromEntry(request, entry, route, 'stale', { hit: true, ttl: entry.ttl - age, detail }, level);
       }
     }
     if (request.method === 'HEAD') {
@@ -131,7 +130,7 @@ export class ResponseCache {
       // Another instance's load answered it: this read waited for that call, as a collapsed one does.
       if ('shared' in fetched && fetched.shared) collapsed = true;
     } catch (error) {
-      if (entry && canFallBack) return this.#errorFallback(request, entry, route);
+      if (entry && canFallBack) return this.#errorFallback(request, entry, route, level);
       if (!isOriginTimeout(error)) throw error;
       // RFC 9110 §15.6.5: the origin did not answer in time.
       stats.record(route, collapsed ? 'collapsed' : 'miss');
@@ -143,7 +142,7 @@ export class ResponseCache {
     if ('response' in fetched) {
       if (entry && canFallBack && servesStaleOnError(fetched.response.status)) {
         await fetched.response.body?.cancel();
-        return this.#errorFallback(request, entry, route);
+        return this.#errorFallback(request, entry, route, level);
       }
       // Not shareable (too large, or not storable and already consumed by the leader): waiters ask
       // the origin themselves, so each is a miss of its own.
@@ -216,12 +215,9 @@ export class ResponseCache {
     return this.#decorate(mutable(await next(request)), 'BYPASS', { fwd: 'bypass', detail });
   }
 
-  #errorFallback(request: Request, entry: Entry, route: string): Response {
-    return this.#fromEntry(request, entry, route, 'error-fallback', {
-      hit: true,
-      ttl: entry.ttl - this.#core.age(entry),
-      detail: 'stale-if-error',
-    });
+  #errorFallback(request: Request, entry: Entry, route: string, level: string): Response {
+    const status = { hit: true, ttl: entry.ttl - this.#core.age(entry), detail: 'stale-if-error' };
+    return this.#fromEntry(request, entry, route, 'error-fallback', status, level);
   }
 
   /**
@@ -237,30 +233,40 @@ export class ResponseCache {
     finish: (answer: HitHeaders) => void,
   ): Promise<StoredAnswer | undefined> {
     const read = await this.#core.read(lookup.key, lookup.tags);
-    const entry = read.kind === 'read' ? read.entry : undefined;
-    if (!entry) return undefined;
+    if (read.kind !== 'read' || !read.entry) return undefined;
+    const { entry, level } = read;
     const age = this.#core.age(entry);
     if (freshness(entry, age) !== 'fresh') return undefined;
     this.#o.stats.record(lookup.match.route.match, 'hit');
     const notModified = ifNoneMatchMatches(ifNoneMatch, entry.etag);
     const ttl = Math.floor(entry.ttl - age);
     const { policy } = lookup.match;
-    const fields = this.#blocks.fields(entry, policy, lookup.partition, notModified, Math.floor(age), ttl, () => {
-      const answer = this.#headers(entry, age, notModified, 'hit', { hit: true, ttl });
-      finish(answer);
-      return answer;
-    });
+    const fields = this.#blocks.fields(
+      entry,
+      policy,
+      lookup.partition,
+      level,
+      notModified,
+      Math.floor(age),
+      ttl,
+      () => {
+        const answer = this.#headers(entry, age, notModified, 'hit', { hit: true, ttl }, level);
+        finish(answer);
+        return answer;
+      },
+    );
     const body = notModified || method === 'HEAD' || entry.status === 204 ? null : entry.body;
     return { status: notModified ? 304 : entry.status, fields, body };
   }
 
-  /** The status and headers of an answer from `entry`: a 304 when `notModified`. */
+  /** The status and headers of an answer from `entry`, read from the store tier `level`: a 304 when `notModified`. */
   #headers(
     entry: Entry,
     age: number,
     notModified: boolean,
     outcome: Outcome | undefined,
     status: CacheStatusParams,
+    level: string,
   ): HitHeaders {
     let headers = new Map(pairs(entry.fields));
     const served = outcome !== undefined;
@@ -275,7 +281,7 @@ export class ResponseCache {
       headers = kept;
     }
     headers.set('x-cache', !served ? 'MISS' : outcome === 'hit' ? 'HIT' : 'STALE');
-    headers.set('x-cache-level', this.#o.store.level);
+    headers.set('x-cache-level', level);
     appendCacheStatus(headers, status);
     return { status: notModified ? 304 : entry.status, headers };
   }
@@ -286,10 +292,11 @@ export class ResponseCache {
     route: string,
     outcome: Outcome | undefined,
     status: CacheStatusParams,
+    level = this.#o.store.level,
   ): Response {
     if (outcome) this.#o.stats.record(route, outcome);
     const notModified = ifNoneMatchMatches(request.headers.get('if-none-match'), entry.etag);
-    const answer = this.#headers(entry, this.#core.age(entry), notModified, outcome, status);
+    const answer = this.#headers(entry, this.#core.age(entry), notModified, outcome, status, level);
     // The stored bytes are never written to, so answers can share them without a copy.
     const body = notModified || request.method === 'HEAD' || entry.status === 204 ? null : entry.body;
     return bodyResponse(request, body, { status: answer.status, headers: [...answer.headers] });

@@ -26,11 +26,12 @@ export interface TaggedCacheOptions {
  * `unavailable`: the read failed. Otherwise the entry, if one is current, and the tag versions
  * read with it, which any load or write for this read must carry. `soft`: a soft purge made the
  * entry stale (`TaggedCache.softened`): it is never fresh, and serves only its stale-while-revalidate window.
+ * `level`: the store, or tier of it, that answered (`X-Cache-Level`).
  */
 export type TaggedRead =
   | { kind: 'bypass' }
   | { kind: 'unavailable' }
-  | { kind: 'read'; entry: Entry | undefined; versions: readonly number[]; soft?: true };
+  | { kind: 'read'; entry: Entry | undefined; versions: readonly number[]; level: string; soft?: true };
 
 /**
  * Where an entry stands at `age` seconds: fresh; servable while one refresh runs
@@ -79,8 +80,9 @@ export class TaggedCache<L> {
     const soft = entry ? undefined : await this.#softened(read.value, tags, read.versions);
     // Asked again: a purge may have started waiting during the read, and the entry may be newer than it.
     if (this.#o.bypass(tags, (entry ?? soft)?.storedAt)) return { kind: 'bypass' };
-    if (soft) return { kind: 'read', entry: soft, versions: read.versions, soft: true };
-    return { kind: 'read', entry, versions: read.versions };
+    const level = read.level ?? this.#o.store.level;
+    if (soft) return { kind: 'read', entry: soft, versions: read.versions, level, soft: true };
+    return { kind: 'read', entry, versions: read.versions, level };
   }
 
   /**

@@ -6,9 +6,11 @@
  *
  * Every change is numbered (`seq`). A read of the shared store notes `seq` before it starts and
  * may teach the versions it got only if none of its tags changed meanwhile: an answer that left
- * the store before a purge arrived must not bring the purged version back. Both maps are bounded
- * (oldest first out); forgetting when a tag changed raises `floor`, which every forgotten tag is
- * assumed to have changed at, so a read in flight then is refused rather than trusted.
+ * the store before a purge arrived must not bring the purged version back. Entries removed by key
+ * are numbered the same way, so a value read before its removal is not kept after it. The maps
+ * are bounded (oldest first out); forgetting when a tag changed or an entry went raises `floor`,
+ * which every forgotten one is assumed to have changed at, so a read in flight then is refused
+ * rather than trusted.
  */
 export class TagMirror {
   readonly #max: number;
@@ -16,6 +18,8 @@ export class TagMirror {
   readonly #known = new Map<string, number>();
   /** When each tag last became unknown (a `seq`), oldest first. */
   readonly #changed = new Map<string, number>();
+  /** When each entry was last removed by key (a `seq`), oldest first. */
+  readonly #removed = new Map<string, number>();
   #seq = 0;
   #floor = 0;
 
@@ -70,11 +74,27 @@ export class TagMirror {
     this.#bound(this.#changed, true);
   }
 
+  /** These entries were removed: a read of one that is in flight must not keep what it got. */
+  remove(keys: readonly string[]): void {
+    const at = ++this.#seq;
+    for (const key of keys) {
+      this.#removed.delete(key);
+      this.#removed.set(key, at);
+    }
+    this.#bound(this.#removed, true);
+  }
+
+  /** Whether the entry `key` was removed (or may have been) after a read that started at `since`. */
+  removedSince(key: string, since: number): boolean {
+    return (this.#removed.get(key) ?? this.#floor) > since;
+  }
+
   /** Forgets every version and refuses every read in flight (a reset, a clear-all). */
   flush(): void {
     this.#floor = ++this.#seq;
     this.#known.clear();
     this.#changed.clear();
+    this.#removed.clear();
   }
 
   #bound(map: Map<string, number>, raisesFloor: boolean): void {

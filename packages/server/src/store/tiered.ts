@@ -7,6 +7,9 @@ import type { ResilientStore } from './resilient.js';
 import { TagMirror } from './tag-mirror.js';
 import type { StoreRead } from './types.js';
 
+/** What `X-Cache-Level` says of an answer from the in-process tier: an in-memory store answered. */
+const L1_LEVEL = 'MEMORY';
+
 /** The in-process tier in front of a shared store. */
 export interface L1Options {
   /** Most entries kept (least recently used out first). Default 10,000. */
@@ -51,10 +54,11 @@ export function l1Limits(options: L1Options): { maxEntries: number; maxBytes: nu
  * Two tiers: a bounded in-process L1 in front of a shared store (the L2, Redis), kept exact by
  * the ordered purge log. The L1 holds values and a mirror of tag versions (`TagMirror`); a read
  * is answered in process only when every tag it names has a known version and the log is being
- * followed. A purge event makes its tags (and its keys' URL tags) unknown; a reset, a clear-all
- * or pattern purge, or losing the log drops the whole L1. This instance's own purges go through
- * `bump`, which forgets the tags before and after the shared store's increment, so its L1 is
- * invalid before `purge()` resolves. The consistency bounds are in docs/architecture.md.
+ * followed. A purge event makes its tags (and its keys' URL tags) unknown, and drops the entries
+ * it says were removed by key (`entries`); a reset, a clear-all or pattern purge, or losing the
+ * log drops the whole L1. This instance's own purges go through `bump`, which forgets the tags
+ * before and after the shared store's increment, so its L1 is invalid before `purge()` resolves.
+ * The consistency bounds are in docs/architecture.md.
  */
 export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): TieredStore {
   const { maxEntries, maxBytes, ttlMs } = l1Limits(options);
@@ -90,11 +94,17 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
     // replay) and a pattern purge drop everything.
     if (event.all || event.pattern !== undefined) return flush();
     mirror.invalidate([...event.tags, ...event.keys.map(urlTag)]);
+    if (event.entries) drop(event.entries);
   };
   // From the log's start, not "from now": a purge another instance makes before this one's reader
   // has found the log's end would otherwise be missed. Replayed purges only cost L2 reads.
   let subscription: Subscription | undefined = bus.subscribe('0-0', apply);
 
+  /** Drops entries from the L1, and refuses what reads of them in flight got. */
+  const drop = (keys: readonly string[]) => {
+    mirror.remove(keys);
+    for (const key of keys) values.delete(key);
+  };
   /** Runs a version change in the L2 with the tags forgotten before and after it. */
   const forgetAround = async <T>(tags: readonly string[], change: () => Promise<T>): Promise<T> => {
     mirror.invalidate(tags);
@@ -115,7 +125,7 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
         const value = versions && values.get(key);
         if (value) {
           counts.l1Hits++;
-          return { value, versions: versions as number[] };
+          return { value, versions: versions as number[], level: L1_LEVEL };
         }
       }
       counts.l1Misses++;
@@ -124,22 +134,31 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
       if (read.value) counts.l2Hits++;
       else counts.l2Misses++;
       if (serving() && mirror.learn(tags, read.versions, since)) {
-        if (read.value) values.set(key, read.value);
+        // A value read before its entry was removed by key stays out.
+        if (read.value && !mirror.removedSince(key, since)) values.set(key, read.value);
         else values.delete(key);
       }
       return read;
     },
     async write(key, value, ttlSeconds, tags) {
+      const since = mirror.seq;
       await l2.write(key, value, ttlSeconds, tags);
       // Served only while the mirror holds the versions the value must match: a value written
       // under versions a purge has since moved past is a miss here as it is in the L2.
-      values.set(key, value, { ttl: Math.min(ttlMs, Math.max(1, ttlSeconds * 1000)) });
+      if (!mirror.removedSince(key, since)) {
+        values.set(key, value, { ttl: Math.min(ttlMs, Math.max(1, ttlSeconds * 1000)) });
+      }
     },
     versions: (tags) => l2.versions(tags),
     bump: (tags) => forgetAround(tags, () => l2.bump(tags)),
     async delete(keys) {
-      for (const key of keys) values.delete(key);
-      return l2.delete(keys);
+      drop(keys);
+      try {
+        return await l2.delete(keys);
+      } finally {
+        // A read that got the value before the L2 dropped it drops it again.
+        drop(keys);
+      }
     },
     async keys(pattern, limit) {
       // The L1 may hold keys the L2 has already dropped: a pattern purge deletes those too.

@@ -6,6 +6,11 @@ export interface StoreRead {
    * gone) — or, in a store that bounds its counters, the floor its evicted counters folded into.
    */
   versions: number[];
+  /**
+   * The tier that answered, in a store of more than one: `MEMORY` when the in-process tier in
+   * front of Redis did. Absent: the store's own `level`.
+   */
+  level?: string;
 }
 
 /**
@@ -20,7 +25,7 @@ export interface StoreRead {
  * written before under that tag a miss.
  */
 export interface Store {
-  /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`). */
+  /** Backend name, reported in `X-Cache-Level` (`MEMORY`, `REDIS`) unless a read names its own tier (`StoreRead.level`). */
   readonly level: string;
   /** Whether other instances read the same data (Redis) or only this process (memory). */
   readonly shared: boolean;

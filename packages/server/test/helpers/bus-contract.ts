@@ -297,6 +297,21 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       expect(replayed.messages).toStrictEqual(w.messages);
     });
 
+    it('the servers’ own fields (a pattern, the keys of removed entries) arrive unchanged', async () => {
+      const bus = create();
+      const w = watch(bus, undefined);
+      const entries = ['GET http://app.test/x #ab12', 'data:ü 1'];
+      const removal = { tags: [], keys: [], entries, at: 6 };
+      const pattern = { tags: [], keys: ['http://app.test/y'], pattern: 'GET http://app.test/*', at: 7 };
+      const ids = [await bus.publish(removal), await bus.publish(pattern)];
+      entries.push('added after publishing');
+      await w.untilCount(2);
+      expect(w.messages).toStrictEqual([
+        { v: EVENT_FORMAT, id: ids[0], ...removal, entries: entries.slice(0, 2) },
+        { v: EVENT_FORMAT, id: ids[1], ...pattern },
+      ]);
+    });
+
     it('bus.close() ends subscriptions promptly, and publish rejects afterwards', async () => {
       const bus = create();
       const w = watch(bus, undefined);

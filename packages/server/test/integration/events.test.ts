@@ -80,6 +80,22 @@ describe('the purge stream (SSE over real HTTP)', () => {
     client.source.close();
   });
 
+  it('tells browsers nothing of an entry removed by key: only servers keep it', async () => {
+    const token = 'an-admin-token-for-tests';
+    const { strata, url } = await serve({ admin: { token } });
+    const client = listen(url);
+    await client.opened;
+    const key = encodeURIComponent('GET http://app.test/api/me #ab12');
+    const removal = new Request(`http://app.test/api/v1/cache/key/${key}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect((await strata.admin(removal)).status).toBe(404); // nothing was stored: the event goes out anyway
+    const purge = await strata.purge({ tags: ['after'] });
+    await expect.poll(() => client.received.map((r) => r.id)).toEqual([purge.id]);
+    client.source.close();
+  });
+
   it('resumes after ?since= and after Last-Event-ID', async () => {
     const { strata, url } = await serve();
     const ids: string[] = [];

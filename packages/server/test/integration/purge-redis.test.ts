@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createStrata, memoryStore, type PurgeEvent, type Strata } from '@strata/server';
+import { createStrata, memoryStore, type PurgeEvent, type Strata, type StrataOptions } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { redisBus, redisStore } from '@strata/server/redis';
 import { EventSource } from 'eventsource';
@@ -16,6 +16,7 @@ afterEach(async () => {
 });
 
 let streams = 0;
+const ADMIN_TOKEN = 'an-admin-token-for-tests';
 /**
  * One instance of the app on the shared Redis: store (or a memory store of its own), purge log and
  * an HTTP server for its purge stream.
@@ -180,20 +181,42 @@ describe('the purge channel across instances on a real Redis', () => {
 });
 
 describe('in-process stores kept in step through the Redis log', () => {
-  it('a purge through A invalidates what B holds in its own memory store', async () => {
+  /** Two instances, each with a memory store of its own, on one purge log; A has the admin API. */
+  function memoryPair(name: string) {
     const { url } = redis();
-    const stream = `purge-memory-${++streams}`;
-    const make = () => createStrata({ manifest, store: memoryStore(), bus: redisBus({ url, stream, blockMs: 200 }) });
-    const a = make();
-    const b = make();
+    const stream = `${name}-${++streams}`;
+    const make = (options: Partial<StrataOptions> = {}) =>
+      createStrata({ manifest, store: memoryStore(), bus: redisBus({ url, stream, blockMs: 200 }), ...options });
+    const a = make({ admin: { token: ADMIN_TOKEN } });
+    const b = make({ admin: { token: ADMIN_TOKEN } });
     cleanup.push(async () => {
       await a.close();
       await b.close();
     });
+    return { a, b };
+  }
+
+  it('a purge through A invalidates what B holds in its own memory store', async () => {
+    const { a, b } = memoryPair('purge-memory');
     const app = origin();
     await b.handle(get('/api/users/3'), app);
     expect((await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('HIT');
     await a.purge({ tags: ['user:3'] });
     await expect.poll(async () => (await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('an entry removed through A’s admin API leaves B’s own memory store too', async () => {
+    const { a, b } = memoryPair('remove-memory');
+    const app = origin();
+    await b.handle(get('/api/users/3'), app);
+    expect((await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('HIT');
+    const entry = (method: string) =>
+      new Request(`http://app.test/api/v1/cache/key/${encodeURIComponent('GET http://app.test/api/users/3')}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+    expect((await a.admin(entry('DELETE'))).status).toBe(404); // A never stored it: the removal goes out anyway
+    await expect.poll(async () => (await b.admin(entry('GET'))).status, { timeout: 10_000 }).toBe(404);
+    expect((await b.handle(get('/api/users/3'), app)).headers.get('x-cache')).toBe('MISS');
   });
 });

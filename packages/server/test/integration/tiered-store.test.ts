@@ -2,6 +2,8 @@ import { type Bus, createStrata, type Strata, type StrataOptions } from '@strata
 import { redisBus, redisStore } from '@strata/server/redis';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pairs } from '../../src/cache/entry.js';
+import { internalsOf } from '../../src/internals.js';
 import { useRedisServer } from '../helpers/use-services.js';
 import { get, manifest, origin } from '../origin.js';
 
@@ -32,10 +34,12 @@ function instance(
   return { strata, bus };
 }
 
-/** Two instances sharing one namespace, and the origin they both call. */
+const ADMIN_TOKEN = 'an-admin-token-for-tests';
+
+/** Two instances sharing one namespace (A with the admin API), and the origin they both call. */
 function pair(name: string) {
   const ns = `${name}-${++namespaces}`;
-  return { a: instance(ns), b: instance(ns), app: origin(), ns };
+  return { a: instance(ns, { admin: { token: ADMIN_TOKEN } }), b: instance(ns), app: origin(), ns };
 }
 
 /** A client of the test's own, for commands the instances do not make. */
@@ -96,6 +100,35 @@ describe('the two-tier cache on a real Redis', () => {
     expect(tiers?.l1.hits).toBeGreaterThanOrEqual(20);
   });
 
+  it('says which tier answered: `X-Cache-Level: REDIS` from Redis, `MEMORY` from the L1, on both paths', async () => {
+    const ns = `l1-level-${++namespaces}`;
+    // One instant for the whole test: the fast path's header blocks are kept per entry and second.
+    const at = Date.now();
+    const a = instance(ns, { now: () => at });
+    const app = origin();
+    await warm(a.strata, '/api/users/1', app);
+    const full = await a.strata.handle(get('/api/users/1'), app);
+    expect([full.headers.get('x-cache'), full.headers.get('x-cache-level')]).toEqual(['HIT', 'MEMORY']);
+
+    // B has the entry only in Redis: its first hit reads it there, and keeps the same bytes in its L1.
+    const b = instance(ns, { now: () => at });
+    await expect.poll(() => b.bus.stats().connected, { timeout: 10_000 }).toBe(true);
+    const fast = async () => {
+      const answer = await internalsOf(b.strata)?.answerFromCache('GET', 'http://app.test/api/users/1', () => null);
+      const fields = Object.fromEntries(pairs(answer?.fields ?? []));
+      return {
+        xcache: fields['x-cache'],
+        level: fields['x-cache-level'],
+        l1Hits: (await b.strata.stats()).tiers?.l1.hits,
+      };
+    };
+    expect(await fast()).toEqual({ xcache: 'HIT', level: 'REDIS', l1Hits: 0 });
+    expect(await fast()).toEqual({ xcache: 'HIT', level: 'MEMORY', l1Hits: 1 });
+    const onB = await b.strata.handle(get('/api/users/1'), app);
+    expect(onB.headers.get('x-cache-level')).toBe('MEMORY');
+    expect(app.calls).toBe(1);
+  });
+
   it('with `l1: false`, every hit reads the entry and its tags from Redis', async () => {
     const { strata } = instance(`l1-off-${++namespaces}`, { l1: false });
     await warm(strata, '/api/users/1');
@@ -105,6 +138,45 @@ describe('the two-tier cache on a real Redis', () => {
     // The entry, `users`, `user:1` and the URL tag: four GETs a hit.
     expect((await gets(client)) - before).toBe(20 * 4);
     expect((await strata.stats()).tiers).toBeUndefined();
+    expect(await (await strata.metrics()).text()).not.toMatch(/strata_tier_reads_total|strata_l1_/);
+  });
+
+  it('exposes the tiers’ numbers on /metrics, as `/stats` reports them', async () => {
+    const { strata } = instance(`l1-metrics-${++namespaces}`);
+    const app = origin();
+    /** The tier lines of a scrape, and the same numbers from the stats. */
+    const scrape = async () => {
+      const text = await (await strata.metrics()).text();
+      const lines = text.split('\n').filter((line) => /^strata_(tier_|l1_)/.test(line));
+      const tiers = (await strata.stats()).tiers;
+      if (!tiers) throw new Error('an instance with an L1 reports its tiers');
+      const expected = [
+        `strata_tier_reads_total{tier="l1",result="hit"} ${tiers.l1.hits}`,
+        `strata_tier_reads_total{tier="l1",result="miss"} ${tiers.l1.misses}`,
+        `strata_tier_reads_total{tier="l2",result="hit"} ${tiers.l2.hits}`,
+        `strata_tier_reads_total{tier="l2",result="miss"} ${tiers.l2.misses}`,
+        `strata_l1_flushes_total ${tiers.flushes}`,
+        `strata_l1_entries ${tiers.l1.entries}`,
+        `strata_l1_bytes ${tiers.l1.bytes}`,
+      ];
+      return { lines, expected, tiers };
+    };
+    await warm(strata, '/api/users/1', app);
+    for (let i = 0; i < 5; i++) await strata.handle(get('/api/users/1'), app);
+    const first = await scrape();
+    expect(first.tiers.l1).toMatchObject({ entries: 1 });
+    expect(first.tiers.l1.hits).toBeGreaterThanOrEqual(6);
+    expect(first.tiers.l2.misses).toBeGreaterThanOrEqual(1);
+    expect(first.lines).toEqual(expect.arrayContaining(first.expected));
+
+    // A second scrape adds only what happened since the first: a pattern purge empties the L1.
+    const flushes = first.tiers.flushes;
+    await strata.purge({ pattern: 'GET http://app.test/api/users/*' });
+    await expect.poll(async () => (await strata.stats()).tiers?.flushes, { timeout: 10_000 }).toBe(flushes + 1);
+    await strata.handle(get('/api/users/1'), app);
+    const second = await scrape();
+    expect(second.tiers.l2.misses).toBeGreaterThan(first.tiers.l2.misses);
+    expect(second.lines).toEqual(expect.arrayContaining(second.expected));
   });
 
   it('with a log of this process only (the default memory bus), there is no L1: it could not hear other instances', async () => {
@@ -177,11 +249,7 @@ describe('the two-tier cache on a real Redis', () => {
   });
 
   it('a clear-all through A empties A’s L1 before it resolves, and B’s when the log delivers it', async () => {
-    const ns = `l1-clear-${++namespaces}`;
-    const token = 'an-admin-token-for-tests';
-    const a = instance(ns, { admin: { token } });
-    const b = instance(ns);
-    const app = origin();
+    const { a, b, app } = pair('l1-clear');
     await warm(a.strata, '/api/users/5', app);
     await warm(b.strata, '/api/users/5', app);
     const flushes = (await b.strata.stats()).tiers?.flushes ?? 0;
@@ -196,7 +264,7 @@ describe('the two-tier cache on a real Redis', () => {
     const response = await a.strata.admin(
       new Request('http://app.test/api/v1/cache/clear-all', {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ confirm: 'clear-all' }),
       }),
     );
@@ -204,6 +272,32 @@ describe('the two-tier cache on a real Redis', () => {
     expect((await a.strata.stats()).tiers?.l1.entries).toBe(0);
     await cleared;
     expect((await b.strata.stats()).tiers).toMatchObject({ flushes: flushes + 1, l1: { entries: 0 } });
+  });
+
+  it('an entry removed through A’s admin API leaves B’s L1 too, once the log has delivered the removal', async () => {
+    const { a, b, app, ns } = pair('l1-remove');
+    await warm(a.strata, '/api/users/6', app);
+    await warm(b.strata, '/api/users/6', app);
+    const client = await admin();
+    const [stored] = await client.keys(`${ns}:e:*`);
+    const key = stored?.slice(`${ns}:e:`.length) ?? '';
+    expect(key).toMatch(/^GET http:\/\/app\.test\/api\/users\/6/);
+
+    const response = await a.strata.admin(
+      new Request(`http://app.test/api/v1/cache/key/${encodeURIComponent(key)}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      }),
+    );
+    expect(await response.json()).toEqual({ deleted: true });
+    // The log is ordered: once B has a purge made after the removal, it has applied the removal.
+    const after = delivered(b.bus, 'later');
+    await a.strata.purge({ tags: ['later'] });
+    await after;
+    const onB = await b.strata.handle(get('/api/users/6'), app);
+    expect(onB.headers.get('x-cache')).toBe('MISS');
+    expect(await onB.text()).toBe(`body ${app.calls}`);
+    expect(await xCache(a.strata, '/api/users/6', app)).toBe('HIT'); // B stored the new answer
   });
 
   it('a reset of the log (it was lost while the reader was away) flushes the L1', async () => {
