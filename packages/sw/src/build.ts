@@ -93,14 +93,15 @@ export async function loadManifest(file: string, root = process.cwd()): Promise<
 
 /**
  * The manifest as the default entry inlines it: what `installStrata` reads. The `defaults`
- * (`maxUnpurgeableAge`, `credentialHeaders`, `negativeTtl`) and the policies' `cdnTtl`, `serverTtl`
- * and `immutable` shape the headers of the other levels, which the worker never writes. An entry of
- * your own gets the whole manifest from `virtual:strata/manifest`.
+ * (`maxUnpurgeableAge`, `credentialHeaders`, `negativeTtl`), the policies' `cdnTtl`, `serverTtl`
+ * and `immutable`, and the levels but `browser` shape the headers of the other levels, which the
+ * worker never writes. An entry of your own gets the whole manifest from `virtual:strata/manifest`.
  */
 function browserManifest(manifest: Manifest): Pick<Manifest, 'version' | 'routes'> {
   const routes = manifest.routes.map(({ policy: { cdnTtl, serverTtl, immutable, ...policy }, ...route }) => ({
     ...route,
-    policy,
+    // The worker asks of a policy only whether it stores at the browser level.
+    policy: { ...policy, levels: policy.levels.filter((level) => level === 'browser') },
   }));
   return { version: manifest.version, routes };
 }

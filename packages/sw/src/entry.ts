@@ -52,8 +52,11 @@ const NULL_BODY = [101, 103, 204, 205, 304];
 export function copy(response: Response, edit: (headers: Headers) => void, body = response.body): Response {
   const headers = new Headers(response.headers);
   edit(headers);
-  const init = { status: response.status, statusText: response.statusText, headers };
-  return new Response(NULL_BODY.includes(response.status) ? null : body, init);
+  return new Response(NULL_BODY.includes(response.status) ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }
 
 /** Whether a network response may be stored: a 200, not opaque, no `Vary: *`, no `no-store`. */

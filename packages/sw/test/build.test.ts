@@ -21,7 +21,7 @@ describe('buildServiceWorker', () => {
     expect(sw.code).toMatch(/^\(function\(\)\{/);
     expect(sw.code).not.toMatch(/\bimport\s*[({"']|\bexport\s*[{*]/); // a classic script, not a module
     expect(sw.code).toContain('/api/v1/users/:id'); // the manifest is inlined
-    expect(sw.code).not.toMatch(/negativeTtl|credentialHeaders|immutable/); // but not what only other levels read
+    expect(sw.code).not.toMatch(/negativeTtl|credentialHeaders|immutable|`cdn`\]/); // but not what only other levels read
     expect(sw.manifest.routes).toHaveLength(5);
     expect(sw.code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/);
     expect(sw.code).not.toMatch(/node:|process\.env|Router is responding|\[strata\]/);
