@@ -13,4 +13,4 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 /** The `Strata-Partition` value naming a partition id. */
-export const partitionHash = (partition: string): Promise<string> => sha256Hex(partition);
+export const partitionHash: (partition: string) => Promise<string> = sha256Hex;

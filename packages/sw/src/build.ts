@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type Manifest, StrataError } from '@strata/policy';
+import { DEFAULT_CREDENTIAL_HEADERS, type Manifest, StrataError } from '@strata/policy';
 import type { Precache } from '@strata/policy/protocol';
 import { parseManifest } from '@strata/policy/validate';
 import { build, type Plugin, type Rolldown, runnerImport } from 'vite';
@@ -92,17 +92,29 @@ export async function loadManifest(file: string, root = process.cwd()): Promise<
 }
 
 /**
- * The manifest as the default entry inlines it: what `installStrata` reads. The `defaults`
- * (`maxUnpurgeableAge`, `credentialHeaders`, `negativeTtl`) and the policies' `cdnTtl`, `serverTtl`
- * and `immutable` shape the headers of the other levels, which the worker never writes. An entry of
- * your own gets the whole manifest from `virtual:strata/manifest`.
+ * The manifest as the default entry inlines it: what `installStrata` reads. Of the `defaults`, the
+ * worker reads `credentialHeaders` (which request headers are credentials); `maxUnpurgeableAge`,
+ * `negativeTtl`, the policies' `cdnTtl`, `serverTtl` and `immutable`, and the levels but `browser`
+ * shape the headers of the other levels, which the worker never writes. An entry of your own gets
+ * the whole manifest from `virtual:strata/manifest`.
  */
-function browserManifest(manifest: Manifest): Pick<Manifest, 'version' | 'routes'> {
+function browserManifest(manifest: Manifest): Pick<Manifest, 'version' | 'routes'> & {
+  defaults?: Pick<Manifest['defaults'], 'credentialHeaders'>;
+} {
   const routes = manifest.routes.map(({ policy: { cdnTtl, serverTtl, immutable, ...policy }, ...route }) => ({
     ...route,
-    policy,
+    // The worker asks of a policy only whether it stores at the browser level.
+    policy: { ...policy, levels: policy.levels.filter((level) => level === 'browser') },
   }));
-  return { version: manifest.version, routes };
+  // The worker adds Authorization and Cookie to the manifest's credential headers itself.
+  const credentialHeaders = manifest.defaults.credentialHeaders.filter(
+    (name) => !DEFAULT_CREDENTIAL_HEADERS.includes(name),
+  );
+  return {
+    version: manifest.version,
+    ...(credentialHeaders.length > 0 && { defaults: { credentialHeaders } }),
+    routes,
+  };
 }
 
 function virtualModules(manifest: Manifest, options: EntryOptions, precache: Precache | undefined): Plugin {

@@ -13,21 +13,14 @@ export const META = 'x-strata';
 /** A digest field that does not apply to the entry. */
 export const NONE = '-';
 
-/** Request headers that carry a credential: never stored, only their digest (docs/threat-model.md). */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
-
-/** Whether a policy's `vary` (lower-case, as manifests are normalized) names a credential header. */
-export const variesOnCredential = (vary: readonly string[]): boolean =>
-  vary.some((name) => CREDENTIAL_HEADERS.includes(name));
-
 export interface EntryMeta {
   /** When the worker stored it (ms since the epoch, the worker's clock). */
   storedAt: number;
   /** `public`, `credential` or the user partition. */
   partition: string;
   /**
-   * For private and credential-varied entries, the digest of the request's Authorization
-   * (`credentialDigest`): a hit needs the same one. `NONE` for other entries.
+   * For private and credential-varied entries, the digest of the request's credential headers
+   * (`headerDigest` of `StrategyContext.credentials`): a hit needs the same one. `NONE` for other entries.
    */
   credential: string;
   /** The digest of the request's values of the stored Vary's fields (`headerDigest`), or `NONE`. */
@@ -43,17 +36,17 @@ export function headerDigest(request: Request, names: readonly string[]): Promis
   return sha256Hex(JSON.stringify(names.map((name) => [name, request.headers.get(name)])));
 }
 
-/** The digest of the request's Authorization (absent and present hash differently). */
-export const credentialDigest = (request: Request): Promise<string> => headerDigest(request, ['authorization']);
-
 // Fetch §2.2.3: a null body status cannot be given a body, not even an empty stream.
 const NULL_BODY = [101, 103, 204, 205, 304];
 
 export function copy(response: Response, edit: (headers: Headers) => void, body = response.body): Response {
   const headers = new Headers(response.headers);
   edit(headers);
-  const init = { status: response.status, statusText: response.statusText, headers };
-  return new Response(NULL_BODY.includes(response.status) ? null : body, init);
+  return new Response(NULL_BODY.includes(response.status) ? null : body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }
 
 /** Whether a network response may be stored: a 200, not opaque, no `Vary: *`, no `no-store`. */

@@ -1,4 +1,4 @@
-import { type Manifest, matchRoute, storesAt } from '@strata/policy';
+import { DEFAULT_CREDENTIAL_HEADERS, type Manifest, matchRoute, storesAt } from '@strata/policy';
 import {
   MSG_LOGOUT,
   MSG_PURGE,
@@ -120,7 +120,12 @@ export function installStrata(manifest: Manifest, options: StrataOptions = {}): 
     onError: (error) => log('cleanup failed; the next one starts afresh', error),
   });
 
-  const strategy = new StrataStrategy({ caches, partitions, writer, epochs, stats, now }, options.plugins);
+  // The request headers that carry a credential: the manifest's `defaults.credentialHeaders`, and
+  // Authorization and Cookie whatever it says, as the worker always treated them (a manifest adds
+  // credential headers, it cannot make these plain data here). The default entry inlines only the
+  // names beyond these two (build.ts).
+  const credentials = [...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...(manifest.defaults?.credentialHeaders ?? [])])];
+  const strategy = new StrataStrategy({ caches, credentials, partitions, writer, epochs, stats, now }, options.plugins);
   const { navigationFallback } = options;
   const rules = (url: URL, method: string) => matchRoute(manifest, url, method)?.invalidates ?? [];
   listen(self, {

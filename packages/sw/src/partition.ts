@@ -67,7 +67,7 @@ export class Partitions {
    * The partition for a policy now; undefined for a private policy with no user: not cached.
    * A public policy varying on a credential header goes to the credential cache.
    */
-  partitionFor(scope: 'public' | 'private' | undefined, credentialed = false): string | undefined {
+  partitionFor(scope: 'public' | 'private' | undefined, credentialed?: boolean): string | undefined {
     if (scope === 'private') return this.#user === null ? undefined : userPartition(this.#user);
     return credentialed ? CREDENTIAL : PUBLIC;
   }

@@ -1,4 +1,3 @@
-import { CREDENTIAL_HEADERS } from './entry.js';
 import type { Partitions } from './partition.js';
 import type { TagIndex } from './tag-index.js';
 
@@ -9,17 +8,19 @@ export interface ReconcileResult {
   orphanRecords: number;
   /**
    * Stored URLs the index did not know (no purge could have reached them), and entries an earlier
-   * worker stored with a credential: a request header or a raw `strata-vary` value in the key.
+   * worker stored with a credential: request headers or a raw `strata-vary` value in the key.
    */
   orphanEntries: number;
 }
 
-/** Whether a stored key request holds a credential: its headers, or varied values not hashed. */
+/**
+ * Whether a stored key request may hold a credential: varied values not hashed, or any header at
+ * all. This worker's keys have none (`cacheKey`); one that has headers kept the page's request as
+ * it was, with credentials of whatever name the manifest declares, or declared since.
+ */
 function holdsCredential(request: Request): boolean {
   const varied = new URL(request.url).searchParams.get('strata-vary');
-  return (
-    CREDENTIAL_HEADERS.some((name) => request.headers.has(name)) || (varied !== null && !/^[0-9a-f]{64}$/.test(varied))
-  );
+  return [...request.headers].length > 0 || (varied !== null && !/^[0-9a-f]{64}$/.test(varied));
 }
 
 /**

@@ -9,16 +9,7 @@ import {
 import type { Counter } from '@strata/policy/protocol';
 import type { RouteHandlerCallbackOptions, RouteHandlerObject, WorkboxPlugin } from 'workbox-core';
 import { type CacheStatus, cacheStatusMember } from './cache-status.js';
-import {
-  annotate,
-  cacheKey,
-  credentialDigest,
-  isStorable,
-  NONE,
-  serve,
-  storedAtFor,
-  variesOnCredential,
-} from './entry.js';
+import { annotate, cacheKey, headerDigest, isStorable, NONE, serve, storedAtFor } from './entry.js';
 import type { Epochs } from './epochs.js';
 import { freshness, lifetime, servesOnError, ttlLeft } from './freshness.js';
 import { Network } from './network.js';
@@ -28,6 +19,8 @@ import type { WriteJob, Writer } from './writer.js';
 
 export interface StrategyContext {
   caches: CacheStorage;
+  /** The request headers that carry a credential: Authorization, Cookie and the manifest's `defaults.credentialHeaders`. */
+  credentials: readonly string[];
   partitions: Partitions;
   writer: Writer;
   epochs: Epochs;
@@ -76,10 +69,11 @@ export class StrataStrategy implements RouteHandlerObject {
   }
 
   async #handle(request: Request, handler: Network, match: RouteMatch): Promise<Response> {
-    const { partitions, caches, now } = this.#ctx;
+    const { partitions, caches, credentials, now } = this.#ctx;
     const windows = windowsFor(match.policy, 'browser');
     const { scope, vary = [] } = match.policy;
-    const credentialed = variesOnCredential(vary);
+    // A public policy whose vary names a credential header keeps one person's data (`partitionFor`).
+    const credentialed = vary.some((name) => credentials.includes(name));
     // One person's entries: wait until the user is known and no user change is dropping caches.
     const personal = scope === 'private' || credentialed;
     if (personal) await partitions.settled();
@@ -90,7 +84,11 @@ export class StrataStrategy implements RouteHandlerObject {
     }
     const head = request.method === 'HEAD';
     // RFC 9110 §9.3.2: HEAD is answered from the stored GET response (the key is a GET request).
-    const [key, credential] = await Promise.all([cacheKey(request, vary), personal ? credentialDigest(request) : NONE]);
+    // A personal entry answers only the credential it was stored for, whatever the policy's vary.
+    const [key, credential] = await Promise.all([
+      cacheKey(request, vary),
+      personal ? headerDigest(request, credentials) : NONE,
+    ]);
     const cache = partitions.cacheOf(partition);
     const user = scope === 'private' ? partitions.user : null;
     const { tags, route } = match;

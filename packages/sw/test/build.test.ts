@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
-import { isManifestError } from '@strata/policy';
+import { browserCache, defineManifest, isManifestError } from '@strata/policy';
 import { buildServiceWorker } from '@strata/sw/vite';
 import { describe, expect, it } from 'vitest';
 
@@ -21,7 +21,8 @@ describe('buildServiceWorker', () => {
     expect(sw.code).toMatch(/^\(function\(\)\{/);
     expect(sw.code).not.toMatch(/\bimport\s*[({"']|\bexport\s*[{*]/); // a classic script, not a module
     expect(sw.code).toContain('/api/v1/users/:id'); // the manifest is inlined
-    expect(sw.code).not.toMatch(/negativeTtl|credentialHeaders|immutable/); // but not what only other levels read
+    // but not what only other levels read, nor the default credential headers, which the worker assumes
+    expect(sw.code).not.toMatch(/negativeTtl|maxUnpurgeableAge|defaults:|immutable|`cdn`\]/);
     expect(sw.manifest.routes).toHaveLength(5);
     expect(sw.code).not.toMatch(/zod|ZodError|\$ZodType|toJSONSchema/);
     expect(sw.code).not.toMatch(/node:|process\.env|Router is responding|\[strata\]/);
@@ -38,6 +39,16 @@ describe('buildServiceWorker', () => {
     // The UTF-8 check is a decodeURIComponent kept for its throw, which a bundler can drop.
     expect(match('/api/v1/users/%FF')).toBeUndefined();
     expect(match('/static/%C3')).toBeUndefined();
+  }, 60_000);
+
+  it("inlines the manifest's credential headers beyond Authorization and Cookie, which the worker adds itself", async () => {
+    const manifest = defineManifest({
+      version: 1,
+      defaults: { credentialHeaders: ['Authorization', 'X-Api-Key'] },
+      routes: [{ match: '/api/keyed/:id', policy: browserCache(60, { vary: ['x-api-key'] }) }],
+    });
+    const sw = await buildServiceWorker({ manifest });
+    expect(sw.code).toContain('defaults:{credentialHeaders:[`x-api-key`]}');
   }, 60_000);
 
   it('keeps dev logs in development mode', async () => {

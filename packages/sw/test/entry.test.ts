@@ -1,8 +1,8 @@
+import { DEFAULT_CREDENTIAL_HEADERS } from '@strata/policy';
 import { describe, expect, it } from 'vitest';
 import {
   annotate,
   cacheKey,
-  credentialDigest,
   headerDigest,
   isStorable,
   META,
@@ -12,6 +12,8 @@ import {
   storedAtFor,
   storedVary,
 } from '../src/entry.js';
+
+const credentialDigest = (request: Request) => headerDigest(request, DEFAULT_CREDENTIAL_HEADERS);
 
 describe('stored entries', () => {
   it('stamps stored-at, partition, credential, variant and tags into one header, and the policy vary into Vary', async () => {
@@ -55,6 +57,14 @@ describe('stored entries', () => {
     // A soft purge's mark after the stored-at; of two marks, the first counts.
     const soft = new Response('x', { headers: { [META]: '5~9~12 public - - t' } });
     expect(await storedAtFor(soft, bare, 'public', NONE)).toEqual([5, 9]);
+  });
+
+  it("binds a personal entry to the values of the manifest's credential headers, whichever they are", async () => {
+    const keyed = ['x-api-key'];
+    const alice = new Request('https://x/me', { headers: { 'x-api-key': 'alice.k3y' } });
+    const bob = new Request('https://x/me', { headers: { 'x-api-key': 'bob.k3y' } });
+    expect(await headerDigest(alice, keyed)).not.toBe(await headerDigest(bob, keyed));
+    expect(await headerDigest(alice, keyed)).not.toBe(await headerDigest(new Request('https://x/me'), keyed));
   });
 
   it('serves with the metadata stripped, Age replaced (upstream + resident), the member appended', async () => {

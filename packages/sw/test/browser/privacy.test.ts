@@ -1,6 +1,5 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { ask, entries, get, storedEntries } from './helpers/browser.js';
+import { ask, entries, get, setUser, storedEntries } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
@@ -11,9 +10,6 @@ const { session, unique, fill, server } = workerSuite();
 
 const SECRET = 's3cret-token-Zq9';
 const bearer = (user: string) => ({ authorization: `Bearer ${user}.${SECRET}-${user}` });
-
-const setUser = async (page: Page, user: string | null) =>
-  expect(await ask(page, { type: 'strata:set-user', user })).toMatchObject({ type: 'strata:user', user });
 
 describe('the Strata service worker in Chromium: one user’s data and credentials never reach another', () => {
   it('even while signed in, no stored request carries Authorization and no key holds the token', async () => {

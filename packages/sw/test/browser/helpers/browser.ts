@@ -69,6 +69,12 @@ export function ask<T = Record<string, unknown>>(page: Page, message: unknown): 
   );
 }
 
+/** Tells the worker who is signed in (`strata:set-user`); rejects unless it acknowledges that user. */
+export async function setUser(page: Page, user: string | null): Promise<void> {
+  const reply = await ask<{ type?: unknown; user?: unknown }>(page, { type: 'strata:set-user', user });
+  if (reply.type !== 'strata:user' || reply.user !== user) throw new Error(`set-user: ${JSON.stringify(reply)}`);
+}
+
 export interface Fetched {
   status: number;
   headers: Record<string, string>;

@@ -207,9 +207,10 @@ export async function startTestServer(manifest: Manifest, options: TestServerOpt
       if (route.failWith !== undefined) {
         return void res.writeHead(route.failWith, { 'content-type': 'text/plain' }).end('origin failure');
       }
-      // The user: a `user=` cookie, or a bearer token `<user>.<secret>`.
+      // The user: a `user=` cookie, a bearer token `<user>.<secret>`, or an API key `<user>.<secret>`.
       const bearer = /^Bearer ([^.\s]+)\./.exec(req.headers.authorization ?? '')?.[1];
-      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? null;
+      const key = /^([^.\s]+)\./.exec(String(req.headers['x-api-key'] ?? ''))?.[1];
+      const user = /(?:^|;\s*)user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? key ?? null;
       const body = {
         path,
         query: url.search,

@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { buildServiceWorker } from '@strata/sw/vite';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import manifest from '../fixtures/manifest.js';
 import { controlledPage, entries, get, launchChromium, waitForEntries } from './browser.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -19,19 +18,35 @@ export interface WorkerSuite {
   fill(page: Page, path: string, headers?: Record<string, string>): ReturnType<typeof get>;
 }
 
+export interface WorkerSuiteOptions {
+  /** The manifest module in fixtures/, for the worker and the test server. Default `manifest.ts`. */
+  manifest?: string;
+  /**
+   * The worker entry in fixtures/; `null` builds the default entry, which inlines only the part
+   * of the manifest the worker reads. Default `sw.ts`.
+   */
+  entry?: string | null;
+}
+
 /**
  * One Chromium, one test server and the fixture worker (fixtures/sw.ts: the real installStrata
  * with a clock the tests move) for a test file; a new browser context per test.
  */
-export function workerSuite(): WorkerSuite {
+export function workerSuite({ manifest = 'manifest.ts', entry = 'sw.ts' }: WorkerSuiteOptions = {}): WorkerSuite {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   let n = 0;
 
   beforeAll(async () => {
+    const worker = buildServiceWorker({
+      manifest: fixture(manifest),
+      ...(entry === null ? {} : { sw: fixture(entry) }),
+      root: fixture(''),
+    });
     const [sw, s, b] = await Promise.all([
-      buildServiceWorker({ manifest: fixture('manifest.ts'), sw: fixture('sw.ts'), root: fixture('') }),
-      startTestServer(manifest),
+      worker,
+      // The server answers with the headers of the validated manifest the worker was built with.
+      worker.then((built) => startTestServer(built.manifest)),
       launchChromium(),
     ]);
     server = s;
