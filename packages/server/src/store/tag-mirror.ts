@@ -1,3 +1,5 @@
+import { RecencyMap } from '../cache/recency-map.js';
+
 /**
  * The L1's copy of tag versions: for each tag, the version the shared store last reported, kept
  * only while the purge log has said nothing newer about the tag. A purge of a tag makes it
@@ -13,9 +15,9 @@
 export class TagMirror {
   readonly #max: number;
   /** Known versions, oldest first. */
-  readonly #known = new Map<string, number>();
+  readonly #known = new RecencyMap<number>();
   /** When each tag last became unknown (a `seq`), oldest first. */
-  readonly #changed = new Map<string, number>();
+  readonly #changed = new RecencyMap<number>();
   #seq = 0;
   #floor = 0;
 
@@ -50,11 +52,7 @@ export class TagMirror {
    */
   learn(tags: readonly string[], versions: readonly number[], since: number): boolean {
     for (const tag of tags) if ((this.#changed.get(tag) ?? this.#floor) > since) return false;
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string;
-      if (this.#known.has(tag)) this.#known.delete(tag);
-      this.#known.set(tag, versions[i] ?? 0);
-    }
+    for (let i = 0; i < tags.length; i++) this.#known.set(tags[i] as string, versions[i] ?? 0);
     this.#bound(this.#known, false);
     return true;
   }
@@ -64,8 +62,7 @@ export class TagMirror {
     const at = ++this.#seq;
     for (const tag of tags) {
       this.#known.delete(tag);
-      this.#changed.delete(tag); // re-inserted last: the bound drops the oldest change first
-      this.#changed.set(tag, at);
+      this.#changed.set(tag, at); // now the newest: the bound drops the oldest change first
     }
     this.#bound(this.#changed, true);
   }
@@ -77,10 +74,9 @@ export class TagMirror {
     this.#changed.clear();
   }
 
-  #bound(map: Map<string, number>, raisesFloor: boolean): void {
+  #bound(map: RecencyMap<number>, raisesFloor: boolean): void {
     while (map.size > this.#max) {
-      const [oldest, value] = map.entries().next().value as [string, number];
-      map.delete(oldest);
+      const [, value] = map.shift() as [string, number];
       if (raisesFloor) this.#floor = Math.max(this.#floor, value);
     }
   }

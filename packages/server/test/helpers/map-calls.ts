@@ -13,7 +13,8 @@ const ITERATIONS = ['entries', 'keys', 'values', 'forEach', Symbol.iterator] as 
  * Counts the calls `run` makes on maps `counted` accepts (given the map, and the key for `set`
  * and `delete`): a way to check that a structure's work per operation does not grow with its
  * size without timing it. Every `Map` is watched while `run` runs, so `counted` should pick out
- * the maps under test (by size, by key) from any other code's.
+ * the maps under test (by size, by key) from any other code's; it sees a map as it is before the
+ * call.
  */
 export async function countMapCalls(
   run: () => unknown,
