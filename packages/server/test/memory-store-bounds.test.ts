@@ -1,6 +1,7 @@
 import { createStrata, memoryStore } from '@strata/server';
 import { describe, expect, it } from 'vitest';
 import { heapAfterGc as collect } from './helpers/heap.js';
+import { countMapCalls } from './helpers/map-calls.js';
 import { get, manifest, origin } from './origin.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -81,4 +82,32 @@ describe('memoryStore tag bookkeeping is bounded by the store’s limits', () =>
     expect(store.tagBookkeeping().floor).toBe(0);
     await store.close();
   });
+
+  it('a full store reads and writes with work per operation that does not grow with its size', async () => {
+    // V8 keeps a deleted Map slot until the table is rebuilt: a counter deleted and set again on
+    // every read, or an eviction that iterates from the front, walks every such slot, O(size) per
+    // operation once the counters are full. Map calls on tag names are counted, not timed.
+    const maxEntries = 10_000; // 21,024 counters at most
+    const store = memoryStore({ maxEntries });
+    const key = (i: number) => `GET /api/users?page=${i}`;
+    const write = (i: number) => store.write(key(i), bytes('[]'), 60, [`url:${i}`, 'users']);
+    for (let i = 0; i < 30_000; i++) await write(i);
+    expect(store.tagBookkeeping().counters).toBe(2 * maxEntries + 1_024);
+    const tagMap = (map: Map<unknown, unknown>, tag?: unknown) =>
+      map.size > maxEntries && (tag === undefined || tag === 'users' || String(tag).startsWith('url:'));
+
+    const reads = await countMapCalls(async () => {
+      for (let i = 20_000; i < 30_000; i++) await store.read(key(i), [`url:${i}`, 'users']);
+    }, tagMap);
+    expect(reads).toEqual({ set: 0, delete: 0, iterations: 0 });
+
+    // Each write adds its own tag's counter and evicts the least recently used one; `users`,
+    // touched by every write, stays.
+    const writes = await countMapCalls(async () => {
+      for (let i = 30_000; i < 40_000; i++) await write(i);
+    }, tagMap);
+    expect(writes).toEqual({ set: 10_000, delete: 10_000, iterations: 0 });
+    expect(store.tagBookkeeping()).toMatchObject({ counters: 2 * maxEntries + 1_024, floor: 0 });
+    await store.close();
+  }, 30_000);
 });

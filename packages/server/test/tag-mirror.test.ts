@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TagMirror } from '../src/store/tag-mirror.js';
+import { countMapCalls } from './helpers/map-calls.js';
 
 describe('the L1 mirror of tag versions', () => {
   it('knows a read’s versions only when every tag of it is known', () => {
@@ -70,5 +71,27 @@ describe('the L1 mirror of tag versions', () => {
     expect(mirror.size).toBe(4);
     expect(mirror.versions(['k9'])).toEqual([9]);
     expect(mirror.versions(['k0'])).toBeUndefined();
+  });
+
+  it('learns a hot tag and drops its oldest without rewriting or iterating its maps, however full', async () => {
+    // A Map key deleted and set again on every read, or an eviction that iterates from the front,
+    // walks the slots V8 leaves behind until the table is rebuilt: O(size) per read once full.
+    const max = 10_000;
+    const mirror = new TagMirror(max);
+    for (let i = 0; i < max; i++) mirror.learn([`t${i}`, 'users'], [0, 0], mirror.seq);
+    for (let i = 0; i < max; i++) mirror.invalidate([`gone${i}`]);
+    const full = (map: Map<unknown, unknown>) => map.size >= max / 2; // the mirror's two maps
+    const hot = await countMapCalls(() => {
+      for (let i = 0; i < max; i++) mirror.learn([`t${max - 1 - (i % 100)}`, 'users'], [1, 1], mirror.seq);
+    }, full);
+    expect(hot).toEqual({ set: 0, delete: 0, iterations: 0 });
+    const evicting = await countMapCalls(() => {
+      for (let i = 0; i < 1_000; i++) mirror.learn([`new${i}`, 'users'], [0, 1], mirror.seq);
+      for (let i = 0; i < 1_000; i++) mirror.invalidate([`later${i}`]);
+    }, full);
+    // One set and one delete per tag added to a full map (the tag, then the oldest out), plus the
+    // known versions the purges drop: none of those tags is known here, so no delete lands.
+    expect(evicting).toEqual({ set: 2_000, delete: 2_000, iterations: 0 });
+    expect(mirror.versions(['users'])).toEqual([1]);
   });
 });

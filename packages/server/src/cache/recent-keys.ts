@@ -1,9 +1,11 @@
+import { RecencyMap } from './recency-map.js';
+
 /**
  * Per-key records bounded to the `limit` most recently touched keys: touching a key moves it
  * last, and the oldest record goes once there are more than `limit`. Iterates oldest first.
  */
 export class RecentKeys<V> implements Iterable<[string, V]> {
-  readonly #records = new Map<string, V>();
+  readonly #records = new RecencyMap<V>();
   readonly #limit: number;
 
   constructor(limit: number) {
@@ -12,11 +14,11 @@ export class RecentKeys<V> implements Iterable<[string, V]> {
 
   /** The key's record, made by `create` when absent, now the most recent. */
   touch(key: string, create: () => V): V {
-    let record = this.#records.get(key);
-    if (record === undefined) record = create();
-    else this.#records.delete(key);
-    this.#records.set(key, record); // re-inserted last: the map's order is recency
-    if (this.#records.size > this.#limit) this.#records.delete(this.#records.keys().next().value as string);
+    const held = this.#records.touch(key);
+    if (held !== undefined) return held;
+    const record = create();
+    this.#records.set(key, record);
+    if (this.#records.size > this.#limit) this.#records.shift();
     return record;
   }
 
@@ -29,6 +31,6 @@ export class RecentKeys<V> implements Iterable<[string, V]> {
   }
 
   [Symbol.iterator](): IterableIterator<[string, V]> {
-    return this.#records.entries();
+    return this.#records[Symbol.iterator]();
   }
 }

@@ -1,3 +1,5 @@
+import { RecencyMap } from '../cache/recency-map.js';
+
 export interface TagCountersOptions {
   /** Most counters kept; the least recently used beyond that fold into the floor. */
   maxTags: number;
@@ -49,8 +51,7 @@ export function softSince(run: SoftRun | undefined, from: number, to: number): n
  */
 export class TagCounters {
   readonly #o: TagCountersOptions;
-  /** Insertion order is recency: a touched counter is re-inserted last. */
-  readonly #counters = new Map<string, Counter>();
+  readonly #counters = new RecencyMap<Counter>();
   #chars = 0;
   #floor = 0;
   #sweepAt = 1024;
@@ -78,8 +79,7 @@ export class TagCounters {
   version(tag: string): number {
     const counter = this.#live(tag);
     if (!counter) return this.#floor;
-    this.#counters.delete(tag);
-    this.#counters.set(tag, counter);
+    this.#counters.touch(tag);
     return counter.version;
   }
 
@@ -89,15 +89,14 @@ export class TagCounters {
    */
   keep(tag: string, until: number, bump: boolean, softAt?: number): number {
     const alive = this.#live(tag);
-    if (alive) this.#remove(tag);
     const next: Counter = {
       version: (alive?.version ?? this.#floor) + (bump ? 1 : 0),
       expiresAt: Math.max(alive?.expiresAt ?? 0, until),
     };
     const soft = bump && softAt !== undefined ? nextRun(alive?.soft, next.version, softAt) : alive?.soft;
     if (soft) next.soft = soft;
+    if (!alive) this.#chars += tag.length;
     this.#counters.set(tag, next);
-    this.#chars += tag.length;
     this.#bound();
     return next.version;
   }
@@ -136,8 +135,8 @@ export class TagCounters {
 
   #bound(): void {
     while (this.#counters.size > this.#o.maxTags || (this.#chars > this.#o.maxTagChars && this.#counters.size > 1)) {
-      const [oldest, counter] = this.#counters.entries().next().value as [string, Counter];
-      this.#remove(oldest);
+      const [oldest, counter] = this.#counters.shift() as [string, Counter];
+      this.#chars -= oldest.length;
       // Entries written under this counter may still be alive: the floor keeps them from
       // matching a purge's recreated counter (see the class comment).
       if (counter.expiresAt > this.#o.now()) this.#floor = Math.max(this.#floor, counter.version);

@@ -1,3 +1,5 @@
+import { RecencyMap } from '../cache/recency-map.js';
+
 /**
  * The L1's copy of tag versions: for each tag, the version the shared store last reported, kept
  * only while the purge log has said nothing newer about the tag. A purge of a tag makes it
@@ -15,11 +17,11 @@
 export class TagMirror {
   readonly #max: number;
   /** Known versions, oldest first. */
-  readonly #known = new Map<string, number>();
+  readonly #known = new RecencyMap<number>();
   /** When each tag last became unknown (a `seq`), oldest first. */
-  readonly #changed = new Map<string, number>();
+  readonly #changed = new RecencyMap<number>();
   /** When each entry was last removed by key (a `seq`), oldest first. */
-  readonly #removed = new Map<string, number>();
+  readonly #removed = new RecencyMap<number>();
   #seq = 0;
   #floor = 0;
 
@@ -54,11 +56,7 @@ export class TagMirror {
    */
   learn(tags: readonly string[], versions: readonly number[], since: number): boolean {
     for (const tag of tags) if ((this.#changed.get(tag) ?? this.#floor) > since) return false;
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i] as string;
-      if (this.#known.has(tag)) this.#known.delete(tag);
-      this.#known.set(tag, versions[i] ?? 0);
-    }
+    for (let i = 0; i < tags.length; i++) this.#known.set(tags[i] as string, versions[i] ?? 0);
     this.#bound(this.#known, false);
     return true;
   }
@@ -68,8 +66,7 @@ export class TagMirror {
     const at = ++this.#seq;
     for (const tag of tags) {
       this.#known.delete(tag);
-      this.#changed.delete(tag); // re-inserted last: the bound drops the oldest change first
-      this.#changed.set(tag, at);
+      this.#changed.set(tag, at); // now the newest: the bound drops the oldest change first
     }
     this.#bound(this.#changed, true);
   }
@@ -77,10 +74,7 @@ export class TagMirror {
   /** These entries were removed: a read of one that is in flight must not keep what it got. */
   remove(keys: readonly string[]): void {
     const at = ++this.#seq;
-    for (const key of keys) {
-      this.#removed.delete(key);
-      this.#removed.set(key, at);
-    }
+    for (const key of keys) this.#removed.set(key, at); // now the newest, as in `invalidate`
     this.#bound(this.#removed, true);
   }
 
@@ -97,10 +91,9 @@ export class TagMirror {
     this.#removed.clear();
   }
 
-  #bound(map: Map<string, number>, raisesFloor: boolean): void {
+  #bound(map: RecencyMap<number>, raisesFloor: boolean): void {
     while (map.size > this.#max) {
-      const [oldest, value] = map.entries().next().value as [string, number];
-      map.delete(oldest);
+      const [, value] = map.shift() as [string, number];
       if (raisesFloor) this.#floor = Math.max(this.#floor, value);
     }
   }
