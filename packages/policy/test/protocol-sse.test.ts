@@ -72,6 +72,15 @@ describe('encodePurgeEvent', () => {
     const event: PurgeEvent = { ...purge('5-0', []), entries: ['GET https://a.test/api/me/1 #3f2a'] };
     expect(encodePurgeEvent(event)).toBe('id: 5-0\ndata: {"v":1,"tags":[],"keys":[],"at":7}\n\n');
   });
+
+  it('leaves the publisher out, of a purge and of a reset: it tells servers their own events apart', () => {
+    const event: PurgeEvent = { ...purge('6-0', ['user:7']), publisher: '0b7c9a52-instance' };
+    expect(encodePurgeEvent(event)).toBe('id: 6-0\ndata: {"v":1,"tags":["user:7"],"keys":[],"at":7}\n\n');
+    const reset: PurgeEvent = { ...event, id: '7-0', all: true, reason: 'clear-all' };
+    expect(encodePurgeEvent(reset)).toBe(
+      'event: reset\nid: 7-0\ndata: {"v":1,"tags":[],"keys":[],"at":7,"all":true,"reason":"clear-all"}\n\n',
+    );
+  });
 });
 
 describe('a stream the server writes, read by the page', () => {

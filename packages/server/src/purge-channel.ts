@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bus, PurgeEvent, Subscription } from './bus/types.js';
 import { urlTag } from './cache/key.js';
 import type { ReportingPurger } from './cdn/retry.js';
@@ -47,6 +48,8 @@ export class PurgeChannel {
   readonly #cdn: CdnFanout;
   readonly #batch: BatchCollector;
   #subscription: Subscription | undefined;
+  /** The `publisher` of this instance's events, so it knows them when the log brings them back. */
+  readonly #publisher = randomUUID();
   /** Purges sent (a batch counts once). */
   purges = 0;
 
@@ -56,7 +59,7 @@ export class PurgeChannel {
       {
         bump: (tags, softAt) => softBump(options.store, tags, softAt),
         clear: () => options.store.clear(),
-        publish: (event) => options.bus.publish(event),
+        publish: (event) => options.bus.publish({ ...event, publisher: this.#publisher }),
       },
       { now: options.now },
     );
@@ -82,14 +85,18 @@ export class PurgeChannel {
     return this.#outbox.distrusts(tags, storedAt);
   }
 
-  /** Listens to the log: remote purges reach an in-process store, resets clear it. */
+  /**
+   * Listens to the log: other instances' purges reach an in-process store, resets clear it. This
+   * instance's own events are left out there: the outbox did their store work before publishing
+   * them, and doing it again when the log brings them back would invalidate what was stored since.
+   */
   start(): void {
     // An in-process store follows the whole retained log from its start: "from now" is only fixed
     // once the log answers, and a purge made by another instance in that gap would be missed.
     // Replaying old purges onto a young store costs a few counter bumps and misses nothing.
     const from = this.#o.store.shared ? undefined : '0-0';
     this.#subscription ??= this.#o.bus.subscribe(from, (event) => {
-      if (!this.#o.store.shared) {
+      if (!this.#o.store.shared && event.publisher !== this.#publisher) {
         const tags = [...event.tags, ...event.keys.map(urlTag)];
         const work = event.all
           ? this.#o.store.clear()

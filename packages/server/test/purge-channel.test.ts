@@ -22,6 +22,21 @@ function flakyBus(inner: Bus = memoryBus()) {
   return bus;
 }
 
+/** A bus whose deliveries wait for `release()`, as a log across the network answers later; publish is at once. */
+function lateBus(inner: Bus = memoryBus()) {
+  const held: (() => void)[] = [];
+  const bus: Bus & { release(): void } = {
+    publish: (event) => inner.publish(event),
+    subscribe: (from, listener) => inner.subscribe(from, (event) => held.push(() => listener(event))),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+    release: () => {
+      for (const deliver of held.splice(0)) deliver();
+    },
+  };
+  return bus;
+}
+
 /** An instance on `bus`, and the log's messages from its start. */
 function logged<B extends Bus>(bus: B, options: Omit<Parameters<typeof make>[0] & object, 'bus'> = {}) {
   return { bus, strata: make({ ...options, bus }), log: collect(bus) };
@@ -176,6 +191,69 @@ describe('strata.purge', () => {
     expect(log.purges()).toEqual([expect.objectContaining({ all: true })]);
     expect((await strata.handle(get('/api/users/1'), app)).headers.get('x-cache')).toBe('MISS');
     log.close();
+  });
+});
+
+describe('an instance’s own events, with an in-process store', () => {
+  const ADMIN_TOKEN = 'an-admin-token-for-tests';
+  const clearAll = (strata: ReturnType<typeof make>) =>
+    strata.admin(
+      new Request('http://app.test/api/v1/cache/clear-all', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{"confirm":"clear-all"}',
+      }),
+    );
+
+  it('bump each tag once in the purging instance’s store, and once in every other instance’s', async () => {
+    const bus = memoryBus();
+    const stores = [memoryStore(), memoryStore()];
+    const [a] = stores.map((store) => make({ bus, store }));
+    const log = collect(bus);
+    const tags = ['users', 'user:1'];
+    const before = await Promise.all(stores.map((store) => store.versions(tags)));
+    await a?.purge({ tags: ['user:1'] });
+    await a?.purge({ tags, mode: 'soft' });
+    await expect.poll(() => log.purges().length).toBe(2);
+    await new Promise((resolve) => setImmediate(resolve)); // the bumps the events started
+    for (const [i, store] of stores.entries()) {
+      expect(await store.versions(tags)).toEqual([(before[i]?.[0] ?? 0) + 1, (before[i]?.[1] ?? 0) + 2]);
+    }
+    log.close();
+  });
+
+  it('an entry stored between a purge and its event’s return from the log is still a hit', async () => {
+    const bus = lateBus();
+    const strata = make({ bus, store: memoryStore(), admin: { token: ADMIN_TOKEN } });
+    const app = origin();
+    const xCache = async (path: string) => (await strata.handle(get(path), app)).headers.get('x-cache');
+    expect((await clearAll(strata)).status).toBe(202);
+    expect(await xCache('/api/lang')).toBe('MISS'); // stored after the clear
+    expect(await xCache('/api/users/1')).toBe('MISS');
+    await strata.purge({ tags: ['user:1'] });
+    expect(await xCache('/api/users/1')).toBe('MISS'); // stored again, under the version the purge made
+    bus.release();
+    await new Promise((resolve) => setImmediate(resolve)); // whatever the events started
+    expect([await xCache('/api/users/1'), await xCache('/api/lang')]).toEqual(['HIT', 'HIT']);
+  });
+
+  it('a purge and a clear-all from another instance still reach the store', async () => {
+    const bus = lateBus();
+    const a = make({ bus, store: memoryStore(), admin: { token: ADMIN_TOKEN } });
+    const b = make({ bus, store: memoryStore() });
+    const app = origin();
+    const xCache = async (path: string) => (await b.handle(get(path), app)).headers.get('x-cache');
+    await xCache('/api/users/1');
+    await xCache('/api/lang');
+    await a.purge({ tags: ['user:1'] });
+    bus.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await xCache('/api/users/1')).toBe('MISS');
+    expect(await xCache('/api/lang')).toBe('HIT');
+    expect((await clearAll(a)).status).toBe(202);
+    bus.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await xCache('/api/lang')).toBe('MISS');
   });
 });
 

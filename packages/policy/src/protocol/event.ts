@@ -40,6 +40,12 @@ export interface PurgeEvent {
    * an instance keeping entries of its own (its L1, an in-process store) drops them. Servers only.
    */
   entries?: string[];
+  /**
+   * Who published it: a random token of the publishing instance, so that instance knows its own
+   * events when the log brings them back (it did their store work before publishing them). A
+   * reader that does not know the field applies the event as any other. Servers only.
+   */
+  publisher?: string;
   /** Drop everything tagged (whatever `tags` and `keys` say); `reason` says why. */
   all?: boolean;
   /** Why `all` is set: a `ResetReason`, or a reason a newer writer added. */

@@ -3,9 +3,10 @@ import { EVENT_FORMAT, type PurgeEvent, readPurgeEvent } from './event.js';
 /**
  * The purge stream's wire format: `text/event-stream` (HTML §9.2) events the server writes and
  * the page reads. Each purge event is one SSE event: `id:` its log id, `data:` the rest of it as
- * JSON (its partition left out: a stream only carries its own user's; its pattern too: servers only). An event that drops
- * everything tagged has the type `reset`, any other the type `message`. A `position` event tells
- * a stream opened without a resume point where it joined the log.
+ * JSON (its partition left out: a stream only carries its own user's; the fields only servers
+ * read too: pattern, entries, publisher). An event that drops everything tagged has the type
+ * `reset`, any other the type `message`. A `position` event tells a stream opened without a
+ * resume point where it joined the log.
  */
 
 /** The type of the event that tells a stream where it joined the log. */
@@ -18,7 +19,7 @@ export const SSE_POSITION = 'position';
  * each is one field line.
  */
 export function encodePurgeEvent(event: PurgeEvent): string {
-  const { v: _, id, partition: __, pattern: ___, entries: ____, ...fields } = event;
+  const { v: _, id, partition: __, pattern: ___, entries: ____, publisher: _____, ...fields } = event;
   if (event.all) return sseEvent('reset', id, { v: EVENT_FORMAT, ...fields, tags: [], keys: [] });
   return sseEvent(undefined, id, { v: EVENT_FORMAT, ...fields });
 }

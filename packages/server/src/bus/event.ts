@@ -27,17 +27,20 @@ export function checkEvent(input: NewPurgeEvent): void {
     throw new StrataError('E_EVENT_INVALID', 'purge event: pattern must be a string');
   if (input.entries !== undefined && !isStrings(input.entries))
     throw new StrataError('E_EVENT_INVALID', 'purge event: entries must be a string array');
+  if (input.publisher !== undefined && typeof input.publisher !== 'string')
+    throw new StrataError('E_EVENT_INVALID', 'purge event: publisher must be a string');
   if (input.mode !== undefined && input.mode !== 'hard' && input.mode !== 'soft')
     throw new StrataError('E_EVENT_INVALID', "purge event: mode must be 'hard' or 'soft'");
 }
 
 /** The wire form of an event in the log: everything but its id, in this version's format. */
 export function wireOf(input: NewPurgeEvent): Omit<PurgeEvent, 'id'> {
-  const { tags, keys, partition, pattern, entries, all, reason, at, mode } = input;
+  const { tags, keys, partition, pattern, entries, publisher, all, reason, at, mode } = input;
   const wire: Omit<PurgeEvent, 'id'> = { v: EVENT_FORMAT, tags, keys, at };
   if (partition !== undefined) wire.partition = partition;
   if (pattern !== undefined) wire.pattern = pattern;
   if (entries !== undefined) wire.entries = entries;
+  if (publisher !== undefined) wire.publisher = publisher;
   if (all) Object.assign(wire, { all, reason: reason ?? 'clear-all' });
   // Hard is the default and travels as no field: older readers then apply every event as before.
   else if (mode === 'soft') wire.mode = mode;

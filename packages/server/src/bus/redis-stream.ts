@@ -98,10 +98,11 @@ export function decode([id, fields]: [string, unknown]): PurgeEvent {
   }
   const event = readPurgeEvent(id, data, Number(id.split('-')[0]));
   // Fields only servers read (the page's reader leaves them out): a pattern purge's own pattern,
-  // and the server keys of entries removed one by one.
-  const { pattern, entries } = (data ?? {}) as { pattern?: unknown; entries?: unknown };
+  // the server keys of entries removed one by one, and who published it (a clear-all too).
+  const { pattern, entries, publisher } = (data ?? {}) as { pattern?: unknown; entries?: unknown; publisher?: unknown };
   if (typeof pattern === 'string' && !event.all) event.pattern = pattern;
   if (Array.isArray(entries) && entries.every((key) => typeof key === 'string') && !event.all) event.entries = entries;
+  if (typeof publisher === 'string') event.publisher = publisher;
   return frozen(event);
 }
 

@@ -297,18 +297,26 @@ export function busContract(name: string, open: (options: { retain?: number }) =
       expect(replayed.messages).toStrictEqual(w.messages);
     });
 
-    it('the servers’ own fields (a pattern, the keys of removed entries) arrive unchanged', async () => {
+    it('the servers’ own fields (a pattern, the keys of removed entries, the publisher) arrive unchanged', async () => {
       const bus = create();
       const w = watch(bus, undefined);
       const entries = ['GET http://app.test/x #ab12', 'data:ü 1'];
       const removal = { tags: [], keys: [], entries, at: 6 };
-      const pattern = { tags: [], keys: ['http://app.test/y'], pattern: 'GET http://app.test/*', at: 7 };
-      const ids = [await bus.publish(removal), await bus.publish(pattern)];
+      const pattern = {
+        tags: [],
+        keys: ['http://app.test/y'],
+        pattern: 'GET http://app.test/*',
+        at: 7,
+        publisher: 'p-1',
+      };
+      const reset = { tags: [], keys: [], all: true, reason: 'clear-all', at: 8, publisher: 'p-1' };
+      const ids = [await bus.publish(removal), await bus.publish(pattern), await bus.publish(reset)];
       entries.push('added after publishing');
-      await w.untilCount(2);
+      await w.untilCount(3);
       expect(w.messages).toStrictEqual([
         { v: EVENT_FORMAT, id: ids[0], ...removal, entries: entries.slice(0, 2) },
         { v: EVENT_FORMAT, id: ids[1], ...pattern },
+        { v: EVENT_FORMAT, id: ids[2], ...reset },
       ]);
     });
 

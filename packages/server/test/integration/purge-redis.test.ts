@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createStrata, memoryStore, type PurgeEvent, type Strata, type StrataOptions } from '@strata/server';
+import { createStrata, type MemoryStore, memoryStore, type PurgeEvent, type Strata } from '@strata/server';
 import { nodeListener } from '@strata/server/node';
 import { redisBus, redisStore } from '@strata/server/redis';
 import { EventSource } from 'eventsource';
@@ -185,16 +185,56 @@ describe('in-process stores kept in step through the Redis log', () => {
   function memoryPair(name: string) {
     const { url } = redis();
     const stream = `${name}-${++streams}`;
-    const make = (options: Partial<StrataOptions> = {}) =>
-      createStrata({ manifest, store: memoryStore(), bus: redisBus({ url, stream, blockMs: 200 }), ...options });
-    const a = make({ admin: { token: ADMIN_TOKEN } });
-    const b = make({ admin: { token: ADMIN_TOKEN } });
+    const stores = { a: memoryStore(), b: memoryStore() };
+    const make = (store: MemoryStore) =>
+      createStrata({ manifest, store, bus: redisBus({ url, stream, blockMs: 200 }), admin: { token: ADMIN_TOKEN } });
+    const a = make(stores.a);
+    const b = make(stores.b);
     cleanup.push(async () => {
       await a.close();
       await b.close();
     });
-    return { a, b };
+    return { a, b, stores };
   }
+
+  /**
+   * Waits until both instances have applied every event published so far: each publishes a
+   * marker purge, and the log is ordered, so once each marker's bump has reached the other
+   * instance's store (only the log brings it there), that instance has received everything before.
+   */
+  async function caughtUp({ a, b, stores }: ReturnType<typeof memoryPair>): Promise<void> {
+    const marker = `marker-${++streams}`;
+    await a.purge({ tags: [`${marker}-a`] });
+    await b.purge({ tags: [`${marker}-b`] });
+    const reached = async () => [
+      (await stores.a.versions([`${marker}-b`]))[0],
+      (await stores.b.versions([`${marker}-a`]))[0],
+    ];
+    await expect.poll(reached, { timeout: 10_000 }).toEqual([1, 1]);
+  }
+
+  it('a purge bumps each tag once in the purging instance’s store and once in the other’s', async () => {
+    const pair = memoryPair('own-events');
+    const tags = ['users', 'user:3'];
+    const before = await Promise.all([pair.stores.a.versions(tags), pair.stores.b.versions(tags)]);
+    await pair.a.purge({ tags: ['user:3'] });
+    await pair.a.purge({ tags, mode: 'soft' });
+    await caughtUp(pair);
+    for (const [i, store] of [pair.stores.a, pair.stores.b].entries()) {
+      expect(await store.versions(tags)).toEqual([(before[i]?.[0] ?? 0) + 1, (before[i]?.[1] ?? 0) + 2]);
+    }
+  });
+
+  it('an entry A stores between its purge and the event’s return from the log is still a hit', async () => {
+    const pair = memoryPair('own-event-race');
+    const app = origin();
+    const xCache = async () => (await pair.a.handle(get('/api/users/3'), app)).headers.get('x-cache');
+    expect(await xCache()).toBe('MISS');
+    await pair.a.purge({ tags: ['user:3'] });
+    expect(await xCache()).toBe('MISS'); // stored again, under the version the purge made
+    await caughtUp(pair);
+    expect(await xCache()).toBe('HIT');
+  });
 
   it('a purge through A invalidates what B holds in its own memory store', async () => {
     const { a, b } = memoryPair('purge-memory');
