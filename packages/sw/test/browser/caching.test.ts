@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { advance, get, hasEntry, stats, waitForEntries, waitForStat } from './helpers/browser.js';
+import { advance, entries, get, hasEntry, stats, waitForEntries, waitForStat } from './helpers/browser.js';
 import type { PageGlobals } from './helpers/page.js';
 import { workerSuite } from './helpers/suite.js';
 
@@ -76,7 +76,9 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       held.release();
       await waitForStat(page, '/api/swr/:id', 'revalidated', 1);
       const fresh = await get(page, path);
-      expect(fresh.body?.version).toBe(2);
+      // On a failure, say what answered: the stale copy again (Cache-Status), or the network.
+      const answered = `cache-status ${fresh.headers['cache-status']}, ${route.hits} origin hits, ${await entries(page, path)} entries`;
+      expect(fresh.body?.version, answered).toBe(2);
       expect(fresh.headers['cache-status']).toMatch(/strata-sw; hit/);
       expect(route.hits).toBe(2); // the fill and one revalidation for both stale reads
     });
