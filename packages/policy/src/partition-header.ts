@@ -1,8 +1,10 @@
 /**
  * `Strata-Partition: <hex SHA-256 of the partition id>`: set by the server on a private answer
  * that has a partition, so a service worker can refuse to store that answer under another user
- * (a cookie session the worker cannot see, a stale `setUser`). The id itself never travels: the
- * hash names the partition without disclosing it to anything that reads response headers.
+ * (a cookie session the worker cannot see, a stale `setUser`). The id itself never travels, but
+ * the hash is a pseudonym, not a secret: it is unkeyed (the worker computes it from `setUser`), so
+ * whoever reads the header can test guesses, and a guessable id (a small number, a user name) is
+ * recovered at once. Use ids that are not guessable where response headers are seen by others.
  */
 export const PARTITION_HEADER = 'strata-partition';
 
