@@ -7,6 +7,13 @@ import { workerSuite } from './helpers/suite.js';
 const { session, unique, fill, server } = workerSuite();
 
 /** A path under `prefix` stored in the worker; then the origin moves to version 2 and the worker's clock by `seconds`. */
+/** Runs in the page: whether Cache Storage holds `path` with the origin's `version`. */
+async function storedVersion([path, version]: readonly [string, number]): Promise<boolean> {
+  const { caches, location } = globalThis as unknown as PageGlobals;
+  const stored = await caches.match(new URL(path, location.href).href);
+  return stored !== undefined && ((await stored.json()) as { version?: number }).version === version;
+}
+
 async function storedThenAged(page: Page, prefix: string, seconds: number) {
   const path = unique(prefix);
   const route = server().api(path);
@@ -75,6 +82,9 @@ describe('the Strata service worker in Chromium: caching by the manifest', () =>
       await held.arrived;
       held.release();
       await waitForStat(page, '/api/swr/:id', 'revalidated', 1);
+      // The worker counts the revalidation once Cache Storage has taken the new copy; the page
+      // sees the same storage, so this only waits out a write that is not yet visible.
+      await page.waitForFunction(storedVersion, [path, 2] as const, { polling: 25, timeout: 5_000 });
       const fresh = await get(page, path);
       // On a failure, say what answered: the stale copy again (Cache-Status), or the network.
       const answered = `cache-status ${fresh.headers['cache-status']}, ${route.hits} origin hits, ${await entries(page, path)} entries`;
