@@ -1,9 +1,10 @@
-import { canonicalPath, type Manifest, matchRoute, PARTITION_HEADER, type RouteMatch, storesAt } from '@strata/policy';
+import { PARTITION_HEADER, type RouteMatch } from '@strata/policy';
 import type { HitHeaders } from './cache/hit-block.js';
-import { normalizeUrl, urlTag, variantKey } from './cache/key.js';
+import { variantKey } from './cache/key.js';
 import { type HeaderContext, policyHeaders } from './cache/policy-headers.js';
 import type { ResponseCache, StoredAnswer } from './cache/response-cache.js';
 import { type PartitionOf, partitionName } from './partition.js';
+import type { Located, Place } from './route-lookup.js';
 
 /**
  * A fresh server-cache hit answered from plain request data (method, absolute URL, a header
@@ -16,7 +17,8 @@ export type AnswerFromCache = (
 ) => Promise<StoredAnswer | undefined>;
 
 export interface FastHitDeps {
-  manifest: Manifest;
+  /** What a method and URL mean, memoized (shared with `handle`). */
+  locate: (method: string, href: string) => Located;
   cache: ResponseCache;
   enabled: boolean;
   /** The header context `handle` uses, without the route. */
@@ -25,55 +27,24 @@ export interface FastHitDeps {
   partition: PartitionOf | undefined;
 }
 
-/** What a URL means to the server cache, worked out once per method and URL. */
-interface Place {
-  /** The URL as a Request built from it would give it (`Request.url`), for `partition`. */
-  url: string;
-  match: RouteMatch;
-  /** The URL part of the key: `GET <normalized url>`. */
-  base: string;
-  /** The route's tags and the URL's implicit tag. */
-  tags: string[];
-}
+/** A place whose route the server cache stores. */
+type StoredPlace = Place & { match: RouteMatch; stored: NonNullable<Place['stored']> };
 
-const MAX_PLACES = 10_000;
+const isStored = (found: Located): found is StoredPlace =>
+  typeof found !== 'string' && found.match !== undefined && found.stored !== undefined;
+
 const NONE: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * The fast path adapters try first. Route matching, URL normalization and the URL tag depend on
- * the URL alone, so they are memoized per method and URL (bounded, cleared whole when full); the
+ * the URL alone, so they are memoized per method and URL (`routeLookup`, shared with `handle`); the
  * header block depends on the entry, so the cache keeps it per entry (`HitBlocks`). What is left
  * per hit is the memo lookups, the store read, and for private routes `partition` and the key hash.
  * Private routes keep every rule of the full path: the key holds the partition, the answer names
  * it (`Strata-Partition`) and varies on the credential headers.
  */
 export function fastHits(deps: FastHitDeps): AnswerFromCache {
-  const { manifest, cache, enabled, context, negativeTtl } = deps;
-  const places = new Map<string, Place | null>();
-
-  function locate(method: string, href: string): Place | null {
-    let url: URL;
-    try {
-      url = new URL(href);
-    } catch {
-      return null;
-    }
-    // A path without a canonical form is never stored (see `handle`): the full path answers it.
-    if (canonicalPath(url) === undefined) return null;
-    const match = matchRoute(manifest, url, method);
-    if (!match || !storesAt(match.policy, 'server')) return null;
-    return { url: url.href, match, base: `GET ${normalizeUrl(url)}`, tags: [...match.tags, urlTag(url)] };
-  }
-
-  function place(method: string, href: string): Place | null {
-    const memoKey = `${method} ${href}`;
-    let found = places.get(memoKey);
-    if (found !== undefined) return found;
-    found = locate(method, href);
-    if (places.size >= MAX_PLACES) places.clear();
-    places.set(memoKey, found);
-    return found;
-  }
+  const { locate, cache, enabled, context, negativeTtl } = deps;
 
   /** Adds the route's headers, and a private answer's partition, to a hit being built. */
   function finish(answer: HitHeaders, match: RouteMatch, named: string | undefined): void {
@@ -91,11 +62,12 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
   function hit(
     method: string,
     header: (name: string) => string | null,
-    found: Place,
+    found: StoredPlace,
     partition?: string,
     named?: string,
   ): Promise<StoredAnswer | undefined> {
-    const { match, base, tags } = found;
+    const { match } = found;
+    const { base, tags } = found.stored;
     const key = variantKey(base, { get: header }, match.policy.vary ?? [], partition);
     const lookup = { match, key, tags, partition, negativeTtl };
     return cache.freshAnswer(method, header('if-none-match'), lookup, (answer) => finish(answer, match, named));
@@ -104,7 +76,7 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
   async function privateHit(
     method: string,
     header: (name: string) => string | null,
-    found: Place,
+    found: StoredPlace,
   ): Promise<StoredAnswer | undefined> {
     // No partition: never stored, so nothing to hit; the full path answers (and asks again).
     const partition = await deps.partition?.({ method, url: found.url, headers: { get: header } });
@@ -115,8 +87,8 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
   // Not async: a public hit goes from the store read to the adapter without another promise.
   return (method, href, header) => {
     if (!enabled || (method !== 'GET' && method !== 'HEAD')) return NONE;
-    const found = place(method, href);
-    if (!found) return NONE;
+    const found = locate(method, href);
+    if (!isStored(found)) return NONE;
     return found.match.policy.scope === 'private' ? privateHit(method, header, found) : hit(method, header, found);
   };
 }

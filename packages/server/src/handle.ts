@@ -1,23 +1,12 @@
-import {
-  CACHEABLE_METHODS,
-  canonicalPath,
-  type Manifest,
-  type Method,
-  manifestHeaderOptions,
-  matchRoute,
-  PARTITION_HEADER,
-  type Policy,
-  storesAt,
-} from '@strata/policy';
-import { cacheKey, urlTag } from './cache/key.js';
+import { CACHEABLE_METHODS, type Manifest, type Method, manifestHeaderOptions, PARTITION_HEADER } from '@strata/policy';
+import { variantKey } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
 import { type HeaderContext, NO_STORE, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache } from './cache/response-cache.js';
 import { type AnswerFromCache, fastHits } from './fast-hit.js';
 import type { StrataLogger } from './logger.js';
 import { type PartitionOf, partitionName } from './partition.js';
-
-const storesAtServer = (policy: Policy | undefined): boolean => policy !== undefined && storesAt(policy, 'server');
+import { routeLookup } from './route-lookup.js';
 
 export interface HandlerDeps {
   manifest: Manifest;
@@ -57,7 +46,12 @@ export function createHandler(deps: HandlerDeps): Handlers {
     reportOverride(response, ctx.match);
     return policyHeaders(response, ctx);
   };
-  const serverCached = (url: string) => enabled && storesAtServer(matchRoute(manifest, url, 'GET')?.policy);
+  // Shared with the fast path: a URL's route, key base and tags are worked out once.
+  const locate = routeLookup(manifest);
+  const serverCached = (url: string) => {
+    const place = enabled ? locate('GET', url) : undefined;
+    return typeof place === 'object' && place.stored !== undefined;
+  };
 
   // RFC 9111 §4.4: a successful unsafe request invalidates the target URI, and Location /
   // Content-Location when they are same-origin — in every variant, through the URL's tag, and on
@@ -99,11 +93,11 @@ export function createHandler(deps: HandlerDeps): Handlers {
   }
 
   async function handle(request: Request, next: Next): Promise<Response> {
-    const url = new URL(request.url); // parsed once for matching, the key and the URL tag
+    const place = locate(request.method, request.url);
     // A path with an invalid escape, %00 or bytes that are not UTF-8 has no canonical form (RFC 3986
     // §6.2.2): routers disagree on what it names, so it matches no route and no level may store it.
-    if (canonicalPath(url) === undefined) return withHeaders(await next(request), NO_STORE);
-    const match = matchRoute(manifest, url, request.method);
+    if (typeof place === 'string') return withHeaders(await next(request), NO_STORE);
+    const { match } = place;
     if (!CACHEABLE_METHODS.includes(request.method as Method)) {
       // The write may concern a URL the server cache holds, whether or not the manifest lists the method.
       const response = UNSAFE.has(request.method)
@@ -118,14 +112,14 @@ export function createHandler(deps: HandlerDeps): Handlers {
     const partition = policy.scope === 'private' ? await deps.partition?.(request) : undefined;
     // A private answer names its partition, hashed: a service worker refuses to store it under another user.
     const named = partition === undefined ? {} : { [PARTITION_HEADER]: await partitionName(partition) };
-    const serverLevel = enabled && storesAt(policy, 'server');
+    const stored = enabled ? place.stored : undefined;
     // A private policy without a partition is never stored: there is no one to key it to.
-    if (!serverLevel || (policy.scope === 'private' && partition === undefined)) {
+    if (!stored || (policy.scope === 'private' && partition === undefined)) {
       const response = await next(request);
       return withHeaders(response, { ...headersOf(response, ctx), ...named });
     }
-    const key = cacheKey(url, request.headers, policy.vary ?? [], partition);
-    const tags = [...match.tags, urlTag(url)];
+    const key = variantKey(stored.base, request.headers, policy.vary ?? [], partition);
+    const { tags } = stored;
     // The cache hands back responses it built itself, so their headers can be set in place.
     const response = await cache.serve(request, { match, key, tags, partition, negativeTtl }, next);
     for (const [name, value] of Object.entries({ ...headersOf(response, ctx), ...named })) {
@@ -134,6 +128,6 @@ export function createHandler(deps: HandlerDeps): Handlers {
     return response;
   }
 
-  const answerFromCache = fastHits({ manifest, cache, enabled, context, negativeTtl, partition: deps.partition });
+  const answerFromCache = fastHits({ locate, cache, enabled, context, negativeTtl, partition: deps.partition });
   return { handle, answerFromCache };
 }
