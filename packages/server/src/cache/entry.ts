@@ -45,11 +45,16 @@ const decoder = new TextDecoder();
  */
 export function encodeEntry(entry: Entry): Uint8Array {
   const { body, ...rest } = entry;
-  const header = encoder.encode(JSON.stringify({ v: ENTRY_FORMAT, ...rest } satisfies Header));
-  const out = new Uint8Array(4 + header.byteLength + body.byteLength);
-  new DataView(out.buffer).setUint32(0, header.byteLength);
-  out.set(header, 4);
-  out.set(body, 4 + header.byteLength);
+  const header = JSON.stringify({ v: ENTRY_FORMAT, ...rest } satisfies Header);
+  // One allocation: the header is encoded in place, its length known beforehand.
+  const length = Buffer.byteLength(header);
+  const out = new Uint8Array(4 + length + body.byteLength);
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+  encoder.encodeInto(header, out.subarray(4, 4 + length));
+  out.set(body, 4 + length);
   return out;
 }
 
@@ -60,7 +65,12 @@ export function encodeEntry(entry: Entry): Uint8Array {
  */
 export function decodeEntry(bytes: Uint8Array): Entry | undefined {
   try {
-    const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+    if (bytes.byteLength < 4) throw new StrataError('E_ENTRY_CORRUPT', 'truncated');
+    const length =
+      (((bytes[0] as number) << 24) >>> 0) +
+      ((bytes[1] as number) << 16) +
+      ((bytes[2] as number) << 8) +
+      (bytes[3] as number);
     if (4 + length > bytes.byteLength) throw new StrataError('E_ENTRY_CORRUPT', 'truncated');
     const header = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as Header | null;
     if (typeof header?.v !== 'number') throw new StrataError('E_ENTRY_CORRUPT', 'no format version');
