@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClientType, RedisClusterType } from 'redis';
 import { positiveOption } from '../options.js';
 import { isCluster, type RedisConnectionOptions, redisSource } from '../redis/connection.js';
@@ -10,6 +10,63 @@ type RedisClient = RedisClientType;
 
 /** Deletes a lease only while it still holds the caller's token. */
 const UNLEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/**
+ * On one Redis server, a read, a write and a bump are each one script call instead of a command
+ * per key: node-redis pipelines the separate commands into one round trip, but each still costs
+ * the client its own encoding, reply and promise, and a write with three tags was ten of them.
+ * On a cluster, keys of different tags live in different slots, which one script cannot span, and
+ * the per-key commands stay.
+ *
+ * READ: the entry (or nil), then each tag counter as stored (nil when missing).
+ */
+const READ = `local out = {redis.call('GET', KEYS[1]) or false}
+for i = 2, #KEYS do out[i] = redis.call('GET', KEYS[i]) or false end
+return out`;
+/** WRITE: the entry with its TTL, and each tag counter created at 0 if missing, living at least `tagMs`. */
+const WRITE = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], 0)
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'GT')
+end
+return 1`;
+/** BUMP: each tag counter incremented (given the grace TTL when it had none); the new versions. */
+const BUMP = `local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('INCR', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[1], 'NX')
+end
+return out`;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const SCRIPTS = { read: script(READ), write: script(WRITE), bump: script(BUMP) };
+
+type ScriptArgs = { keys: string[]; arguments: (string | Buffer)[] };
+type Scripting = {
+  evalSha(sha: string, args: ScriptArgs): Promise<unknown>;
+  eval(source: string, args: ScriptArgs): Promise<unknown>;
+};
+
+/** Runs a script by its SHA, loading it (EVAL) when the server does not know it yet. */
+async function runScript(c: Scripting, { source, sha }: Script, args: ScriptArgs): Promise<unknown> {
+  try {
+    return await c.evalSha(sha, args);
+  } catch (error) {
+    if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+    return c.eval(source, args);
+  }
+}
+
+/** Whether the client is a cluster's (a plain boolean: `isCluster` narrows the type away). */
+const onCluster = (c: unknown): boolean => isCluster(c);
+
+/** A counter as GET returns it (a string, a Buffer, or nothing) as a version. */
+const versionOf = (value: unknown): number => Number(value == null ? 0 : String(value));
 
 /** A soft-purge record as `softBump` writes it; undefined for anything else. */
 function readRun(value: string | null | undefined): SoftRun | undefined {
@@ -36,9 +93,11 @@ export type RedisStoreOptions = RedisConnectionOptions & {
 };
 
 /**
- * Redis (node-redis) as the shared server cache. An entry read and its tags' versions go out
- * together (node-redis pipelines commands issued in the same tick): one round trip. Tag counters
- * are plain integers bumped with INCR; no clocks are compared.
+ * Redis (node-redis) as the shared server cache. On one server, an entry read with its tags'
+ * versions, a write with its tags' lifetimes, and a bump of several tags are one Lua script call
+ * each (EVALSHA, loaded with EVAL when the server lacks it: the Redis user needs both); Redis runs
+ * a script whole, so a read sees the entry and the versions of one moment. Tag counters are plain
+ * integers bumped with INCR; no clocks are compared.
  *
  * Redis Cluster: every command touches one key, so none can cross slots; the cluster client
  * routes each to its key's master (a read's commands go to their masters in parallel), and entries
@@ -100,7 +159,19 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   const versionsOf = (c: RedisClient, tags: readonly string[]) =>
-    Promise.all(tags.map(async (tag) => Number((await c.get(tagKey(tag))) ?? 0)));
+    Promise.all(tags.map(async (tag) => versionOf(await c.get(tagKey(tag)))));
+  /** The client with bulk strings as Buffers (entries are bytes), made once per client. */
+  const binaries = new WeakMap<RedisClient, RedisClient & Scripting>();
+  const binary = (c: RedisClient) => {
+    let mapped = binaries.get(c);
+    if (!mapped) {
+      mapped = (c as unknown as { withTypeMapping: (m: object) => RedisClient & Scripting }).withTypeMapping({
+        36: Buffer,
+      });
+      binaries.set(c, mapped);
+    }
+    return mapped;
+  };
 
   // Connect at once, so the first request does not pay for the connection (failures retry lazily);
   // until this first attempt settles, `ready()` lets operations wait for it.
@@ -119,21 +190,32 @@ export function redisStore(options: RedisStoreOptions): Store {
     ready: () => opening,
     async read(key, tags): Promise<StoreRead> {
       const c = await client();
-      const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);
-      return { value, versions };
+      if (onCluster(c)) {
+        const [value, versions] = await Promise.all([getBuffer(c, entryKey(key)), versionsOf(c, tags)]);
+        return { value, versions };
+      }
+      const keys = [entryKey(key), ...tags.map(tagKey)];
+      const [value, ...counters] = (await runScript(binary(c), SCRIPTS.read, { keys, arguments: [] })) as unknown[];
+      return { value: value == null ? undefined : new Uint8Array(value as Buffer), versions: counters.map(versionOf) };
     },
     async write(key, value, ttlSeconds, tags) {
       if (value.byteLength > maxValueBytes) return;
       const c = await client();
       const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
       const tagMs = ttlMs + graceMs;
+      const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      if (!onCluster(c)) {
+        const keys = [entryKey(key), ...tags.map(tagKey)];
+        await runScript(c, SCRIPTS.write, { keys, arguments: [bytes, String(ttlMs), String(tagMs)] });
+        return;
+      }
       await Promise.all([
         ...tags.flatMap((tag) => [
           c.incrBy(tagKey(tag), 0), // create at 0 if missing, never lower it
           c.pExpire(tagKey(tag), tagMs, 'NX'),
           c.pExpire(tagKey(tag), tagMs, 'GT'),
         ]),
-        c.set(entryKey(key), Buffer.from(value.buffer, value.byteOffset, value.byteLength), { PX: ttlMs }),
+        c.set(entryKey(key), bytes, { PX: ttlMs }),
       ]);
     },
     async versions(tags) {
@@ -141,6 +223,11 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async bump(tags) {
       const c = await client();
+      if (!onCluster(c)) {
+        if (tags.length === 0) return [];
+        const versions = await runScript(c, SCRIPTS.bump, { keys: tags.map(tagKey), arguments: [String(graceMs)] });
+        return (versions as unknown[]).map(versionOf);
+      }
       return Promise.all(
         tags.map(async (tag) => {
           const [version] = await Promise.all([c.incr(tagKey(tag)), c.pExpire(tagKey(tag), graceMs, 'NX')]);

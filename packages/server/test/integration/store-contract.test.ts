@@ -1,5 +1,6 @@
 import { memoryStore, type Store } from '@strata/server';
 import { redisStore } from '@strata/server/redis';
+import { createClient } from 'redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyNamespace } from '../helpers/key-namespace.js';
 import { bytes, storeContract, text } from '../helpers/store-contract.js';
@@ -71,6 +72,22 @@ describe('redisStore specifics', () => {
     expect((await store.read('at-limit', [])).value?.byteLength).toBe(1024);
     expect((await store.read('over', [])).value).toBeUndefined();
     expect((await store.size()).entries).toBe(1);
+  });
+
+  it('loads its scripts again when the server has dropped them (SCRIPT FLUSH)', async () => {
+    const store = open();
+    await store.write('k', bytes('before'), 60, ['a', 'b']);
+    expect(await store.bump(['a', 'b', 'c'])).toEqual([1, 1, 1]);
+    const admin = createClient({ url: redisUrl() });
+    await admin.connect();
+    try {
+      await admin.scriptFlush();
+    } finally {
+      await admin.close();
+    }
+    await store.write('k', bytes('after'), 60, ['a', 'b']);
+    expect(await store.bump(['b', 'c'])).toEqual([2, 2]);
+    expect(await store.read('k', ['a', 'b', 'c', 'never'])).toEqual({ value: bytes('after'), versions: [1, 2, 2, 0] });
   });
 
   it('instances with one prefix share entries and tag versions', async () => {
