@@ -143,24 +143,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     return connecting;
   };
 
-  // Binary-safe reads: bodies come back as Buffers, not strings.
-  const getBuffer = async (c: RedisClient, key: string): Promise<Uint8Array | undefined> => {
-    const value = await (c as unknown as { withTypeMapping: (m: object) => RedisClient })
-      .withTypeMapping({ 36: Buffer }) // RESP_TYPES.BLOB_STRING
-      .get(key);
-    return value == null ? undefined : new Uint8Array(value as unknown as Buffer);
-  };
-
-  /** Where SCAN and INFO run: every master of a cluster, or the one server. */
-  const nodes = async (c: RedisClient): Promise<RedisClient[]> => {
-    if (!isCluster(c)) return [c];
-    const cluster = c as unknown as RedisClusterType;
-    return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)))) as unknown as RedisClient[];
-  };
-
-  const versionsOf = (c: RedisClient, tags: readonly string[]) =>
-    Promise.all(tags.map(async (tag) => versionOf(await c.get(tagKey(tag)))));
-  /** The client with bulk strings as Buffers (entries are bytes), made once per client. */
+  /** The client with bulk strings (RESP_TYPES.BLOB_STRING) as Buffers, made once per client: entries are bytes. */
   const binaries = new WeakMap<RedisClient, RedisClient & Scripting>();
   const binary = (c: RedisClient) => {
     let mapped = binaries.get(c);
@@ -172,6 +155,20 @@ export function redisStore(options: RedisStoreOptions): Store {
     }
     return mapped;
   };
+  /** A stored value as it came back (a Buffer, or nothing) as bytes. */
+  const bytesOf = (value: unknown): Uint8Array | undefined =>
+    value == null ? undefined : new Uint8Array(value as Buffer);
+  const getBuffer = async (c: RedisClient, key: string) => bytesOf(await binary(c).get(key));
+
+  /** Where SCAN and INFO run: every master of a cluster, or the one server. */
+  const nodes = async (c: RedisClient): Promise<RedisClient[]> => {
+    if (!isCluster(c)) return [c];
+    const cluster = c as unknown as RedisClusterType;
+    return (await Promise.all(cluster.masters.map((master) => cluster.nodeClient(master)))) as unknown as RedisClient[];
+  };
+
+  const versionsOf = (c: RedisClient, tags: readonly string[]) =>
+    Promise.all(tags.map(async (tag) => versionOf(await c.get(tagKey(tag)))));
 
   // Connect at once, so the first request does not pay for the connection (failures retry lazily);
   // until this first attempt settles, `ready()` lets operations wait for it.
@@ -196,7 +193,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       }
       const keys = [entryKey(key), ...tags.map(tagKey)];
       const [value, ...counters] = (await runScript(binary(c), SCRIPTS.read, { keys, arguments: [] })) as unknown[];
-      return { value: value == null ? undefined : new Uint8Array(value as Buffer), versions: counters.map(versionOf) };
+      return { value: bytesOf(value), versions: counters.map(versionOf) };
     },
     async write(key, value, ttlSeconds, tags) {
       if (value.byteLength > maxValueBytes) return;
