@@ -24,6 +24,17 @@ export function isCluster(client: unknown): client is RedisClusterType {
   return typeof (client as { getNodeClientForKey?: unknown } | null)?.getNodeClientForKey === 'function';
 }
 
+/** How the connections `createRedis` makes time their commands out. */
+export interface RedisTimeouts {
+  /**
+   * False: no timer per command. node-redis otherwise gives every command an `AbortSignal.timeout`
+   * (5 s by default), which cannot be cancelled: each one lives its 5 s and fires, a signal, a timer
+   * and an exception per command. Only for a caller that bounds every call itself (the resilient
+   * store does, with its operation timeout and circuit). Default true.
+   */
+  commandTimeout?: boolean;
+}
+
 /**
  * Creates (does not connect) the client or cluster the options describe, importing `redis` only
  * now. Every connection fails fast while disconnected (no offline queue: the caller falls back at
@@ -34,13 +45,17 @@ export function isCluster(client: unknown): client is RedisClusterType {
 export async function createRedis(
   options: { url: string } | { cluster: RedisClusterOptions },
   neededBy: string,
+  timeouts: RedisTimeouts = {},
 ): Promise<RedisClientType | RedisClusterType> {
   const redis = await loadPeer('redis', neededBy, () => import('redis'));
+  // node-redis runs a command without a timer when its timeout is 0.
+  const commandOptions = timeouts.commandTimeout === false ? { commandOptions: { timeout: 0 } } : {};
   let created: RedisClientType | RedisClusterType;
   if ('cluster' in options) {
     const { defaults } = options.cluster;
     created = redis.createCluster({
       ...options.cluster,
+      ...commandOptions,
       // The same settings for every node connection; `defaults.socket` may override them.
       defaults: {
         ...defaults,
@@ -51,6 +66,7 @@ export async function createRedis(
   } else {
     created = redis.createClient({
       url: options.url,
+      ...commandOptions,
       disableOfflineQueue: true,
       socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectDelay },
     }) as unknown as RedisClientType;
@@ -72,11 +88,18 @@ export interface RedisSource {
  * created: without a caller's client, `redis` must be installed (`neededBy` names the caller in
  * the error that says it is not).
  */
-export function redisSource(options: RedisConnectionOptions, neededBy: string): RedisSource {
+export function redisSource(
+  options: RedisConnectionOptions,
+  neededBy: string,
+  timeouts: RedisTimeouts = {},
+): RedisSource {
   if (options.client) {
     const { client } = options;
     return { owned: false, create: async () => client };
   }
   requirePeer('redis', neededBy);
-  return { owned: true, create: () => createRedis(options.cluster ? options : { url: options.url }, neededBy) };
+  return {
+    owned: true,
+    create: () => createRedis(options.cluster ? options : { url: options.url }, neededBy, timeouts),
+  };
 }

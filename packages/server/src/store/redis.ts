@@ -109,7 +109,9 @@ export type RedisStoreOptions = RedisConnectionOptions & {
  * they expire with their entries. Configure `maxmemory` on the server for a hard bound.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  const source = redisSource(options, 'redisStore');
+  // Every call reaches this store through the resilient wrapper, which bounds it (operation
+  // timeout, circuit): the connection it makes needs no timer of its own per command.
+  const source = redisSource(options, 'redisStore', { commandTimeout: false });
   const prefix = options.prefix ?? 'strata';
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const graceMs = (options.tagGraceSeconds ?? TAG_GRACE_SECONDS) * 1000;
