@@ -34,6 +34,15 @@ export interface StartDemoOptions {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * How child processes resolve the workspace packages: on their TypeScript sources (the
+ * `strata-source` export condition, the default: no build between an edit and a test run), or
+ * with `STRATA_PACKAGES=built` on their build in `dist/`, the JavaScript an installed app runs —
+ * what `npm run bench` measures.
+ */
+export const PACKAGE_CONDITIONS: readonly string[] =
+  process.env.STRATA_PACKAGES === 'built' ? [] : ['--conditions=strata-source'];
 const MAIN = fileURLToPath(new URL('../demo/server/main.ts', import.meta.url));
 const GC_ON_SIGNAL = fileURLToPath(new URL('../bench/fixtures/gc-on-signal.ts', import.meta.url));
 /**
@@ -74,7 +83,7 @@ export async function startDemo(
   const t0 = performance.now();
   // After tsx, which compiles the TypeScript preload.
   const preload = options.gc ? ['--expose-gc', '--import', GC_ON_SIGNAL] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, '--conditions=strata-source', MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, ...PACKAGE_CONDITIONS, MAIN], {
     cwd: ROOT,
     env: { ...inherited, HOST: '127.0.0.1', PORT: '0', ...env, DEMO_INSTANCE: name },
     stdio: ['ignore', 'pipe', 'pipe'],

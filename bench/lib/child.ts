@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_CONDITIONS } from '../../e2e/demo-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -10,11 +11,12 @@ export interface Child {
 }
 
 /**
- * Runs a TypeScript fixture in its own Node process (on source, through tsx) and waits for the
+ * Runs a TypeScript fixture in its own Node process (through tsx, the packages resolved as
+ * `PACKAGE_CONDITIONS` says: their build under `npm run bench`) and waits for the
  * `READY <port>` line it prints. The benchmark's load generator then has a core of its own.
  */
 export async function startFixture(file: string, args: string[], timeoutMs = 20_000): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=strata-source', file, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...PACKAGE_CONDITIONS, file, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
