@@ -40,7 +40,7 @@ export default defineConfig(
           test: {
             name: 'unit',
             include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts', 'bench/**/*.test.ts', 'test/*.test.ts'],
-            exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**'],
+            exclude: ['packages/*/test/integration/**', 'packages/*/test/browser/**', 'demo/test/integration/**'],
             environment: 'node',
           },
         },
@@ -49,7 +49,7 @@ export default defineConfig(
           extends: true,
           test: {
             name: 'integration',
-            include: ['packages/*/test/integration/**/*.test.ts'],
+            include: ['packages/*/test/integration/**/*.test.ts', 'demo/test/integration/**/*.test.ts'],
             environment: 'node',
             testTimeout: 30_000,
             hookTimeout: 60_000,

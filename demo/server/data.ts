@@ -88,7 +88,20 @@ function slowed(driver: SqlDriver, delayMs: number, work: number, counted: () =>
   };
 }
 
+/** Any fixed number: the advisory lock instances take while they create and seed the schema. */
+const SCHEMA_LOCK = 0x5354_5241;
+
 async function createSchema(driver: SqlDriver, seedUsers: number): Promise<void> {
+  // Instances sharing a database often start together, and two concurrent `CREATE TABLE IF NOT
+  // EXISTS` can both try to create the table's row type: one fails on pg_type's unique index.
+  // A transaction-scoped advisory lock makes them take turns.
+  await driver.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+    await createTable(tx, seedUsers);
+  });
+}
+
+async function createTable(driver: SqlConnection, seedUsers: number): Promise<void> {
   await driver.query(`CREATE TABLE IF NOT EXISTS demo_users (
     id serial PRIMARY KEY,
     name text NOT NULL,
