@@ -70,7 +70,36 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return first?.split(',')[0]?.trim() || undefined;
 }
 
+/**
+ * The origin for each scheme and Host line seen (null: not a valid host), so a request without
+ * forwarded fields costs one scan of its raw lines and a lookup. Bounded: cleared whole when full,
+ * since a client picks its Host line.
+ */
+const hostOrigins = { http: new Map<string, string | null>(), https: new Map<string, string | null>() };
+const MAX_HOST_ORIGINS = 1_000;
+
 function originOf(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) return forwardedOrigin(req, true);
+  const line = rawHeader(req, 'host');
+  // No Host line, or one whose first value is empty: `:authority` or the default decide, uncached.
+  if (line === null || line.trim() === '' || line.trimStart().startsWith(',')) return forwardedOrigin(req, false);
+  const known = (req.socket as Partial<TLSSocket>).encrypted ? hostOrigins.https : hostOrigins.http;
+  let origin = known.get(line);
+  if (origin === undefined) {
+    try {
+      origin = forwardedOrigin(req, false);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      origin = null;
+    }
+    if (known.size >= MAX_HOST_ORIGINS) known.clear();
+    known.set(line, origin);
+  }
+  // An invalid host is worked out again, for its error.
+  return origin ?? forwardedOrigin(req, false);
+}
+
+function forwardedOrigin(req: IncomingMessage, trustProxy: boolean): string {
   // Read from the raw lines: Node's header object would be built for these three fields alone.
   const header = (name: string) => rawHeader(req, name) ?? undefined;
   const forwardedProto = trustProxy ? firstValue(header('x-forwarded-proto'))?.toLowerCase() : undefined;

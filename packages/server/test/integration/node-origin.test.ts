@@ -87,6 +87,50 @@ describe('the request origin through the node adapter', () => {
     }
   });
 
+  it('without trustProxy, keys by the Host line, asked again and again, and refuses an invalid one every time', async () => {
+    const direct = strataFor();
+    const urls: string[] = [];
+    const inner = createServer(
+      nodeListener(direct, (request) => {
+        urls.push(request.url);
+        return new Response('ok');
+      }),
+    );
+    inner.listen(0, '127.0.0.1');
+    await once(inner, 'listening');
+    const innerPort = (inner.address() as AddressInfo).port;
+    const ask = (host: string) =>
+      new Promise<{ status: number; cache: unknown }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: innerPort, path: '/api/users/9', headers: { host } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const seen = [];
+      for (const host of ['Shop.Test:8080', 'Shop.Test:8080', 'other.test', 'Shop.Test:8080', ', first.test']) {
+        seen.push(await ask(host));
+      }
+      expect(seen.map((answer) => answer.cache)).toEqual(['MISS', 'HIT', 'MISS', 'HIT', 'MISS']);
+      expect(urls).toEqual([
+        'http://shop.test:8080/api/users/9',
+        'http://other.test/api/users/9',
+        // An empty first value names no host: the default, as before any line was seen.
+        'http://localhost/api/users/9',
+      ]);
+      for (let i = 0; i < 2; i++) expect((await ask('bad host')).status).toBe(400);
+    } finally {
+      inner.closeAllConnections();
+      inner.close();
+      await direct.close();
+    }
+  });
+
   it('answers 400 to a Host that is not one, on every path', async () => {
     for (const host of ['bad host', 'a@b.test']) {
       const response = await send('/api/users/8', { host: 'x.test', 'x-forwarded-host': host });
