@@ -13,6 +13,7 @@ import manifest from '../../demo/strata.manifest.js';
 import { startDemo } from '../../e2e/demo-process.js';
 import { startStack } from '../../e2e/stack.js';
 import { cacheStats, getAll } from './demo-process.js';
+import { median } from './latency.js';
 import { compareWithPlainSet, connectRedis, type Footprint, keysMatching, usedMemory } from './redis-footprint.js';
 import { measureWorkerStorage, type WorkerStorage } from './sw-storage.js';
 import { buildWorkboxWorker } from './workbox.js';
@@ -33,13 +34,6 @@ export const WARM_UP = Array.from({ length: 200 }, () => '/api/v1/users/1');
 
 export const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const userPaths = (from: number, to: number): string[] =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => `/api/v1/users/${from + i}`);
 
