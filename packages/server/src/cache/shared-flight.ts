@@ -34,6 +34,7 @@ export async function sharedFlight<L>(
   // undefined: another instance holds it; null: the store failed.
   const take = () => lease(name, settings.leaseMs).catch(() => null);
   let token = await take();
+  const waited = token === undefined;
   // A holder keeps the lease at most `leaseMs`: after twice that, stop waiting whatever happens.
   const giveUpAt = Date.now() + 2 * settings.leaseMs;
   while (token === undefined && Date.now() < giveUpAt) {
@@ -45,7 +46,10 @@ export async function sharedFlight<L>(
   if (token === undefined || token === null) return load();
   const held = token;
   try {
-    return await load();
+    // Taken after waiting: the holder may have stored its entry and given the lease back between
+    // this instance's last look and its take. One more look, or that load is made twice.
+    const found = waited ? await find().catch(() => undefined) : undefined;
+    return found !== undefined ? found : await load();
   } finally {
     void unlease(name, held).catch(() => {});
   }

@@ -2,6 +2,8 @@ import { defineManifest, serverCache } from '@strata/policy';
 import { createStrata, type Strata, type StrataOptions } from '@strata/server';
 import { redisStore } from '@strata/server/redis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sharedFlight } from '../../src/cache/shared-flight.js';
+import { resilientStore } from '../../src/store/resilient.js';
 import { redisUrlForTests } from '../helpers/use-services.js';
 
 // Cross-instance single flight: instances sharing one real Redis, each with its own connection.
@@ -80,6 +82,36 @@ describe('cross-instance single flight on a real Redis', () => {
     expect(totals.reduce((sum, t) => sum + t.origin, 0)).toBe(1);
     expect(totals.reduce((sum, t) => sum + t.miss, 0)).toBe(1);
     expect(totals.reduce((sum, t) => sum + t.collapsed, 0)).toBe(29);
+  });
+
+  it('a lease freed between a waiting instance’s last look and its take: it looks once more instead of loading', async () => {
+    const store = resilientStore(
+      redisStore({ url: redisUrl(), prefix: `strata-test:shared-flight:${process.pid}:${++runs}` }),
+    );
+    try {
+      const holder = await store.lease?.('key', 10_000);
+      expect(holder).toBeDefined();
+      let stored: string | undefined;
+      let looks = 0;
+      let loads = 0;
+      const answer = await sharedFlight(
+        store,
+        'key',
+        { leaseMs: 10_000, pollMs: 5 },
+        async () => `loaded #${++loads}`,
+        async () => {
+          looks++;
+          if (looks > 1) return stored;
+          // The holder finishes while this look is on its way: stores, then gives the lease back.
+          stored = "the holder's entry";
+          await store.unlease?.('key', holder as string);
+          return undefined;
+        },
+      );
+      expect({ answer, loads, looks }).toEqual({ answer: "the holder's entry", loads: 0, looks: 2 });
+    } finally {
+      await store.close();
+    }
   });
 
   it('without it (the default), each instance makes its own call: the calls saved above', async () => {
