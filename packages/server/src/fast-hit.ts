@@ -2,7 +2,7 @@ import { PARTITION_HEADER, type RouteMatch } from '@strata/policy';
 import type { HitHeaders } from './cache/hit-block.js';
 import { variantKey } from './cache/key.js';
 import { type HeaderContext, policyHeaders } from './cache/policy-headers.js';
-import type { ResponseCache, StoredAnswer } from './cache/response-cache.js';
+import type { Lookup, ResponseCache, StoredAnswer } from './cache/response-cache.js';
 import { type PartitionOf, partitionName } from './partition.js';
 import type { Located, Place } from './route-lookup.js';
 
@@ -15,6 +15,17 @@ export type AnswerFromCache = (
   url: string,
   header: (name: string) => string | null,
 ) => Promise<StoredAnswer | undefined>;
+
+/**
+ * `AnswerFromCache` without a promise, for public routes whose entry the store holds in this
+ * process (the memory store, the L1): the answer, or null when there is none (use `handle`).
+ * Undefined means only `AnswerFromCache` can tell.
+ */
+export type AnswerNow = (
+  method: string,
+  url: string,
+  header: (name: string) => string | null,
+) => StoredAnswer | null | undefined;
 
 export interface FastHitDeps {
   /** What a method and URL mean, memoized (shared with `handle`). */
@@ -43,7 +54,7 @@ const NONE: Promise<undefined> = Promise.resolve(undefined);
  * Private routes keep every rule of the full path: the key holds the partition, the answer names
  * it (`Strata-Partition`) and varies on the credential headers.
  */
-export function fastHits(deps: FastHitDeps): AnswerFromCache {
+export function fastHits(deps: FastHitDeps): { answer: AnswerFromCache; answerNow: AnswerNow } {
   const { locate, cache, enabled, context, negativeTtl } = deps;
 
   /** Adds the route's headers, and a private answer's partition, to a hit being built. */
@@ -59,6 +70,14 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     if (named !== undefined) answer.headers.set(PARTITION_HEADER, named);
   }
 
+  /** The cache's view of a stored place, for this request's variant. */
+  function lookupOf(header: (name: string) => string | null, found: StoredPlace, partition?: string): Lookup {
+    const { match } = found;
+    const { base, tags } = found.stored;
+    const key = variantKey(base, { get: header }, match.policy.vary ?? [], partition);
+    return { match, key, tags, partition, negativeTtl };
+  }
+
   function hit(
     method: string,
     header: (name: string) => string | null,
@@ -66,11 +85,8 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     partition?: string,
     named?: string,
   ): Promise<StoredAnswer | undefined> {
-    const { match } = found;
-    const { base, tags } = found.stored;
-    const key = variantKey(base, { get: header }, match.policy.vary ?? [], partition);
-    const lookup = { match, key, tags, partition, negativeTtl };
-    return cache.freshAnswer(method, header('if-none-match'), lookup, (answer) => finish(answer, match, named));
+    const lookup = lookupOf(header, found, partition);
+    return cache.freshAnswer(method, header('if-none-match'), lookup, (answer) => finish(answer, found.match, named));
   }
 
   async function privateHit(
@@ -84,11 +100,29 @@ export function fastHits(deps: FastHitDeps): AnswerFromCache {
     return hit(method, header, found, partition, await partitionName(partition));
   }
 
-  // Not async: a public hit goes from the store read to the adapter without another promise.
-  return (method, href, header) => {
-    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return NONE;
+  const stored = (method: string, href: string): StoredPlace | undefined => {
+    if (!enabled || (method !== 'GET' && method !== 'HEAD')) return undefined;
     const found = locate(method, href);
-    if (!isStored(found)) return NONE;
+    return isStored(found) ? found : undefined;
+  };
+
+  // Not async: a public hit goes from the store read to the adapter without another promise.
+  const answer: AnswerFromCache = (method, href, header) => {
+    const found = stored(method, href);
+    if (!found) return NONE;
     return found.match.policy.scope === 'private' ? privateHit(method, header, found) : hit(method, header, found);
   };
+
+  // Private routes need `partition`, which may be async: they are left to `answer`.
+  const answerNow: AnswerNow = (method, href, header) => {
+    const found = stored(method, href);
+    if (!found) return null;
+    if (found.match.policy.scope === 'private') return undefined;
+    const lookup = lookupOf(header, found);
+    return cache.freshAnswerNow(method, header('if-none-match'), lookup, (built) =>
+      finish(built, found.match, undefined),
+    );
+  };
+
+  return { answer, answerNow };
 }

@@ -3,7 +3,7 @@ import { variantKey } from './cache/key.js';
 import { handlerOverrideReporter } from './cache/override-warning.js';
 import { type HeaderContext, NO_STORE, policyHeaders, type ResponseView, withHeaders } from './cache/policy-headers.js';
 import type { Next, ResponseCache } from './cache/response-cache.js';
-import { type AnswerFromCache, fastHits } from './fast-hit.js';
+import { type AnswerFromCache, type AnswerNow, fastHits } from './fast-hit.js';
 import type { StrataLogger } from './logger.js';
 import { type PartitionOf, partitionName } from './partition.js';
 import { routeLookup } from './route-lookup.js';
@@ -34,6 +34,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export interface Handlers {
   handle(request: Request, next: Next): Promise<Response>;
   answerFromCache: AnswerFromCache;
+  answerNow: AnswerNow;
 }
 
 export function createHandler(deps: HandlerDeps): Handlers {
@@ -128,6 +129,6 @@ export function createHandler(deps: HandlerDeps): Handlers {
     return response;
   }
 
-  const answerFromCache = fastHits({ locate, cache, enabled, context, negativeTtl, partition: deps.partition });
-  return { handle, answerFromCache };
+  const fast = fastHits({ locate, cache, enabled, context, negativeTtl, partition: deps.partition });
+  return { handle, answerFromCache: fast.answer, answerNow: fast.answerNow };
 }

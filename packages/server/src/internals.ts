@@ -1,4 +1,4 @@
-import type { AnswerFromCache } from './fast-hit.js';
+import type { AnswerFromCache, AnswerNow } from './fast-hit.js';
 import type { Strata } from './strata.js';
 
 /** What adapters and the SQL query cache reach in a Strata instance; not part of the app API. */
@@ -9,6 +9,11 @@ export interface StrataInternals {
    * "use `handle`", which answers every case.
    */
   answerFromCache: AnswerFromCache;
+  /**
+   * The same without a promise, where the store holds the entry in this process: the answer, or
+   * null when there is none (use `handle`); undefined when only `answerFromCache` can tell.
+   */
+  answerNow: AnswerNow;
   /** Lets the SQL query cache report in the admin API's `/query-stats`. */
   useQueryStats(provider: () => unknown): void;
 }

@@ -231,7 +231,7 @@ export function createStrata(options: StrataOptions): Strata {
     originTimeoutMs,
   });
   const warm = new Warmer({ now });
-  const { handle, answerFromCache } = createHandler({
+  const { handle, answerFromCache, answerNow } = createHandler({
     manifest,
     cache,
     enabled,
@@ -322,6 +322,7 @@ export function createStrata(options: StrataOptions): Strata {
   };
   return attachInternals(strata, {
     answerFromCache,
+    answerNow,
     useQueryStats(provider) {
       queryStats = provider;
     },

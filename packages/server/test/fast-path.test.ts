@@ -125,3 +125,75 @@ describe('answerFromCache (the adapters’ fast path)', () => {
     expect((await both(strata, 'GET', '/api/users/4')).answer).toBeUndefined();
   });
 });
+
+describe('answerNow (the fast path without a promise)', () => {
+  const ask = (strata: ReturnType<typeof make>, method: string, path: string, headers: Record<string, string> = {}) => {
+    const fast = internalsOf(strata);
+    if (!fast) throw new Error('createStrata attaches the fast path');
+    return fast.answerNow(method, `http://app.test${path}`, (name) => headers[name] ?? null);
+  };
+
+  it('answers, within the call, what answerFromCache answers from the memory store', async () => {
+    const time = clock();
+    const strata = make({ now: time.now });
+    const app = origin(
+      (request) => new Response(`lang=${request.headers.get('accept-language')}`, { headers: { etag: '"e1"' } }),
+    );
+    await strata.handle(get('/api/users/1'), app);
+    await strata.handle(get('/api/lang', { 'accept-language': 'fr' }), app);
+    time.advance(3);
+    const fast = internalsOf(strata);
+    for (const [method, path, headers] of [
+      ['GET', '/api/users/1', {}],
+      ['HEAD', '/api/users/1', {}],
+      ['GET', '/api/users/1', { 'if-none-match': '"e1"' }],
+      ['GET', '/api/lang', { 'accept-language': 'fr' }],
+    ] as const) {
+      const now = ask(strata, method, path, headers);
+      expect(now, `${method} ${path}`).toBeTruthy();
+      const later = await fast?.answerFromCache(
+        method,
+        `http://app.test${path}`,
+        (name) => (headers as Record<string, string>)[name] ?? null,
+      );
+      expect(now).toEqual(later);
+    }
+    expect(app.calls).toBe(2);
+  });
+
+  it('counts one hit per answer, like the other paths', async () => {
+    const strata = make();
+    await strata.handle(get('/api/users/5'), origin());
+    const before = (await strata.stats()).routes['/api/users/:id']?.hit ?? 0;
+    for (let i = 0; i < 3; i++) expect(ask(strata, 'GET', '/api/users/5')).toBeTruthy();
+    expect((await strata.stats()).routes['/api/users/:id']?.hit).toBe(before + 3);
+  });
+
+  it('says null where the full path must answer, undefined where only answerFromCache can tell', async () => {
+    const time = clock();
+    const strata = make({ now: time.now, partition: () => 'alice' });
+    const app = origin();
+    expect(ask(strata, 'GET', '/api/users/9')).toBeNull(); // a miss
+    expect(ask(strata, 'POST', '/api/users/9')).toBeNull();
+    expect(ask(strata, 'GET', '/auth/login')).toBeNull(); // a route the server cache does not store
+    await strata.handle(get('/api/users'), app);
+    time.advance(70);
+    expect(ask(strata, 'GET', '/api/users')).toBeNull(); // stale: stale-while-revalidate belongs to handle()
+    await strata.handle(get('/api/me'), app);
+    expect(ask(strata, 'GET', '/api/me')).toBeUndefined(); // private: `partition` may be async
+    expect(await internalsOf(strata)?.answerFromCache('GET', 'http://app.test/api/me', () => null)).toBeDefined();
+    // A store with I/O only (no `peek`) leaves every read to answerFromCache.
+    const remote = make({ store: chaos(memoryStore()) });
+    await remote.handle(get('/api/users/3'), app);
+    expect(ask(remote, 'GET', '/api/users/3')).toBeUndefined();
+    expect(await internalsOf(remote)?.answerFromCache('GET', 'http://app.test/api/users/3', () => null)).toBeDefined();
+  });
+
+  it('respects purges at once', async () => {
+    const strata = make();
+    await strata.handle(get('/api/users/4'), origin());
+    expect(ask(strata, 'GET', '/api/users/4')).toBeTruthy();
+    await strata.purge({ tags: ['user:4'] });
+    expect(ask(strata, 'GET', '/api/users/4')).toBeNull();
+  });
+});

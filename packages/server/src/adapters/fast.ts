@@ -51,16 +51,42 @@ export function fastAnswer(
   target: string,
 ): Promise<StoredAnswer | undefined> {
   const fast = internalsOf(strata);
-  const method = req.method;
-  if (!fast || (method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return NONE;
-  const base = canonicalOrigin(origin);
-  if (base === null) return NONE;
+  const url = fast && absoluteUrl(req.method, origin, target);
+  if (!fast || !url) return NONE;
   try {
     // e.g. `partition` threw: the full path asks it again and reports
-    return fast.answerFromCache(method, `${base}${target}`, (name) => rawHeader(req, name)).catch(none);
+    return fast.answerFromCache(req.method as string, url, (name) => rawHeader(req, name)).catch(none);
   } catch {
     return NONE;
   }
+}
+
+/**
+ * `fastAnswer` without a promise, where the store holds the entry in this process (the memory
+ * store, the L1) and the route is public: the answer, or null when the full path must answer.
+ * Undefined means only `fastAnswer` can tell (the entry is elsewhere, the route private).
+ */
+export function fastAnswerNow(
+  strata: Strata,
+  req: IncomingMessage,
+  origin: string,
+  target: string,
+): StoredAnswer | null | undefined {
+  const fast = internalsOf(strata);
+  const url = fast && absoluteUrl(req.method, origin, target);
+  if (!fast || !url) return null;
+  try {
+    return fast.answerNow(req.method as string, url, (name) => rawHeader(req, name));
+  } catch {
+    return undefined; // `fastAnswer` tries again, and leaves any failure to the full path
+  }
+}
+
+/** The URL a fast-path answer is looked up by, or undefined when only the full path answers. */
+function absoluteUrl(method: string | undefined, origin: string, target: string): string | undefined {
+  if ((method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return undefined;
+  const base = canonicalOrigin(origin);
+  return base === null ? undefined : `${base}${target}`;
 }
 
 const NONE: Promise<undefined> = Promise.resolve(undefined);

@@ -12,7 +12,7 @@ import { mutable } from './policy-headers.js';
 import type { SharedFlightSettings } from './shared-flight.js';
 import { isOriginTimeout } from './single-flight.js';
 import { appendCacheStatus, type CacheStatusParams } from './status.js';
-import { freshness, TaggedCache } from './tagged-cache.js';
+import { freshness, TaggedCache, type TaggedRead } from './tagged-cache.js';
 
 export type Next = (request: Request) => Response | Promise<Response>;
 
@@ -232,7 +232,31 @@ export class ResponseCache {
     lookup: Lookup,
     finish: (answer: HitHeaders) => void,
   ): Promise<StoredAnswer | undefined> {
-    const read = await this.#core.read(lookup.key, lookup.tags);
+    return this.#freshFrom(await this.#core.read(lookup.key, lookup.tags), method, ifNoneMatch, lookup, finish);
+  }
+
+  /**
+   * `freshAnswer` without a promise, where the store answers from this process's memory (the
+   * memory store, the L1): the answer, or null when there is none (the full path answers).
+   * Undefined where only `freshAnswer` can tell, nothing read.
+   */
+  freshAnswerNow(
+    method: string,
+    ifNoneMatch: string | null,
+    lookup: Lookup,
+    finish: (answer: HitHeaders) => void,
+  ): StoredAnswer | null | undefined {
+    const read = this.#core.peek(lookup.key, lookup.tags);
+    return read && (this.#freshFrom(read, method, ifNoneMatch, lookup, finish) ?? null);
+  }
+
+  #freshFrom(
+    read: TaggedRead,
+    method: string,
+    ifNoneMatch: string | null,
+    lookup: Lookup,
+    finish: (answer: HitHeaders) => void,
+  ): StoredAnswer | undefined {
     if (read.kind !== 'read' || !read.entry) return undefined;
     const { entry, level } = read;
     const age = this.#core.age(entry);

@@ -86,6 +86,20 @@ export class TaggedCache<L> {
   }
 
   /**
+   * `read` without a promise, where the store can answer from this process's memory
+   * (`Store.peek`); undefined where only `read` can, with nothing read or counted. An entry only
+   * soft purges made old reads as none here: it is never fresh, and `read` serves it stale.
+   */
+  peek(key: string, tags: readonly string[]): TaggedRead | undefined {
+    if (this.#o.bypass(tags)) return { kind: 'bypass' };
+    const read = this.#o.store.peek?.(key, tags);
+    if (!read) return undefined;
+    const entry = this.#reader.read(read.value, tags, read.versions);
+    if (this.#o.bypass(tags, entry?.storedAt)) return { kind: 'bypass' };
+    return { kind: 'read', entry, versions: read.versions, level: read.level ?? this.#o.store.level };
+  }
+
+  /**
    * An entry only soft purges made old: every bump of every tag it is behind on since it was
    * stored was soft. It is stale from the earliest of those purges (or from now, if
    * that purge's clock runs ahead of this one's), keeps its stale-while-revalidate window from

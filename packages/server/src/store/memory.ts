@@ -57,13 +57,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return versions;
   };
   const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
+  const peek = (key: string, wanted: readonly string[]): StoreRead => ({
+    value: entries.get(key),
+    versions: wanted.map(version),
+  });
 
   return {
     level: 'MEMORY',
     shared: false,
     inProcess: true,
+    peek,
     async read(key, wanted): Promise<StoreRead> {
-      return { value: entries.get(key), versions: wanted.map(version) };
+      return peek(key, wanted);
     },
     async write(key, value, ttlSeconds, entryTags) {
       const until = now() + (ttlSeconds + grace) * 1000;

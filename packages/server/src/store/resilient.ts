@@ -197,6 +197,26 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       guard(() => original.apply(store, args));
   }
+  // A read the store answers at once: counted as `guard` counts a read, never tried while the
+  // circuit is not closed or the store is still connecting (then `read` decides).
+  const { peek } = store;
+  if (peek) {
+    wrapped.peek = (key, tags) => {
+      if (circuit !== 'closed' || store.ready?.()) return undefined;
+      let read: ReturnType<typeof peek>;
+      try {
+        read = peek.call(store, key, tags);
+      } catch {
+        return undefined; // `read` tries again, and counts the failure
+      }
+      if (read) {
+        health.operations++;
+        record(true);
+        consecutive = 0;
+      }
+      return read;
+    };
+  }
   const scan = async <T>(name: keyof typeof SCAN_TIMEOUT_MS, operation: () => Promise<T>): Promise<T> => {
     if (circuit !== 'closed') {
       health.shortCircuited++;

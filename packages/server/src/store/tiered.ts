@@ -119,15 +119,18 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
     level: l2.level,
     shared: l2.shared,
     health: () => l2.health(),
+    // The L1's answer, when it holds the entry and the versions of all its tags.
+    peek(key, tags): StoreRead | undefined {
+      if (!serving()) return undefined;
+      const versions = mirror.versions(tags);
+      const value = versions && values.get(key);
+      if (!value) return undefined;
+      counts.l1Hits++;
+      return { value, versions: versions as number[], level: L1_LEVEL };
+    },
     async read(key, tags): Promise<StoreRead> {
-      if (serving()) {
-        const versions = mirror.versions(tags);
-        const value = versions && values.get(key);
-        if (value) {
-          counts.l1Hits++;
-          return { value, versions: versions as number[], level: L1_LEVEL };
-        }
-      }
+      const held = tiered.peek?.(key, tags);
+      if (held) return held;
       counts.l1Misses++;
       const since = mirror.seq;
       const read = await l2.read(key, tags);

@@ -37,6 +37,12 @@ export interface Store {
   readonly inProcess?: boolean;
   /** Reads an entry and the current versions of `tags` in one round trip. */
   read(key: string, tags: readonly string[]): Promise<StoreRead>;
+  /**
+   * `read`, answered at once from this process's memory, or undefined when only `read` can answer
+   * (the L1 does not hold the entry, say). Lets a fresh hit skip every promise. Stores with I/O
+   * alone leave it out.
+   */
+  peek?(key: string, tags: readonly string[]): StoreRead | undefined;
   /** Stores an entry for `ttlSeconds`; keeps each tag's counter alive at least that long. */
   write(key: string, value: Uint8Array, ttlSeconds: number, tags: readonly string[]): Promise<void>;
   /** Current version of each tag. */

@@ -127,6 +127,11 @@ describe('the two-tier cache on a real Redis', () => {
     const onB = await b.strata.handle(get('/api/users/1'), app);
     expect(onB.headers.get('x-cache-level')).toBe('MEMORY');
     expect(app.calls).toBe(1);
+    // From the L1 the answer needs no promise (`answerNow`); an entry only Redis holds does.
+    const now = internalsOf(b.strata)?.answerNow('GET', 'http://app.test/api/users/1', () => null);
+    expect(Object.fromEntries(pairs(now?.fields ?? []))['x-cache-level']).toBe('MEMORY');
+    const c = instance(ns, { now: () => at });
+    expect(internalsOf(c.strata)?.answerNow('GET', 'http://app.test/api/users/1', () => null)).toBeUndefined();
   });
 
   it('with `l1: false`, every hit reads the entry and its tags from Redis', async () => {
@@ -137,6 +142,8 @@ describe('the two-tier cache on a real Redis', () => {
     for (let i = 0; i < 20; i++) expect(await xCache(strata, '/api/users/1')).toBe('HIT');
     // The entry, `users`, `user:1` and the URL tag: four GETs a hit.
     expect((await gets(client)) - before).toBe(20 * 4);
+    // No tier in this process: only the promise-based fast path can tell.
+    expect(internalsOf(strata)?.answerNow('GET', 'http://app.test/api/users/1', () => null)).toBeUndefined();
     expect((await strata.stats()).tiers).toBeUndefined();
     expect(await (await strata.metrics()).text()).not.toMatch(/strata_tier_reads_total|strata_l1_/);
   });
