@@ -3,7 +3,7 @@ import { StrataError } from '@strata/policy';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import { writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
-import { fastAnswer, writeAnswer } from './fast.js';
+import { serveFresh, writeAnswer } from './fast.js';
 import { toRequest } from './node.js';
 import {
   deferred,
@@ -30,9 +30,11 @@ export function strataExpress(strata: Strata, options: StrataExpressOptions = {}
     const origin = options.origin ?? `${req.protocol}://${req.host ?? 'localhost'}`;
     // A fresh hit is written from the stored entry without building a Request; the rest of the
     // chain does not run, as on the full path.
-    void fastAnswer(strata, req, origin, req.originalUrl)
-      .then((answer) => (answer ? writeAnswer(res, answer) : full(strata, req, res, next, origin)))
-      .catch((error: unknown) => failResponse(res, error));
+    serveFresh(strata, req, origin, req.originalUrl, {
+      write: (answer) => writeAnswer(res, answer),
+      full: () => full(strata, req, res, next, origin),
+      fail: (error) => void failResponse(res, error),
+    });
   };
 }
 

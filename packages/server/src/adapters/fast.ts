@@ -82,6 +82,35 @@ export function fastAnswerNow(
   }
 }
 
+/**
+ * The fast path as an adapter takes it: a fresh hit is handed to `write` (within this turn when an
+ * in-process tier holds it), anything else to `full`; a failure while writing goes to `fail`.
+ */
+export function serveFresh(
+  strata: Strata,
+  req: IncomingMessage,
+  origin: string,
+  target: string,
+  on: { write(answer: StoredAnswer): void; full(): void; fail(error: unknown): void },
+): void {
+  const now = fastAnswerNow(strata, req, origin, target);
+  if (now === null) {
+    on.full();
+    return;
+  }
+  if (now) {
+    try {
+      on.write(now);
+    } catch (error) {
+      on.fail(error);
+    }
+    return;
+  }
+  void fastAnswer(strata, req, origin, target)
+    .then((answer) => (answer ? on.write(answer) : on.full()))
+    .catch((error: unknown) => on.fail(error));
+}
+
 /** The URL a fast-path answer is looked up by, or undefined when only the full path answers. */
 function absoluteUrl(method: string | undefined, origin: string, target: string): string | undefined {
   if ((method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return undefined;

@@ -4,7 +4,7 @@ import type { Next } from '../cache/response-cache.js';
 import { BadRequestError } from '../errors.js';
 import { writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
-import { fastAnswer, fastAnswerNow, rawHeader, writeAnswer } from './fast.js';
+import { rawHeader, serveFresh, writeAnswer } from './fast.js';
 import { failResponse, lazyWebStream, pipeResponse, plainResponse } from './shared.js';
 
 export interface ToRequestOptions {
@@ -223,20 +223,10 @@ export function nodeListener(
     } catch {
       return full(req, res);
     }
-    const target = req.url ?? '/';
-    // From an in-process tier the hit is written within this turn, without a promise.
-    const now = fastAnswerNow(strata, req, origin, target);
-    if (now) {
-      try {
-        writeAnswer(res, now);
-      } catch (error) {
-        void failResponse(res, error);
-      }
-      return;
-    }
-    if (now === null) return full(req, res);
-    void fastAnswer(strata, req, origin, target)
-      .then((answer) => (answer ? writeAnswer(res, answer) : full(req, res)))
-      .catch((error: unknown) => failResponse(res, error));
+    serveFresh(strata, req, origin, req.url ?? '/', {
+      write: (answer) => writeAnswer(res, answer),
+      full: () => full(req, res),
+      fail: (error) => void failResponse(res, error),
+    });
   };
 }
