@@ -1,21 +1,47 @@
 import { defineManifest } from '@strata/policy';
 import { createStrata } from '@strata/server';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../../e2e/demo-process.js';
+import { createDatabase, postgresUrl } from '../../../e2e/demo-process.js';
 import { type DemoData, openData } from '../../server/data.js';
 
 const opened: DemoData[] = [];
-const drops: (() => Promise<void>)[] = [];
+const drops: { name: string; drop: () => Promise<void> }[] = [];
+
+/**
+ * Waits until no session is left on `name`. A pool's `end()` resolves before its connections have
+ * closed, and dropping the database `WITH (FORCE)` meanwhile terminates them: the server's FATAL
+ * would then reach a client that is still closing, in this process.
+ */
+async function sessionsGone(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [name],
+      );
+      if (rows[0]?.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+}
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((data) => data.close()));
-  for (const drop of drops.splice(0)) await drop();
+  for (const { name, drop } of drops.splice(0)) {
+    await sessionsGone(name);
+    await drop();
+  }
 });
 
 describe('demo instances sharing one PostgreSQL database (real server)', () => {
   it('start together on an empty database: one creates and seeds the table, none fails', async () => {
     const database = await createDatabase('strata_demo_shared');
-    drops.push(database.drop);
+    drops.push({ name: new URL(database.url).pathname.slice(1), drop: database.drop });
     const strata = createStrata({ manifest: defineManifest({ version: 1, routes: [] }) });
     try {
       // Concurrent CREATE TABLE IF NOT EXISTS on separate connections can both try to create the
