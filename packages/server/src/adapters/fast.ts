@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { StoredAnswer } from '../cache/response-cache.js';
-import { internalsOf } from '../internals.js';
+import { internalsOf, type StrataInternals } from '../internals.js';
 import type { Strata } from '../strata.js';
 
 // The fast path the node, Express and Fastify adapters share. Internal: not a subpath export.
@@ -39,47 +39,54 @@ function canonicalOrigin(origin: string): string | null {
   return known;
 }
 
+/** What the fast path looks a request up by: the instance's internals, the absolute URL, a header reader. */
+interface FastLookup {
+  fast: StrataInternals;
+  method: string;
+  url: string;
+  header: (name: string) => string | null;
+}
+
+/** The request's fast-path lookup, or undefined when only the full path answers. */
+function fastLookup(strata: Strata, req: IncomingMessage, origin: string, target: string): FastLookup | undefined {
+  const fast = internalsOf(strata);
+  const method = req.method;
+  if (!fast || (method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return undefined;
+  const base = canonicalOrigin(origin);
+  if (base === null) return undefined;
+  return { fast, method, url: `${base}${target}`, header: (name) => rawHeader(req, name) };
+}
+
+/**
+ * A fresh hit: at once where the store holds the entry in this process (the memory store, the
+ * L1) and the route is public, else through the promise-based lookup; null when the full path
+ * must answer. Failures are left to the full path, which meets them again and reports them.
+ */
+function lookUp(lookup: FastLookup | undefined): StoredAnswer | null | Promise<StoredAnswer | undefined> {
+  if (!lookup) return null;
+  const { fast, method, url, header } = lookup;
+  try {
+    const now = fast.answerNow(method, url, header);
+    if (now !== undefined) return now;
+    // e.g. `partition` threw: the full path asks it again and reports
+    return fast.answerFromCache(method, url, header).catch(none);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A fresh hit for `req` as plain data, or undefined when the full path must answer: not a GET or
  * HEAD, a target that is not a path, an origin that is not one, a miss, or any failure.
  * `origin` and `target` are what the adapter's `toRequest` call would use.
  */
-export function fastAnswer(
+export async function fastAnswer(
   strata: Strata,
   req: IncomingMessage,
   origin: string,
   target: string,
 ): Promise<StoredAnswer | undefined> {
-  const fast = internalsOf(strata);
-  const url = fast && absoluteUrl(req.method, origin, target);
-  if (!fast || !url) return NONE;
-  try {
-    // e.g. `partition` threw: the full path asks it again and reports
-    return fast.answerFromCache(req.method as string, url, (name) => rawHeader(req, name)).catch(none);
-  } catch {
-    return NONE;
-  }
-}
-
-/**
- * `fastAnswer` without a promise, where the store holds the entry in this process (the memory
- * store, the L1) and the route is public: the answer, or null when the full path must answer.
- * Undefined means only `fastAnswer` can tell (the entry is elsewhere, the route private).
- */
-export function fastAnswerNow(
-  strata: Strata,
-  req: IncomingMessage,
-  origin: string,
-  target: string,
-): StoredAnswer | null | undefined {
-  const fast = internalsOf(strata);
-  const url = fast && absoluteUrl(req.method, origin, target);
-  if (!fast || !url) return null;
-  try {
-    return fast.answerNow(req.method as string, url, (name) => rawHeader(req, name));
-  } catch {
-    return undefined; // `fastAnswer` tries again, and leaves any failure to the full path
-  }
+  return (await lookUp(fastLookup(strata, req, origin, target))) ?? undefined;
 }
 
 /**
@@ -93,32 +100,20 @@ export function serveFresh(
   target: string,
   on: { write(answer: StoredAnswer): void; full(): void; fail(error: unknown): void },
 ): void {
-  const now = fastAnswerNow(strata, req, origin, target);
-  if (now === null) {
+  const answer = lookUp(fastLookup(strata, req, origin, target));
+  if (answer instanceof Promise) {
+    void answer.then((found) => (found ? on.write(found) : on.full())).catch((error: unknown) => on.fail(error));
+  } else if (answer === null) {
     on.full();
-    return;
-  }
-  if (now) {
+  } else {
     try {
-      on.write(now);
+      on.write(answer);
     } catch (error) {
       on.fail(error);
     }
-    return;
   }
-  void fastAnswer(strata, req, origin, target)
-    .then((answer) => (answer ? on.write(answer) : on.full()))
-    .catch((error: unknown) => on.fail(error));
 }
 
-/** The URL a fast-path answer is looked up by, or undefined when only the full path answers. */
-function absoluteUrl(method: string | undefined, origin: string, target: string): string | undefined {
-  if ((method !== 'GET' && method !== 'HEAD') || !target.startsWith('/')) return undefined;
-  const base = canonicalOrigin(origin);
-  return base === null ? undefined : `${base}${target}`;
-}
-
-const NONE: Promise<undefined> = Promise.resolve(undefined);
 const none = () => undefined;
 
 /** Writes a fresh hit: its header block as is (fields already set on `res` are kept), then the body in one write. */

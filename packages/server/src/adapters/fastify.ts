@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { StoredAnswer } from '../cache/response-cache.js';
 import { heldBody, writesHeldBodies } from '../held-body.js';
 import type { Strata } from '../strata.js';
-import { fastAnswer, fastAnswerNow } from './fast.js';
+import { fastAnswer } from './fast.js';
 import { toRequest } from './node.js';
 import { type Deferred, deferred, headersFromNode, lazyWebStream, NULL_BODY_STATUSES, syncRequest } from './shared.js';
 
@@ -41,8 +41,7 @@ export const strataFastify: FastifyPluginAsync<StrataFastifyOptions> = Object.as
     app.addHook('onRequest', async (request, reply) => {
       const origin = opts.origin ?? `${request.protocol}://${request.host}`;
       // A fresh hit is sent from the stored entry without building a Request; the route never runs.
-      const now = fastAnswerNow(strata, request.raw, origin, request.url);
-      const hit = now === undefined ? await fastAnswer(strata, request.raw, origin, request.url) : now;
+      const hit = await fastAnswer(strata, request.raw, origin, request.url);
       if (hit) return reply.send(applyAnswer(reply, hit));
       let web: Request;
       try {

@@ -101,6 +101,12 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
     return failed * 2 >= failed + current.ok + previous.ok;
   };
 
+  const succeeded = () => {
+    record(true);
+    consecutive = 0;
+    circuit = 'closed';
+  };
+
   const fail = (error: unknown): never => {
     health.failures++;
     consecutive++;
@@ -145,9 +151,7 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
       const result = store.inProcess
         ? await operation()
         : await deadline(operation(), timeoutMs, () => `${store.level} store did not answer within ${timeoutMs} ms`);
-      record(true);
-      consecutive = 0;
-      circuit = 'closed';
+      succeeded();
       return result;
     } catch (error) {
       return fail(error);
@@ -211,8 +215,7 @@ export function resilientStore(store: Store, options: ResilienceOptions = {}): R
       }
       if (read) {
         health.operations++;
-        record(true);
-        consecutive = 0;
+        succeeded();
       }
       return read;
     };

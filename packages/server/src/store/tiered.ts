@@ -115,21 +115,22 @@ export function tieredStore(l2: ResilientStore, options: TieredStoreOptions): Ti
       mirror.invalidate(tags);
     }
   };
+  /** The L1's answer, when it holds the entry and the versions of all its tags. */
+  const peek = (key: string, tags: readonly string[]): StoreRead | undefined => {
+    if (!serving()) return undefined;
+    const versions = mirror.versions(tags);
+    const value = versions && values.get(key);
+    if (!value) return undefined;
+    counts.l1Hits++;
+    return { value, versions: versions as number[], level: L1_LEVEL };
+  };
   const tiered: TieredStore = {
     level: l2.level,
     shared: l2.shared,
     health: () => l2.health(),
-    // The L1's answer, when it holds the entry and the versions of all its tags.
-    peek(key, tags): StoreRead | undefined {
-      if (!serving()) return undefined;
-      const versions = mirror.versions(tags);
-      const value = versions && values.get(key);
-      if (!value) return undefined;
-      counts.l1Hits++;
-      return { value, versions: versions as number[], level: L1_LEVEL };
-    },
+    peek,
     async read(key, tags): Promise<StoreRead> {
-      const held = tiered.peek?.(key, tags);
+      const held = peek(key, tags);
       if (held) return held;
       counts.l1Misses++;
       const since = mirror.seq;
