@@ -69,9 +69,8 @@ export class StreamReader {
     };
   }
 
-  /** What a publish learnt: the id it was given and, when known, the stream's length. */
-  published(id: string, length: unknown): void {
-    if (typeof length === 'number') this.#retained = length;
+  /** The id a publish was given: the newest this instance knows of, until the reader sees a newer one. */
+  published(id: string): void {
     this.#lastKnown = maxId(this.#lastKnown, id);
   }
 

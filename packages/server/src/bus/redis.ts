@@ -103,15 +103,14 @@ export function redisBus(options: RedisBusOptions): Bus {
         throw unavailable(error);
       });
       if (!c.isReady) throw unavailable();
-      const added = c.sendCommand(['XADD', stream, 'MAXLEN', '~', String(retain), '*', FIELD, body]);
-      const length = c.sendCommand(['XLEN', stream]).catch(() => undefined);
+      // The stream's length for stats() comes with the reader's next read, not from a command here.
       let id: string;
       try {
-        id = String(await added);
+        id = String(await c.sendCommand(['XADD', stream, 'MAXLEN', '~', String(retain), '*', FIELD, body]));
       } catch (error) {
         throw busUnavailable(`the purge stream ${stream} did not take the event: ${String(error)}`, error);
       }
-      reader.published(id, await length);
+      reader.published(id);
       return id;
     },
 

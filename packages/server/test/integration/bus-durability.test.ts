@@ -223,6 +223,32 @@ describe('redisBus durability (own redis-server)', () => {
     }
   });
 
+  it('a publish is one command (XADD); the stream length in stats() comes from the reader', async () => {
+    const admin = createClient({ url: server().url });
+    await admin.connect();
+    try {
+      const calls = async (command: string) => {
+        const info = String(await admin.sendCommand(['INFO', 'commandstats']));
+        return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+      };
+      const bus = open(nextStream());
+      await bus.publish(event()); // connected
+      const [xadd, xlen] = [await calls('xadd'), await calls('xlen')];
+      await publishMany(bus, 10);
+      expect(await calls('xadd')).toBe(xadd + 10);
+      expect(await calls('xlen')).toBe(xlen); // no subscriber, so no reader: nothing asked the length
+
+      const w = watch(bus, ZERO_ID);
+      await w.untilCount(11);
+      await settles(
+        () => bus.stats().retained === 11,
+        () => bus.stats(),
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('two bus instances on one Redis: what either publishes reaches every subscriber of both, in one order', async () => {
     const stream = nextStream();
     const a = open(stream);
