@@ -31,7 +31,9 @@ const MAX_PLACES = 10_000;
  * entries and cleared whole when full, which keeps it O(1) whatever URLs clients send.
  */
 export function routeLookup(manifest: Manifest): (method: string, href: string) => Located {
-  const places = new Map<string, Located>();
+  // Per method, then per URL: no key string is built per request.
+  const byMethod = new Map<string, Map<string, Located>>();
+  let size = 0;
 
   function locate(method: string, href: string): Located {
     let url: URL;
@@ -50,12 +52,21 @@ export function routeLookup(manifest: Manifest): (method: string, href: string) 
   }
 
   return (method, href) => {
-    const memoKey = `${method} ${href}`;
-    let found = places.get(memoKey);
+    let places = byMethod.get(method);
+    let found = places?.get(href);
     if (found !== undefined) return found;
     found = locate(method, href);
-    if (places.size >= MAX_PLACES) places.clear();
-    places.set(memoKey, found);
+    if (size >= MAX_PLACES) {
+      byMethod.clear();
+      size = 0;
+      places = undefined;
+    }
+    if (!places) {
+      places = new Map();
+      byMethod.set(method, places);
+    }
+    places.set(href, found);
+    size++;
     return found;
   };
 }

@@ -46,7 +46,8 @@ const HISTORY_MINUTES = 60;
 export class Stats {
   readonly totals = zero();
   readonly routes = new Map<string, Counters>();
-  readonly #history = new Map<string, Bucket[]>();
+  /** Per route: its counters (the same object as in `routes`) and its minutes of history. */
+  readonly #history = new Map<string, { counters: Counters; buckets: Bucket[] }>();
   readonly #now: () => number;
   readonly #listeners: ((route: string, outcome: Outcome) => void)[] = [];
   storeErrors = 0;
@@ -75,13 +76,17 @@ export class Stats {
 
   #count(route: string, counter: keyof Counters): void {
     this.totals[counter]++;
-    const counters = this.routes.get(route) ?? zero();
-    this.routes.set(route, counters);
-    counters[counter]++;
+    // One lookup per record: every hit comes through here.
+    let kept = this.#history.get(route);
+    if (!kept) {
+      kept = { counters: zero(), buckets: [] };
+      this.#history.set(route, kept);
+      this.routes.set(route, kept.counters);
+    }
+    kept.counters[counter]++;
     const minute = Math.floor(this.#now() / 60_000);
-    const buckets = this.#history.get(route) ?? [];
-    this.#history.set(route, buckets);
-    let bucket = buckets.at(-1);
+    const { buckets } = kept;
+    let bucket = buckets[buckets.length - 1];
     if (bucket?.minute !== minute) {
       bucket = { minute, counters: zero() };
       buckets.push(bucket);
@@ -94,7 +99,7 @@ export class Stats {
   window(minutes: number): StatsSnapshot['routes'] {
     const since = Math.floor(this.#now() / 60_000) - minutes + 1;
     const out: StatsSnapshot['routes'] = {};
-    for (const [route, buckets] of this.#history) {
+    for (const [route, { buckets }] of this.#history) {
       const sum = zero();
       for (const bucket of buckets) {
         if (bucket.minute < since) continue;

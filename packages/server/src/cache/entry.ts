@@ -104,6 +104,12 @@ export interface ReadCounters {
   invalidatedReads: number;
 }
 
+/** A decoded entry and how many tags it was written under, kept per stored value. */
+interface Decoded {
+  entry: Entry;
+  tagCount: number;
+}
+
 /**
  * Turns stored bytes into a usable entry: decoded at most once per value (an in-process store
  * hands back the same bytes on every hit), and only while its tags are exactly the ones asked
@@ -111,7 +117,7 @@ export interface ReadCounters {
  * its tags is a miss: this is how purges apply. So is an entry in another format version.
  */
 export class EntryReader {
-  readonly #decoded = new WeakMap<Uint8Array, Entry>();
+  readonly #decoded = new WeakMap<Uint8Array, Decoded>();
   readonly #counters: ReadCounters;
 
   constructor(counters: ReadCounters) {
@@ -119,11 +125,12 @@ export class EntryReader {
   }
 
   read(value: Uint8Array | undefined, tags: readonly string[], versions: readonly number[]): Entry | undefined {
-    const entry = this.#decode(value);
-    if (!entry) return undefined;
+    const decoded = this.#decode(value);
+    if (!decoded) return undefined;
+    const { entry, tagCount } = decoded;
     const recorded = entry.tags;
-    const current =
-      Object.keys(recorded).length === tags.length && tags.every((tag, i) => recorded[tag] === (versions[i] ?? 0));
+    let current = tagCount === tags.length;
+    for (let i = 0; current && i < tags.length; i++) current = recorded[tags[i] as string] === (versions[i] ?? 0);
     if (!current) {
       this.#counters.invalidatedReads++;
       return undefined;
@@ -141,8 +148,9 @@ export class EntryReader {
     tags: readonly string[],
     versions: readonly number[],
   ): { entry: Entry; behind: number[] } | undefined {
-    const entry = this.#decode(value);
-    if (!entry || Object.keys(entry.tags).length !== tags.length) return undefined;
+    const decoded = this.#decode(value);
+    if (!decoded || decoded.tagCount !== tags.length) return undefined;
+    const { entry } = decoded;
     const behind: number[] = [];
     for (const [i, tag] of tags.entries()) {
       const lag = (versions[i] ?? 0) - (entry.tags[tag] ?? Number.NaN);
@@ -152,10 +160,11 @@ export class EntryReader {
     return behind.length > 0 ? { entry, behind } : undefined;
   }
 
-  #decode(value: Uint8Array | undefined): Entry | undefined {
+  #decode(value: Uint8Array | undefined): Decoded | undefined {
     if (!value) return undefined;
-    let entry = this.#decoded.get(value);
-    if (!entry) {
+    let decoded = this.#decoded.get(value);
+    if (!decoded) {
+      let entry: Entry | undefined;
       try {
         entry = decodeEntry(value);
       } catch {
@@ -163,8 +172,9 @@ export class EntryReader {
         return undefined;
       }
       if (!entry) return undefined; // another build's format: a miss, and the load overwrites it
-      this.#decoded.set(value, entry);
+      decoded = { entry, tagCount: Object.keys(entry.tags).length };
+      this.#decoded.set(value, decoded);
     }
-    return entry;
+    return decoded;
   }
 }

@@ -49,7 +49,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     maxTagChars: Math.max(64 * 1024, Math.floor(maxBytes / 8)),
     now,
   });
-  const version = (tag: string) => tags.version(tag);
   const bump = (bumped: readonly string[], softAt?: number) => {
     const until = now() + grace * 1000;
     const versions = bumped.map((tag) => tags.keep(tag, until, true, softAt));
@@ -59,7 +58,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const scanStepsPerTurn = positiveOption('scanStepsPerTurn', options.scanStepsPerTurn, false) ?? 100_000;
   const peek = (key: string, wanted: readonly string[]): StoreRead => ({
     value: entries.get(key),
-    versions: wanted.map(version),
+    versions: tags.versions(wanted),
   });
 
   return {
@@ -77,7 +76,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       tags.sweep();
     },
     async versions(wanted) {
-      return wanted.map(version);
+      return tags.versions(wanted);
     },
     async bump(bumped) {
       return bump(bumped);

@@ -75,12 +75,21 @@ export class TagCounters {
     return this.#floor;
   }
 
-  /** The current version of a tag; a read keeps its counter recently used. */
-  version(tag: string): number {
-    const counter = this.#live(tag);
+  /** The current versions of `tags`, read at one instant; a read keeps their counters recently used. */
+  versions(tags: readonly string[]): number[] {
+    const t = this.#o.now();
+    const out = new Array<number>(tags.length);
+    for (let i = 0; i < tags.length; i++) out[i] = this.#read(tags[i] as string, t);
+    return out;
+  }
+
+  /** One lookup: the counter becomes the most recent, or goes if it has expired at `t`. */
+  #read(tag: string, t: number): number {
+    const counter = this.#counters.touch(tag);
     if (!counter) return this.#floor;
-    this.#counters.touch(tag);
-    return counter.version;
+    if (counter.expiresAt > t) return counter.version;
+    this.#remove(tag);
+    return this.#floor;
   }
 
   /**
