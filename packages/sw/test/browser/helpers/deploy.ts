@@ -59,6 +59,8 @@ export function host(): Host {
       if (state.offline) return void req.socket.destroy();
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (!state.cookies.has(path)) state.cookies.set(path, req.headers.cookie);
+      // A static host has no purge stream: 204 tells the page client so, and it does not reopen it.
+      if (path === '/strata/events') return void res.writeHead(204).end();
       const body = state.files.get(path === '/' ? '/index.html' : path);
       if (body === undefined) return void res.writeHead(404).end('not found');
       const type = TYPES[path.split('.').pop() ?? ''] ?? 'text/html';
