@@ -25,6 +25,7 @@ import {
   stackEnv,
   startDemoInstance,
 } from './fixtures/demo-stack.js';
+import { cpuTimeMs } from './lib/demo-process.js';
 import { count, fmtMs, pct, sleep } from './lib/latency.js';
 import { stopwatch } from './lib/stopwatch.js';
 import { formatRatio, type Row } from './lib/table.js';
@@ -70,6 +71,8 @@ interface Cell extends Drive {
   totals?: ServerCounters;
   /** Store operations that timed out, and calls the open circuit refused (Strata only). */
   store?: { timeouts: number; shortCircuited: number };
+  /** CPU time the instance's process used over the run (all its threads), in ms; undefined without /proc. */
+  cpuMs?: number;
 }
 
 const counted = (c: Partial<ServerCounters> | undefined, name: keyof ServerCounters) => c?.[name] ?? 0;
@@ -99,6 +102,7 @@ async function measureCell(
   log: (line: string) => void,
 ): Promise<Cell> {
   const before = await snapshot(instance, variant, adminToken);
+  const cpuBefore = await cpuTimeMs(instance.pid);
   const progress = setInterval(() => log(`    … ${variant}, ${count(connections)} connections: running`), 5_000);
   let measured: Drive;
   try {
@@ -115,6 +119,7 @@ async function measureCell(
   }
   // Requests cut off when the run stopped still finish on the server: let them, then count.
   await sleep(db.delayMs + 500);
+  const cpuAfter = await cpuTimeMs(instance.pid);
   const after = await snapshot(instance, variant, adminToken);
   // The demo counts writes under the route their GET matches: `PUT /api/v1/users/:id`.
   const puts = (c: Counters) => c.origin[`PUT ${ROUTE}`] ?? 0;
@@ -128,6 +133,7 @@ async function measureCell(
     db,
     received: 0,
     statements: after.counters.statements - before.counters.statements,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMs: cpuAfter - cpuBefore } : {}),
   };
   if (before.stats && after.stats) {
     cell.route = diff(before.stats.routes[ROUTE], after.stats.routes[ROUTE]);
@@ -273,12 +279,18 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
   const labelOf: LabelOf = (variant, connections, db) =>
     `${VARIANTS.find((v) => v.key === variant)?.label}, ${count(connections)} conns, ${db.label}`;
   const perRequest = (c: Cell) => c.statements / c.received;
+  /** The instance's CPU per request received, in µs. */
+  const cpuPerRequest = (c: Cell) => (c.cpuMs === undefined ? undefined : (1_000 * c.cpuMs) / c.received);
+  const cpuRatio = (c: Cell, base: Cell) => {
+    const [mine, theirs] = [cpuPerRequest(c), cpuPerRequest(base)];
+    return mine === undefined || theirs === undefined || theirs === 0 ? undefined : mine / theirs;
+  };
   const hitRatio = (c: Cell) => (c.route ? serverHitRatio(c.route) : 0);
 
   const rows: Row[] = [];
   const table = [
-    '| Variant | Connections | Database | req/s | vs origin only | p50 ms | p95 ms | reads p95 | writes p95 | non-2xx / errors | hit ratio | collapsed / read | origin calls / read | statements/request | DB load vs origin only |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Variant | Connections | Database | req/s | vs origin only | p50 ms | p95 ms | reads p95 | writes p95 | non-2xx / errors | hit ratio | collapsed / read | origin calls / read | statements/request | DB load vs origin only | instance CPU µs/request | CPU/request vs origin only |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const db of databases) {
     for (const connections of CONNECTIONS) {
@@ -297,7 +309,9 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
             `${count(c.failed)} / ${count(c.errors)} | ${route ? pct(hitRatio(c)) : '—'} | ` +
             `${route ? perRead(route.collapsed, route) : '—'} | ${route ? perRead(route.origin, route) : '—'} | ` +
             `${perRequest(c).toFixed(3)} | ` +
-            `${origin ? '(baseline)' : `${(100 * (perRequest(c) / perRequest(base) - 1)).toFixed(1)}%`} |`,
+            `${origin ? '(baseline)' : `${(100 * (perRequest(c) / perRequest(base) - 1)).toFixed(1)}%`} | ` +
+            `${cpuPerRequest(c) === undefined ? '—' : count(cpuPerRequest(c) as number)} | ` +
+            `${origin ? '(baseline)' : cpuRatio(c, base) === undefined ? '—' : formatRatio(cpuRatio(c, base) as number)} |`,
         );
       }
     }
@@ -326,6 +340,10 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
   const fastHits = has(FAST) ? judged((c) => hitRatio(c), FAST, redis) : [];
   const cpuSpeedups = has(CPU) ? judged((c, base) => c.rps / base.rps, CPU, redis) : [];
   const cpuHits = has(CPU) ? judged((c) => hitRatio(c), CPU, redis) : [];
+  const cpuBound = has(CPU) ? judged((c, base) => perRequest(base) / perRequest(c), CPU, redis) : [];
+  const fastCpu = has(FAST)
+    ? judged((c, base) => cpuRatio(c, base) ?? Number.NaN, FAST, redis).filter((x) => Number.isFinite(x.value))
+    : [];
   const atLeast = (values: ReturnType<typeof judged>, min: (connections: number) => number) =>
     values.length > 0 && values.every((x) => x.value >= min(x.connections));
 
@@ -381,9 +399,22 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
         'origin-only instance gains throughput with every connection until its CPU is the limit, where a real ' +
         'database would saturate first. Past that point requests/s compare CPU cost per request, which is higher ' +
         'with a cache in the path (and its purges on every write) than for an origin that mostly sleeps.',
+      'Instance CPU/request: the CPU time (user and system, all threads, from /proc) the instance used from the ' +
+        'start of the run until its last answer, over the requests it received. It moves less than requests/s with ' +
+        'the machine’s speed from one cell to the next, and it is what the cache adds or saves the instance, apart ' +
+        'from what it saves the database. It falls as the load rises (fuller event loop turns, fewer wake-ups), so ' +
+        'compare it within a row group. At 10 ms, where the database only waits, origin only is limited by the ' +
+        `cores the instance shares with autocannon and PostgreSQL; there Strata on Redis needed ${fastCpu.length > 0 ? listed(fastCpu, formatRatio) : '(not measured here)'} ` +
+        'origin only’s CPU per request: the writes and misses, each of which does the origin’s work and the cache’s, ' +
+        'cost more than the hits save.',
       `${CPU.label}: the database does real work instead (DEMO_DB_WORK=${CPU_WORK_ROWS}: before each statement ` +
         'PostgreSQL generates and sums that many rows, a few ms of its CPU, no wait), so origin only is bounded by ' +
-        'the database, as in production, and the database shares the 2 cores with the instance and the load generator.',
+        'the database, as in production, and the database shares the 2 cores with the instance and the load generator.' +
+        (cpuBound.length > 0
+          ? ` Were the database the only limit, a variant's requests/s over origin only's could reach at most origin ` +
+            `only's statements per request over its own: ${listed(cpuBound, formatRatio)} (writes alone run ` +
+            `${writeShare} statements per request, and a read of a record a write just changed must run one).`
+          : ''),
       '',
       ...table,
       '',

@@ -16,6 +16,27 @@ export async function rssBytes(pid: number): Promise<number> {
   return Number(ps.trim()) * 1024;
 }
 
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
+let ticksPerSecond: Promise<number> | undefined;
+const clockTicks = (): Promise<number> =>
+  (ticksPerSecond ??= new Promise<number>((resolve) =>
+    execFile('getconf', ['CLK_TCK'], (error, stdout) => resolve(error ? 100 : Number(stdout.trim()) || 100)),
+  ));
+
+/**
+ * CPU time a process has used so far, user and system, all its threads, in ms (/proc/<pid>/stat);
+ * undefined where /proc is not there. Resolution: one clock tick (10 ms).
+ */
+export async function cpuTimeMs(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // The name (field 2) is in parentheses and may hold spaces or parentheses: count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of the line (utime, stime) are the 12th and 13th after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? (ticks * 1_000) / (await clockTicks()) : undefined;
+}
+
 /** `GET <url>/api/v1/cache/stats` with the admin token. */
 export async function cacheStats(url: string, token: string): Promise<{ store: { entries?: number; bytes?: number } }> {
   const response = await fetch(`${url}/api/v1/cache/stats`, { headers: { authorization: `Bearer ${token}` } });
