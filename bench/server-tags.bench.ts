@@ -10,16 +10,12 @@ import { createClient } from 'redis';
 import { encodeEntry } from '../packages/server/src/cache/entry.js';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
 import { chartBySize } from './lib/chart.js';
+import { median } from './lib/latency.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
 const TAG = 'catalog';
 const BODY = new TextEncoder().encode(JSON.stringify({ id: 1, name: 'widget', price: 9.5 }));
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 async function inBatches(count: number, size: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += size) {

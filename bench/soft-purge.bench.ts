@@ -9,16 +9,12 @@ import { defineManifest, serverCache } from '@strata/policy';
 import { createStrata } from '@strata/server';
 import { redisStore } from '@strata/server/redis';
 import { startRedisServer } from '../packages/server/test/helpers/redis-server.js';
+import { median } from './lib/latency.js';
 import { formatRatio, type Row } from './lib/table.js';
 import type { BenchModule, BenchResult } from './lib/types.js';
 
 const ORIGIN_MS = 20;
 const BURST = 50;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 const bench: BenchModule = {
   name: 'soft-purge',

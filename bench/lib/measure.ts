@@ -1,4 +1,5 @@
 import { Bench, type FnReturnedObject } from 'tinybench';
+import { median } from './latency.js';
 import type { BenchOptions } from './types.js';
 
 /** A task that performs `size` operations per call and returns a number derived from their results. */
@@ -19,13 +20,6 @@ export interface Measured {
 
 /** Keeps results observable so the engine cannot drop the measured work. */
 const sink = { value: 0 };
-
-const median = (sorted: readonly number[]): number => {
-  const mid = sorted.length / 2;
-  return sorted.length % 2 === 1
-    ? (sorted[Math.floor(mid)] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 /** How measureBatches spends its time, per mode (per task: rounds × (warm-up + time) ms, at least). */
 const plan = (quick: boolean) =>
