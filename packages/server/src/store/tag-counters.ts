@@ -85,11 +85,7 @@ export class TagCounters {
 
   /** One lookup: the counter becomes the most recent, or goes if it has expired at `t`. */
   #read(tag: string, t: number): number {
-    const counter = this.#counters.touch(tag);
-    if (!counter) return this.#floor;
-    if (counter.expiresAt > t) return counter.version;
-    this.#remove(tag);
-    return this.#floor;
+    return this.#unexpired(tag, this.#counters.touch(tag), t)?.version ?? this.#floor;
   }
 
   /**
@@ -129,11 +125,15 @@ export class TagCounters {
   }
 
   #live(tag: string): Counter | undefined {
-    const counter = this.#counters.get(tag);
+    return this.#unexpired(tag, this.#counters.get(tag), this.#o.now());
+  }
+
+  /** `tag`'s counter, already looked up, unless it has expired at `t`: then it goes. */
+  #unexpired(tag: string, counter: Counter | undefined, t: number): Counter | undefined {
     if (!counter) return undefined;
     // An expired counter outlived every entry written under it (and the grace): nothing can
     // match its versions any more, so it goes without raising the floor.
-    if (counter.expiresAt > this.#o.now()) return counter;
+    if (counter.expiresAt > t) return counter;
     this.#remove(tag);
     return undefined;
   }
