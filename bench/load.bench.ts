@@ -303,6 +303,8 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
         rows.push(row);
         const origin = variant.key === 'origin';
         const route = c.route;
+        const cpu = cpuPerRequest(c);
+        const cpuVsOrigin = cpuRatio(c, base);
         table.push(
           `| ${variant.label} | ${count(connections)} | ${db.label} | ${count(c.rps)} | ${origin ? '(baseline)' : formatRatio(c.rps / base.rps)} | ` +
             `${fmtMs(c.all.p50)} | ${fmtMs(c.all.p95)} | ${fmtMs(c.reads.p95)} | ${fmtMs(c.writes.p95)} | ` +
@@ -310,8 +312,8 @@ function report(cells: Cell[], databases: Database[], seconds: number, quick: bo
             `${route ? perRead(route.collapsed, route) : '—'} | ${route ? perRead(route.origin, route) : '—'} | ` +
             `${perRequest(c).toFixed(3)} | ` +
             `${origin ? '(baseline)' : `${(100 * (perRequest(c) / perRequest(base) - 1)).toFixed(1)}%`} | ` +
-            `${cpuPerRequest(c) === undefined ? '—' : count(cpuPerRequest(c) as number)} | ` +
-            `${origin ? '(baseline)' : cpuRatio(c, base) === undefined ? '—' : formatRatio(cpuRatio(c, base) as number)} |`,
+            `${cpu === undefined ? '—' : count(cpu)} | ` +
+            `${origin ? '(baseline)' : cpuVsOrigin === undefined ? '—' : formatRatio(cpuVsOrigin)} |`,
         );
       }
     }

@@ -64,9 +64,8 @@ export async function measureBatches(
   const results = new Map<string, Measured>();
   for (const [label, costs] of samples) {
     if (costs.length === 0) throw new Error(`benchmark task '${label}' produced no samples`);
-    costs.sort((a, b) => a - b);
     const mid = median(costs);
-    const mad = median(costs.map((c) => Math.abs(c - mid)).sort((a, b) => a - b));
+    const mad = median(costs.map((c) => Math.abs(c - mid)));
     results.set(label, { opsPerSec: 1_000 / mid, spread: (100 * mad) / mid, samples: costs.length });
   }
   return results;
